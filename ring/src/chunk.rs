@@ -1,0 +1,217 @@
+//! Chunks: several slots written or read in place, then committed or released with one atomic
+//! store.
+
+use core::fmt;
+use core::mem::MaybeUninit;
+
+use crate::consumer::Consumer;
+use crate::producer::Producer;
+
+/// Free slots of the ring, borrowed from the [`Producer`] to be written in place.
+///
+/// Made by [`Producer::write_chunk`]. The slots come as at most two slices (the second one is
+/// non-empty only where the chunk wraps around the end of the ring). Nothing becomes visible to
+/// the consumer until the chunk is committed; dropping the chunk commits nothing.
+#[must_use = "a chunk's slots are only handed to the consumer by `commit` or `fill_from_iter`"]
+pub struct WriteChunk<'a, T> {
+    producer: &'a mut Producer<T>,
+    first: &'a mut [MaybeUninit<T>],
+    second: &'a mut [MaybeUninit<T>],
+}
+
+impl<'a, T> WriteChunk<'a, T> {
+    pub(crate) fn new(
+        producer: &'a mut Producer<T>,
+        first: &'a mut [MaybeUninit<T>],
+        second: &'a mut [MaybeUninit<T>],
+    ) -> Self {
+        WriteChunk {
+            producer,
+            first,
+            second,
+        }
+    }
+
+    /// The number of slots in the chunk.
+    #[inline]
+    pub fn len(&self) -> usize {
+        self.first.len() + self.second.len()
+    }
+
+    /// Whether the chunk has no slots (the ring was full, or `0` were asked for).
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The slots, in ring order, as two slices to write into before [`commit`](Self::commit).
+    #[inline]
+    pub fn as_mut_slices(&mut self) -> (&mut [MaybeUninit<T>], &mut [MaybeUninit<T>]) {
+        (&mut *self.first, &mut *self.second)
+    }
+
+    /// Hands the first `n` slots to the consumer.
+    ///
+    /// # Safety
+    ///
+    /// The first `n` slots (in the order of [`as_mut_slices`](Self::as_mut_slices)) are
+    /// initialised.
+    ///
+    /// # Panics
+    ///
+    /// If `n` is larger than the chunk.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (mut producer, mut consumer) = weir_ring::channel(4);
+    /// let mut chunk = producer.write_chunk(4);
+    /// let (first, _second) = chunk.as_mut_slices();
+    /// first[0].write(7);
+    /// first[1].write(8);
+    /// // SAFETY: the first two slots were written just above.
+    /// unsafe { chunk.commit(2) };
+    /// assert_eq!(consumer.try_pop(), Some(7));
+    /// ```
+    #[inline]
+    pub unsafe fn commit(self, n: usize) {
+        assert!(
+            n <= self.len(),
+            "cannot commit {n} slots of a chunk of {}",
+            self.len()
+        );
+        self.producer.publish(n);
+    }
+
+    /// Moves items from `items` into the chunk's slots, in order, until either runs out, and
+    /// commits them. Returns how many were moved. The iterator is not advanced past the last
+    /// slot, so no item is taken from it and lost.
+    ///
+    /// If the iterator panics, the items it yielded before are committed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (mut producer, mut consumer) = weir_ring::channel(3);
+    /// let mut source = 1..=5;
+    /// assert_eq!(producer.write_chunk(10).fill_from_iter(&mut source), 3);
+    /// assert_eq!(source.next(), Some(4));
+    /// assert_eq!(consumer.drain().collect::<Vec<_>>(), [1, 2, 3]);
+    /// ```
+    pub fn fill_from_iter<I>(self, items: I) -> usize
+    where
+        I: IntoIterator<Item = T>,
+    {
+        /// Commits what was written, even if the iterator unwinds.
+        struct CommitOnDrop<'p, T> {
+            producer: &'p mut Producer<T>,
+            written: usize,
+        }
+        impl<T> Drop for CommitOnDrop<'_, T> {
+            fn drop(&mut self) {
+                self.producer.publish(self.written);
+            }
+        }
+
+        let WriteChunk {
+            producer,
+            first,
+            second,
+        } = self;
+        let mut guard = CommitOnDrop {
+            producer,
+            written: 0,
+        };
+        let mut items = items.into_iter();
+        for slot in first.iter_mut().chain(second.iter_mut()) {
+            let Some(item) = items.next() else { break };
+            slot.write(item);
+            guard.written += 1;
+        }
+        guard.written
+    }
+}
+
+impl<T> fmt::Debug for WriteChunk<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WriteChunk")
+            .field("len", &self.len())
+            .finish()
+    }
+}
+
+/// Items at the front of the ring, borrowed from the [`Consumer`] to be read in place.
+///
+/// Made by [`Consumer::read_chunk`]. The items come as at most two slices, oldest first. They
+/// stay in the ring until [`release`](Self::release)d; dropping the chunk releases nothing.
+#[must_use = "a chunk's items stay in the ring until `release`d"]
+pub struct ReadChunk<'a, T> {
+    consumer: &'a mut Consumer<T>,
+    first: &'a [T],
+    second: &'a [T],
+}
+
+impl<'a, T> ReadChunk<'a, T> {
+    pub(crate) fn new(consumer: &'a mut Consumer<T>, first: &'a [T], second: &'a [T]) -> Self {
+        ReadChunk {
+            consumer,
+            first,
+            second,
+        }
+    }
+
+    /// The number of items in the chunk.
+    #[inline]
+    pub fn len(&self) -> usize {
+        self.first.len() + self.second.len()
+    }
+
+    /// Whether the chunk has no items (the ring was empty, or `0` were asked for).
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The items, oldest first, as two slices.
+    #[inline]
+    pub fn as_slices(&self) -> (&[T], &[T]) {
+        (self.first, self.second)
+    }
+
+    /// Drops the first `n` items and frees their slots for the producer.
+    ///
+    /// # Panics
+    ///
+    /// If `n` is larger than the chunk. A panic in an item's destructor is passed on after the
+    /// other items are dropped and the slots freed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (mut producer, mut consumer) = weir_ring::channel(4);
+    /// producer.push_slice(&[1, 2, 3]);
+    /// let chunk = consumer.read_chunk(8);
+    /// assert_eq!(chunk.as_slices(), (&[1, 2, 3][..], &[][..]));
+    /// chunk.release(2);
+    /// assert_eq!(consumer.try_pop(), Some(3));
+    /// ```
+    #[inline]
+    pub fn release(self, n: usize) {
+        assert!(
+            n <= self.len(),
+            "cannot release {n} items of a chunk of {}",
+            self.len()
+        );
+        // SAFETY: the chunk's first `n` items are owned by the consumer and initialised; the
+        // chunk (and its slices) are consumed here, so nothing reads them after.
+        unsafe { self.consumer.drop_and_free(n) };
+    }
+}
+
+impl<T: fmt::Debug> fmt::Debug for ReadChunk<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list()
+            .entries(self.first.iter().chain(self.second))
+            .finish()
+    }
+}
