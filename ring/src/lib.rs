@@ -120,6 +120,11 @@ pub fn try_channel<T>(capacity: usize) -> Result<(Producer<T>, Consumer<T>), Cap
     Ok((Producer::new(ring, capacity), Consumer::new(ring, capacity)))
 }
 
+/// The README's examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
 mod assertions {
     use static_assertions::{assert_impl_all, assert_not_impl_any};
 
