@@ -109,7 +109,9 @@ impl<'a, T> WriteChunk<'a, T> {
         }
         impl<T> Drop for CommitOnDrop<'_, T> {
             fn drop(&mut self) {
-                self.producer.publish(self.written);
+                if self.written > 0 {
+                    self.producer.publish(self.written);
+                }
             }
         }
 
