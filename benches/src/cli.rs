@@ -1,0 +1,102 @@
+//! The command line of the comparison binary (plain `std::env::args`, no parser crate).
+
+use std::fmt::Write as _;
+
+/// What to run and how to print it.
+#[derive(Clone, Debug)]
+pub(crate) struct Config {
+    /// Items per repetition of each throughput row.
+    pub(crate) items: u64,
+    /// Round trips per repetition of each ping-pong row.
+    pub(crate) round_trips: u64,
+    /// Round trips of the cache-line probe beside each row.
+    pub(crate) probe_round_trips: u64,
+    /// Timed repetitions per row (the median is reported).
+    pub(crate) reps: usize,
+    /// Untimed repetitions before them.
+    pub(crate) warmups: usize,
+    /// Print a GitHub-markdown table instead of a plain one.
+    pub(crate) markdown: bool,
+    /// Print the p99 column (an extra, per-round-trip timed pass of each ping-pong row).
+    pub(crate) p99: bool,
+    /// Only the rows whose "workload implementation" contains this text.
+    pub(crate) filter: Option<String>,
+    /// The command line, as it would be typed, for the header.
+    pub(crate) command: String,
+}
+
+/// Text for `--help`.
+const USAGE: &str = "\
+usage: cargo run --release -p weir-bench -- [options]
+
+  --items N        items per repetition of each throughput row (default 10000000;
+                   also env WEIR_BENCH_ITEMS)
+  --round-trips N  round trips per repetition of each ping-pong row (default items / 50)
+  --reps N         timed repetitions per row, median reported (default 5)
+  --quick          smoke run for CI: 100000 items, 1 repetition, no warm-up
+  --markdown       print the table as GitHub markdown
+  --filter TEXT    only rows whose 'workload implementation' contains TEXT
+  --no-p99         skip the extra per-round-trip timed pass of the ping-pong rows
+  --help           this text";
+
+/// Reads the arguments (without the program name); `Err` holds the text to print and the
+/// exit code (0 for `--help`).
+pub(crate) fn parse(args: impl IntoIterator<Item = String>) -> Result<Config, (String, i32)> {
+    let args: Vec<String> = args.into_iter().collect();
+    let mut items = match std::env::var("WEIR_BENCH_ITEMS") {
+        Ok(value) => Some(number("WEIR_BENCH_ITEMS", Some(value))?),
+        Err(_) => None,
+    };
+    let mut round_trips = None;
+    let mut reps = None;
+    let mut quick = false;
+    let mut markdown = false;
+    let mut p99 = true;
+    let mut filter = None;
+    let mut rest = args.iter().cloned();
+    while let Some(arg) = rest.next() {
+        match arg.as_str() {
+            "--items" => items = Some(number(&arg, rest.next())?),
+            "--round-trips" => round_trips = Some(number(&arg, rest.next())?),
+            "--reps" => reps = Some(number(&arg, rest.next())?.max(1) as usize),
+            "--filter" => {
+                filter = Some(rest.next().ok_or(("--filter needs a text".to_owned(), 2))?);
+            }
+            "--quick" => quick = true,
+            "--markdown" => markdown = true,
+            "--no-p99" => p99 = false,
+            "--help" | "-h" => return Err((USAGE.to_owned(), 0)),
+            other => return Err((format!("unknown argument `{other}`\n\n{USAGE}"), 2)),
+        }
+    }
+    let items = items
+        .unwrap_or(if quick { 100_000 } else { 10_000_000 })
+        .max(1);
+    let mut command = "cargo run --release -p weir-bench".to_owned();
+    if !args.is_empty() {
+        command.push_str(" --");
+        for arg in &args {
+            let _ = write!(command, " {arg}");
+        }
+    }
+    Ok(Config {
+        items,
+        round_trips: round_trips.unwrap_or((items / 50).max(1)),
+        probe_round_trips: if quick { 10_000 } else { 150_000 },
+        reps: reps.unwrap_or(if quick { 1 } else { 5 }),
+        warmups: if quick { 0 } else { 1 },
+        markdown,
+        p99,
+        filter,
+        command,
+    })
+}
+
+/// Parses the value of `name`.
+fn number(name: &str, value: Option<String>) -> Result<u64, (String, i32)> {
+    let value = value.ok_or_else(|| (format!("{name} needs a number"), 2))?;
+    value
+        .replace('_', "")
+        .parse()
+        .map_err(|_| (format!("{name}: `{value}` is not a number"), 2))
+}

@@ -1,0 +1,33 @@
+//! The harnesses behind `weir-bench`: weir-ring beside `std::sync::mpsc` and its peers.
+//!
+//! The comparison binary (`cargo run --release -p weir-bench`) and the criterion benches
+//! (`cargo bench -p weir-bench`) share everything in here, so both measure exactly the same
+//! loops:
+//!
+//! - [`queues`]: one small adapter per implementation, all behind the same [`queues::Queue`]
+//!   (and [`queues::BatchQueue`]) trait, so that every harness is generic and no
+//!   implementation gets a different loop.
+//! - [`wait`]: the one busy-wait every harness uses (spin, then yield).
+//! - [`pin`]: pins the two threads of a run to two cores and starts them together.
+//! - [`spsc`]: one producer thread to one consumer thread, per item and in batches.
+//! - [`pingpong`]: round trips between two threads over two queues.
+//! - [`probe`]: the raw cache-line round trip, the yardstick for every row.
+
+pub mod pin;
+pub mod pingpong;
+pub mod probe;
+pub mod queues;
+pub mod spsc;
+pub mod wait;
+
+/// Ring capacity used by every workload, in items.
+pub const CAPACITY: usize = 1024;
+
+/// Stops the whole run with a clear message: a benchmark that moved the wrong items measured
+/// nothing worth printing. Exits rather than panics, so that the other thread of the pair,
+/// which may be spinning on a queue, cannot keep the process alive.
+#[cold]
+pub fn fail(message: &str) -> ! {
+    eprintln!("weir-bench: VALIDATION FAILED: {message}");
+    std::process::exit(2);
+}

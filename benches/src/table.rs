@@ -1,0 +1,157 @@
+//! The one table the comparison binary prints: plain text, or GitHub markdown.
+
+/// What a row's number means.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Metric {
+    /// Items per second: higher is better.
+    Throughput,
+    /// Nanoseconds per round trip: lower is better.
+    Latency,
+}
+
+/// One measured implementation on one workload.
+#[derive(Clone, Debug)]
+pub(crate) struct Row {
+    /// The workload, e.g. `SPSC per-item`; rows of one workload are compared with each other.
+    pub(crate) workload: String,
+    /// The implementation's label.
+    pub(crate) implementation: &'static str,
+    /// Whether this row is weir's own (and so not a peer).
+    pub(crate) is_weir: bool,
+    /// How to read `value`.
+    pub(crate) metric: Metric,
+    /// The median over the timed repetitions: items/s, or ns per round trip.
+    pub(crate) value: f64,
+    /// The 99th percentile of single round trips, in ns, for latency rows that have one.
+    pub(crate) p99: Option<f64>,
+    /// The cache-line probe (ns per round trip) right before the row.
+    pub(crate) probe_before: f64,
+    /// The cache-line probe right after the row.
+    pub(crate) probe_after: f64,
+}
+
+/// The name every "vs std" ratio is taken against.
+pub(crate) const STD_PREFIX: &str = "std::sync::mpsc";
+
+impl Row {
+    /// The row's value turned so that higher is better.
+    fn goodness(&self) -> f64 {
+        match self.metric {
+            Metric::Throughput => self.value,
+            Metric::Latency => 1.0 / self.value,
+        }
+    }
+
+    fn result(&self) -> String {
+        match self.metric {
+            Metric::Throughput => format!("{:.1} M/s", self.value / 1e6),
+            Metric::Latency => format!("{:.0} ns", self.value),
+        }
+    }
+}
+
+/// `a / b` as a ratio cell, or `-` when there is nothing to compare with.
+fn ratio(a: f64, b: Option<f64>) -> String {
+    match b {
+        Some(b) if b > 0.0 && a.is_finite() && b.is_finite() => format!("{:.2}x", a / b),
+        _ => "-".to_owned(),
+    }
+}
+
+/// Renders the header line and the cells of every row.
+fn cells(rows: &[Row]) -> (Vec<&'static str>, Vec<Vec<String>>) {
+    let header = vec![
+        "workload",
+        "implementation",
+        "result (median)",
+        "vs std::sync::mpsc",
+        "vs best peer",
+        "p99 round trip",
+        "probe ns (before/after)",
+    ];
+    let body = rows
+        .iter()
+        .map(|row| {
+            let same = || rows.iter().filter(|other| other.workload == row.workload);
+            let std = same()
+                .find(|other| other.implementation.starts_with(STD_PREFIX))
+                .map(Row::goodness);
+            let best_peer = same()
+                .filter(|other| !other.is_weir)
+                .map(Row::goodness)
+                .reduce(f64::max);
+            vec![
+                row.workload.clone(),
+                row.implementation.to_owned(),
+                row.result(),
+                ratio(row.goodness(), std),
+                ratio(row.goodness(), best_peer),
+                row.p99
+                    .map_or_else(|| "-".to_owned(), |p99| format!("{p99:.0} ns")),
+                format!("{:.0} / {:.0}", row.probe_before, row.probe_after),
+            ]
+        })
+        .collect();
+    (header, body)
+}
+
+/// Whether a column holds numbers (right-aligned).
+fn numeric(column: usize) -> bool {
+    column >= 2
+}
+
+/// The table as aligned plain text.
+pub(crate) fn plain(rows: &[Row]) -> String {
+    let (header, body) = cells(rows);
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for line in &body {
+        for (width, cell) in widths.iter_mut().zip(line) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let render = |line: &[String]| {
+        let mut text = String::new();
+        for (column, (cell, width)) in line.iter().zip(&widths).enumerate() {
+            if column > 0 {
+                text.push_str(" | ");
+            }
+            let pad = " ".repeat(width - cell.chars().count());
+            if numeric(column) {
+                text.push_str(&pad);
+                text.push_str(cell);
+            } else {
+                text.push_str(cell);
+                text.push_str(&pad);
+            }
+        }
+        text.trim_end().to_owned() + "\n"
+    };
+    let header: Vec<String> = header.iter().map(|h| (*h).to_owned()).collect();
+    let mut out = render(&header);
+    let rule: Vec<String> = widths.iter().map(|w| "-".repeat(*w)).collect();
+    out.push_str(&render(&rule).replace(" | ", "-+-"));
+    let mut previous: Option<&str> = None;
+    for (line, row) in body.iter().zip(rows) {
+        if previous.is_some_and(|p| p != row.workload) {
+            out.push('\n');
+        }
+        previous = Some(&row.workload);
+        out.push_str(&render(line));
+    }
+    out
+}
+
+/// The table as GitHub markdown.
+pub(crate) fn markdown(rows: &[Row]) -> String {
+    let (header, body) = cells(rows);
+    let mut out = format!("| {} |\n", header.join(" | "));
+    let rule: Vec<&str> = (0..header.len())
+        .map(|column| if numeric(column) { "---:" } else { "---" })
+        .collect();
+    out.push_str(&format!("| {} |\n", rule.join(" | ")));
+    for line in body {
+        let escaped: Vec<String> = line.iter().map(|cell| cell.replace('|', "\\|")).collect();
+        out.push_str(&format!("| {} |\n", escaped.join(" | ")));
+    }
+    out
+}
