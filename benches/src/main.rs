@@ -104,7 +104,7 @@ fn ping_pong_rows(config: &Config, rows: &mut Vec<Row>) {
     fn row<Q: Queue>(config: &Config, rows: &mut Vec<Row>) {
         let n = config.round_trips;
         let rep = || pingpong::round_trips::<Q>(n, CAPACITY);
-        let p99 = || pingpong::p99::<Q>(n.min(200_000), CAPACITY);
+        let p99 = || pingpong::percentiles::<Q>(n.min(200_000), CAPACITY);
         let workload = "ping-pong round trip";
         let p99 = config.p99.then_some(p99);
         if let Some(mut row) = measure(config, workload, Q::NAME, Q::IS_WEIR, n, rep, p99) {
@@ -122,10 +122,10 @@ fn ping_pong_rows(config: &Config, rows: &mut Vec<Row>) {
 }
 
 /// No p99 pass, for [`measure`].
-const NO_P99: Option<fn() -> f64> = None;
+const NO_P99: Option<fn() -> (f64, f64)> = None;
 
 /// Probes, warms up, times `config.reps` repetitions of `rep` (each moving `units` items or
-/// round trips), runs the `p99` pass if there is one, probes again, and returns the median as
+/// round trips), runs the `p99` pass (median and p99 of single round trips) if there is one, probes again, and returns the median as
 /// a throughput row; `None` if `--filter` leaves the row out.
 fn measure(
     config: &Config,
@@ -134,7 +134,7 @@ fn measure(
     is_weir: bool,
     units: u64,
     mut rep: impl FnMut() -> Duration,
-    p99: Option<impl FnOnce() -> f64>,
+    p99: Option<impl FnOnce() -> (f64, f64)>,
 ) -> Option<Row> {
     if let Some(filter) = &config.filter {
         if !format!("{workload} {implementation}").contains(filter.as_str()) {
@@ -190,8 +190,11 @@ fn print_header(config: &Config) {
         "every harness waits the same way (try, then crossbeam Backoff::snooze: bounded spin, then yield); \
          std and crossbeam channels run through try_send/try_recv (the non-blocking comparison)"
             .to_owned(),
-        "p99: one extra pass timing every round trip (timer cost included); probe: raw cache-line round trip \
-         between the two threads right before/after the row -- compare rows only when their probes agree"
+        "ping-pong result: mean ns per round trip (median over repetitions), rare stalls included; \
+         p50/p99: one extra pass timing every single round trip (timer cost included)"
+            .to_owned(),
+        "probe: raw cache-line round trip between the two threads right before/after the row \
+         -- compare rows only when their probes agree"
             .to_owned(),
     ];
     for line in lines {

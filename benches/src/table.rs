@@ -22,8 +22,8 @@ pub(crate) struct Row {
     pub(crate) metric: Metric,
     /// The median over the timed repetitions: items/s, or ns per round trip.
     pub(crate) value: f64,
-    /// The 99th percentile of single round trips, in ns, for latency rows that have one.
-    pub(crate) p99: Option<f64>,
+    /// The median and 99th percentile of single round trips, in ns, for latency rows.
+    pub(crate) p99: Option<(f64, f64)>,
     /// The cache-line probe (ns per round trip) right before the row.
     pub(crate) probe_before: f64,
     /// The cache-line probe right after the row.
@@ -66,7 +66,7 @@ fn cells(rows: &[Row]) -> (Vec<&'static str>, Vec<Vec<String>>) {
         "result (median)",
         "vs std::sync::mpsc",
         "vs best peer",
-        "p99 round trip",
+        "round trip p50 / p99",
         "probe ns (before/after)",
     ];
     let body = rows
@@ -86,8 +86,10 @@ fn cells(rows: &[Row]) -> (Vec<&'static str>, Vec<Vec<String>>) {
                 row.result(),
                 ratio(row.goodness(), std),
                 ratio(row.goodness(), best_peer),
-                row.p99
-                    .map_or_else(|| "-".to_owned(), |p99| format!("{p99:.0} ns")),
+                row.p99.map_or_else(
+                    || "-".to_owned(),
+                    |(p50, p99)| format!("{p50:.0} / {p99:.0} ns"),
+                ),
                 format!("{:.0} / {:.0}", row.probe_before, row.probe_after),
             ]
         })
