@@ -38,6 +38,8 @@ fn main() {
         }
     };
 
+    // The first probe of a process reads high (threads and pages still cold): spend it here.
+    probe::probe(config.probe_round_trips / 10);
     let mut rows = Vec::new();
     per_item_rows(&config, &mut rows);
     for batch in BATCHES {
