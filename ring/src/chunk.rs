@@ -125,10 +125,16 @@ impl<'a, T> WriteChunk<'a, T> {
             written: 0,
         };
         let mut items = items.into_iter();
-        for slot in first.iter_mut().chain(second.iter_mut()) {
-            let Some(item) = items.next() else { break };
-            slot.write(item);
-            guard.written += 1;
+        // One plain loop per slice, not one over `first.chain(second)`: the chained loop
+        // re-checks the chain's state for every item and does not vectorise.
+        for part in [first, second] {
+            for slot in part {
+                let Some(item) = items.next() else {
+                    return guard.written;
+                };
+                slot.write(item);
+                guard.written += 1;
+            }
         }
         guard.written
     }
