@@ -128,6 +128,9 @@ pub(crate) fn slot_index(pos: usize, capacity: usize) -> usize {
     }
 }
 
+/// A run of slots, as a raw slice.
+pub(crate) type RawSlots<T> = NonNull<[MaybeUninit<T>]>;
+
 /// The slots of the ring, each possibly uninitialised, plus loom's view of who touches them.
 ///
 /// Every method takes slot indices and trusts the caller's protocol (the positions) that the
@@ -215,54 +218,35 @@ impl<T> Slots<T> {
         }
     }
 
-    /// The `len` slots from `first`, uninitialised, for the producer to fill.
+    /// The `len` slots from `first`, in ring order, as at most two raw slices (the second is
+    /// the part that wraps round to the start). Records the access for loom as a write when
+    /// `write` is set, else as a read.
     ///
-    /// # Safety
-    ///
-    /// The producer owns these slots for the lifetime `'a` it chooses (no longer than the ring
-    /// lives), and nobody else accesses them meanwhile.
+    /// Raw, not references: a chunk keeps them while it hands the slots to the other thread
+    /// (in `commit` and `release`), and a live reference there would assert an exclusive or
+    /// read-only use that the other thread's access breaks. References are made only where
+    /// the caller uses them.
     #[inline]
-    #[allow(clippy::mut_from_ref)] // the slots are owned by the caller, not by `self`
-    pub(crate) unsafe fn uninit_slices<'a>(
+    pub(crate) fn raw_slices(
         &self,
         first: usize,
         len: usize,
-    ) -> (&'a mut [MaybeUninit<T>], &'a mut [MaybeUninit<T>]) {
+        write: bool,
+    ) -> (RawSlots<T>, RawSlots<T>) {
         let ((start, a), b) = self.ranges(first, len);
-        (start..start + a)
-            .chain(0..b)
-            .for_each(|slot| self.trackers.write(slot));
-        // SAFETY: both ranges are in bounds and disjoint (together at most `capacity` slots of
-        // one ring), `UnsafeCell<MaybeUninit<T>>` has the layout of `MaybeUninit<T>`, and the
-        // caller owns the slots.
-        unsafe {
-            (
-                core::slice::from_raw_parts_mut(self.ptr(start), a),
-                core::slice::from_raw_parts_mut(self.ptr(0), b),
-            )
+        if write {
+            self.trackers.write_range(start, a);
+            self.trackers.write_range(0, b);
+        } else {
+            self.trackers.read_range(start, a);
+            self.trackers.read_range(0, b);
         }
-    }
-
-    /// The `len` items from `first`, for the consumer to read.
-    ///
-    /// # Safety
-    ///
-    /// The consumer owns these slots for the lifetime `'a` it chooses (no longer than the ring
-    /// lives), they hold items, and nobody writes them meanwhile.
-    #[inline]
-    pub(crate) unsafe fn init_slices<'a>(&self, first: usize, len: usize) -> (&'a [T], &'a [T]) {
-        let ((start, a), b) = self.ranges(first, len);
-        (start..start + a)
-            .chain(0..b)
-            .for_each(|slot| self.trackers.read(slot));
-        // SAFETY: as in `uninit_slices`; the slots are initialised, and `MaybeUninit<T>` has the
-        // layout of `T`.
-        unsafe {
-            (
-                core::slice::from_raw_parts(self.ptr(start).cast::<T>(), a),
-                core::slice::from_raw_parts(self.ptr(0).cast::<T>(), b),
-            )
-        }
+        let slice = |at: usize, len: usize| {
+            // SAFETY: `ptr` never returns null (it points into, or one past, the slots).
+            let at = unsafe { NonNull::new_unchecked(self.ptr(at)) };
+            NonNull::slice_from_raw_parts(at, len)
+        };
+        (slice(start, a), slice(0, b))
     }
 
     /// Drops the `len` items from `first` in place. If one of their destructors panics, the
@@ -275,10 +259,11 @@ impl<T> Slots<T> {
         if !core::mem::needs_drop::<T>() {
             return;
         }
-        let ((start, a), b) = self.ranges(first, len);
-        (start..start + a)
-            .chain(0..b)
-            .for_each(|slot| self.trackers.write(slot));
+        let (first_part, second_part) = self.raw_slices(first, len, true);
+        let first_part =
+            ptr::slice_from_raw_parts_mut(first_part.cast::<T>().as_ptr(), first_part.len());
+        let second_part =
+            ptr::slice_from_raw_parts_mut(second_part.cast::<T>().as_ptr(), second_part.len());
         /// Drops the second slice if dropping the first one unwinds.
         struct DropOnUnwind<T>(*mut [T]);
         impl<T> Drop for DropOnUnwind<T> {
@@ -288,8 +273,6 @@ impl<T> Slots<T> {
                 unsafe { ptr::drop_in_place(self.0) };
             }
         }
-        let first_part = ptr::slice_from_raw_parts_mut(self.ptr(start).cast::<T>(), a);
-        let second_part = ptr::slice_from_raw_parts_mut(self.ptr(0).cast::<T>(), b);
         let guard = DropOnUnwind(second_part);
         // SAFETY: the caller owns these initialised slots; `drop_in_place` on a slice goes on
         // dropping the remaining elements when one of them panics.

@@ -3,6 +3,7 @@
 
 use core::fmt;
 use core::mem::MaybeUninit;
+use core::ptr::NonNull;
 
 use crate::consumer::Consumer;
 use crate::producer::Producer;
@@ -15,15 +16,20 @@ use crate::producer::Producer;
 #[must_use = "a chunk's slots are only handed to the consumer by `commit` or `fill_from_iter`"]
 pub struct WriteChunk<'a, T> {
     producer: &'a mut Producer<T>,
-    first: &'a mut [MaybeUninit<T>],
-    second: &'a mut [MaybeUninit<T>],
+    // Raw, so that no reference to the slots is alive while `commit` hands them over; see
+    // `Slots::raw_slices`. The chunk owns them as long as it borrows the producer.
+    first: NonNull<[MaybeUninit<T>]>,
+    second: NonNull<[MaybeUninit<T>]>,
 }
 
 impl<'a, T> WriteChunk<'a, T> {
-    pub(crate) fn new(
+    /// # Safety
+    ///
+    /// `first` and `second` are free slots that the producer owns while it is borrowed.
+    pub(crate) unsafe fn new(
         producer: &'a mut Producer<T>,
-        first: &'a mut [MaybeUninit<T>],
-        second: &'a mut [MaybeUninit<T>],
+        first: NonNull<[MaybeUninit<T>]>,
+        second: NonNull<[MaybeUninit<T>]>,
     ) -> Self {
         WriteChunk {
             producer,
@@ -47,7 +53,9 @@ impl<'a, T> WriteChunk<'a, T> {
     /// The slots, in ring order, as two slices to write into before [`commit`](Self::commit).
     #[inline]
     pub fn as_mut_slices(&mut self) -> (&mut [MaybeUninit<T>], &mut [MaybeUninit<T>]) {
-        (&mut *self.first, &mut *self.second)
+        // SAFETY: the slots are owned by this chunk (see `new`), disjoint, and borrowed
+        // mutably through `self` for as long as the slices live.
+        unsafe { (self.first.as_mut(), self.second.as_mut()) }
     }
 
     /// Hands the first `n` slots to the consumer.
@@ -127,7 +135,10 @@ impl<'a, T> WriteChunk<'a, T> {
         let mut items = items.into_iter();
         // One plain loop per slice, not one over `first.chain(second)`: the chained loop
         // re-checks the chain's state for every item and does not vectorise.
-        for part in [first, second] {
+        for mut part in [first, second] {
+            // SAFETY: the chunk owned these slots (see `new`); the reference is last used
+            // before the guard commits them.
+            let part = unsafe { part.as_mut() };
             for slot in part {
                 let Some(item) = items.next() else {
                     return guard.written;
@@ -155,12 +166,21 @@ impl<T> fmt::Debug for WriteChunk<'_, T> {
 #[must_use = "a chunk's items stay in the ring until `release`d"]
 pub struct ReadChunk<'a, T> {
     consumer: &'a mut Consumer<T>,
-    first: &'a [T],
-    second: &'a [T],
+    // Raw, so that no reference to the items is alive while `release` drops and frees them;
+    // see `Slots::raw_slices`. The chunk owns them as long as it borrows the consumer.
+    first: NonNull<[T]>,
+    second: NonNull<[T]>,
 }
 
 impl<'a, T> ReadChunk<'a, T> {
-    pub(crate) fn new(consumer: &'a mut Consumer<T>, first: &'a [T], second: &'a [T]) -> Self {
+    /// # Safety
+    ///
+    /// `first` and `second` hold the consumer's oldest items, owned by it while it is borrowed.
+    pub(crate) unsafe fn new(
+        consumer: &'a mut Consumer<T>,
+        first: NonNull<[T]>,
+        second: NonNull<[T]>,
+    ) -> Self {
         ReadChunk {
             consumer,
             first,
@@ -183,7 +203,9 @@ impl<'a, T> ReadChunk<'a, T> {
     /// The items, oldest first, as two slices.
     #[inline]
     pub fn as_slices(&self) -> (&[T], &[T]) {
-        (self.first, self.second)
+        // SAFETY: the items are owned by this chunk (see `new`) and initialised, and nothing
+        // writes them while `self` is borrowed.
+        unsafe { (self.first.as_ref(), self.second.as_ref()) }
     }
 
     /// Drops the first `n` items and frees their slots for the producer.
@@ -218,8 +240,7 @@ impl<'a, T> ReadChunk<'a, T> {
 
 impl<T: fmt::Debug> fmt::Debug for ReadChunk<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_list()
-            .entries(self.first.iter().chain(self.second))
-            .finish()
+        let (first, second) = self.as_slices();
+        f.debug_list().entries(first.iter().chain(second)).finish()
     }
 }

@@ -187,8 +187,10 @@ impl<T> Consumer<T> {
     {
         let len = out.len().min(self.ready_items(out.len()));
         let first = slot_index(self.head, self.capacity);
-        // SAFETY: these `len` slots hold items (as in `try_pop`); the slices die before `free`.
-        let (a, b) = unsafe { self.ring().slots.init_slices(first, len) };
+        let (a, b) = self.ring().slots.raw_slices(first, len, false);
+        // SAFETY: these `len` slots hold items (as in `try_pop`), `MaybeUninit<T>` has the
+        // layout of `T`, and the slices are last used before `free` hands the slots back.
+        let (a, b) = unsafe { (cast_init(a).as_ref(), cast_init(b).as_ref()) };
         out[..a.len()].copy_from_slice(a);
         out[a.len()..len].copy_from_slice(b);
         // `T: Copy`, so the items need no drop: their slots are simply free again.
@@ -215,10 +217,11 @@ impl<T> Consumer<T> {
     pub fn read_chunk(&mut self, n: usize) -> ReadChunk<'_, T> {
         let len = n.min(self.ready_items(n));
         let first = slot_index(self.head, self.capacity);
+        let (a, b) = self.ring().slots.raw_slices(first, len, false);
+        let (a, b) = (cast_init(a), cast_init(b));
         // SAFETY: these `len` slots hold items (as in `try_pop`), and the chunk borrows the
         // consumer mutably, so nothing pops or frees them while it lives.
-        let (a, b) = unsafe { self.ring().slots.init_slices(first, len) };
-        ReadChunk::new(self, a, b)
+        unsafe { ReadChunk::new(self, a, b) }
     }
 
     /// An iterator that pops items until the ring is empty.
@@ -303,6 +306,13 @@ impl<T> Iterator for Drain<'_, T> {
     fn size_hint(&self) -> (usize, Option<usize>) {
         (self.consumer.ready_items(0), None)
     }
+}
+
+/// A slice of slots known to hold items, as a slice of items (`MaybeUninit<T>` has the layout
+/// of `T`; the pointer is only cast, not read).
+#[inline(always)]
+fn cast_init<T>(slots: NonNull<[core::mem::MaybeUninit<T>]>) -> NonNull<[T]> {
+    NonNull::slice_from_raw_parts(slots.cast::<T>(), slots.len())
 }
 
 // Not `FusedIterator`: the producer may push again after a `None`.

@@ -80,6 +80,13 @@ impl fmt::Display for CapacityError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.requested == 0 {
             f.write_str("capacity must be at least 1")
+        } else if self.item_size == 0 {
+            write!(
+                f,
+                "capacity {} is too large: at most {} items fit in a ring",
+                self.requested,
+                crate::buffer::MAX_CAPACITY
+            )
         } else {
             write!(
                 f,

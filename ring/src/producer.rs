@@ -180,10 +180,10 @@ impl<T> Producer<T> {
     pub fn write_chunk(&mut self, n: usize) -> WriteChunk<'_, T> {
         let len = n.min(self.free_slots(n));
         let first = slot_index(self.tail, self.capacity);
+        let (a, b) = self.ring().slots.raw_slices(first, len, true);
         // SAFETY: these `len` slots are free (see `try_push`), and the chunk borrows the
         // producer mutably, so nothing else writes them while it lives.
-        let (a, b) = unsafe { self.ring().slots.uninit_slices(first, len) };
-        WriteChunk::new(self, a, b)
+        unsafe { WriteChunk::new(self, a, b) }
     }
 
     /// The number of free slots now. The consumer may free more at any moment, never fewer.

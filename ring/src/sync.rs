@@ -33,6 +33,12 @@ mod trackers {
 
         #[inline(always)]
         pub(crate) fn write(&self, _slot: usize) {}
+
+        #[inline(always)]
+        pub(crate) fn read_range(&self, _first: usize, _len: usize) {}
+
+        #[inline(always)]
+        pub(crate) fn write_range(&self, _first: usize, _len: usize) {}
     }
 }
 
@@ -64,6 +70,14 @@ mod trackers {
 
         pub(crate) fn write(&self, slot: usize) {
             self.0[slot].with_mut(|_| ());
+        }
+
+        pub(crate) fn read_range(&self, first: usize, len: usize) {
+            (first..first + len).for_each(|slot| self.read(slot));
+        }
+
+        pub(crate) fn write_range(&self, first: usize, len: usize) {
+            (first..first + len).for_each(|slot| self.write(slot));
         }
     }
 }

@@ -215,11 +215,6 @@ fn items_pushed_on_one_thread_left_for_the_other_to_drop() {
 }
 
 #[test]
-#[cfg_attr(
-    miri,
-    ignore = "bug: ReadChunk::release drops items while its `self` holds a protected &[T] to \
-              them: undefined behaviour under Stacked Borrows"
-)]
 fn release_drops_exactly_k() {
     let capacity = 5;
     for offset in 0..capacity {
@@ -241,11 +236,6 @@ fn release_drops_exactly_k() {
 }
 
 #[test]
-#[cfg_attr(
-    miri,
-    ignore = "bug: ReadChunk::release drops items while its `self` holds a protected &[T] to \
-              them: undefined behaviour under Stacked Borrows"
-)]
 fn panicking_drop_inside_release() {
     // The ring of 4 starts at offset 2, so items 1, 2 sit before the buffer end and 3, 4 after:
     // the panicking item is in either part, and the drop spans both.
@@ -285,11 +275,6 @@ fn panicking_drop_inside_release() {
 }
 
 #[test]
-#[cfg_attr(
-    miri,
-    ignore = "bug: ReadChunk::release drops items while its `self` holds a protected &[T] to \
-              them: undefined behaviour under Stacked Borrows"
-)]
 fn panicking_drop_inside_partial_release_keeps_the_rest() {
     let log = DropLog::new(5);
     let (mut producer, mut consumer) = channel::<Counted>(4);

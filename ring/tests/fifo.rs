@@ -116,8 +116,6 @@ fn peek_then_pop_across_threads() {
     );
 }
 
-// Under Miri this and the next test pass with the default seed, but they can run into the
-// Stacked Borrows bug that `chunk_handover_races_under_stacked_borrows` shows (with other seeds).
 #[test]
 fn push_slice_pop_slice_keep_order() {
     let n = items();
@@ -261,20 +259,12 @@ fn consumer_reads_everything_after_the_producer_is_gone() {
     writer.join().unwrap();
 }
 
-/// A small ring handed back and forth in chunks, as fast as possible: the shape that makes the
-/// chunk hand-over bug show under Miri (`MIRIFLAGS="-Zmiri-seed=7" cargo +nightly miri
-/// test -p weir-ring --test fifo -- --ignored chunk_handover`): `WriteChunk::commit` (and
-/// `fill_from_iter`, `push_slice`) publish the slots while their `self` still holds a protected
-/// `&mut` to them, and `ReadChunk::release` frees them while its `self` holds a protected `&`;
-/// the other thread's access to those slots in that window is undefined behaviour under
-/// Stacked Borrows. Natively (and under ThreadSanitizer) it is a plain FIFO check.
+/// A small ring handed back and forth in chunks, as fast as possible. Under Miri this is the
+/// regression test for chunks that kept references to their slots while `commit`/`release`
+/// handed them to the other thread (Stacked Borrows UB with `-Zmiri-seed=7`); chunks now keep
+/// raw slices and make references only inside `as_slices`/`as_mut_slices`.
 #[test]
-#[cfg_attr(
-    miri,
-    ignore = "bug: WriteChunk::commit / ReadChunk::release hand slots over while holding protected \
-              references to them (Stacked Borrows UB, e.g. with -Zmiri-seed=7)"
-)]
-fn chunk_handover_races_under_stacked_borrows() {
+fn chunk_handover_keeps_order() {
     let n = scaled(1_000_000, 300) as u64;
     run_pair(
         4,

@@ -73,11 +73,6 @@ fn huge_capacity_for_zero_sized_items() {
 }
 
 #[test]
-#[cfg_attr(
-    debug_assertions,
-    ignore = "unoptimised builds take minutes: write_chunk/read_chunk visit every slot of the \
-              chunk (for the no-op loom trackers); run with `cargo test --release`"
-)]
 fn huge_zero_sized_ring_goes_round_its_lap() {
     // Committing and releasing whole-ring chunks (no per-item work for `()`) moves the
     // positions by `capacity` at a time, round the `2 * capacity` lap several times, at
