@@ -63,7 +63,7 @@ impl<T> RingBuffer<T> {
         let this = unsafe { ring.as_ref() };
         // AcqRel, pairing with the other handle's swap here and with `is_abandoned`'s Acquire
         // load. Release: everything this side did to the ring (pushes, pops, chunk commits)
-        // happens before the other side sees it gone. Acquire: whoever frees the ring first sees
+        // happens before the other side sees it gone. Acquire: the handle that frees the ring sees
         // all of the other side's writes, so it drops exactly the items that are left.
         if this.one_side_gone.swap(true, Ordering::AcqRel) {
             // SAFETY: the other handle has released its share, and this one never touches the
@@ -158,12 +158,16 @@ impl<T> Slots<T> {
         self.cells.len()
     }
 
+    /// A pointer to `slot`, derived from the whole slice, so that it may span the several
+    /// slots of a chunk.
+    ///
+    /// # Safety
+    ///
+    /// `slot <= capacity` (one past the end is allowed, for an empty range).
     #[inline(always)]
-    fn ptr(&self, slot: usize) -> *mut MaybeUninit<T> {
+    unsafe fn ptr(&self, slot: usize) -> *mut MaybeUninit<T> {
         debug_assert!(slot <= self.cells.len());
-        // SAFETY: `slot` is at most one past the end (every caller derives it from
-        // `slot_index` or a range inside the ring). The pointer is derived from the whole slice,
-        // so it may span the several slots of a chunk.
+        // SAFETY: the caller keeps `slot` within the allocation or one past its end.
         UnsafeCell::raw_get(unsafe { self.cells.as_ptr().add(slot) })
     }
 
@@ -176,7 +180,7 @@ impl<T> Slots<T> {
     #[inline(always)]
     pub(crate) unsafe fn write(&self, slot: usize, value: T) {
         self.trackers.write(slot);
-        // SAFETY: the caller owns the slot.
+        // SAFETY: the caller owns the slot, which is in bounds.
         unsafe { (*self.ptr(slot)).write(value) };
     }
 
@@ -188,7 +192,7 @@ impl<T> Slots<T> {
     #[inline(always)]
     pub(crate) unsafe fn read(&self, slot: usize) -> T {
         self.trackers.read(slot);
-        // SAFETY: the caller owns the slot and it is initialised.
+        // SAFETY: the caller owns the slot, which is in bounds and initialised.
         unsafe { (*self.ptr(slot)).assume_init_read() }
     }
 
@@ -201,7 +205,7 @@ impl<T> Slots<T> {
     #[inline(always)]
     pub(crate) unsafe fn get(&self, slot: usize) -> &T {
         self.trackers.read(slot);
-        // SAFETY: the caller owns the slot and it is initialised.
+        // SAFETY: the caller owns the slot, which is in bounds and initialised.
         unsafe { (*self.ptr(slot)).assume_init_ref() }
     }
 
@@ -242,7 +246,8 @@ impl<T> Slots<T> {
             self.trackers.read_range(0, b);
         }
         let slice = |at: usize, len: usize| {
-            // SAFETY: `ptr` never returns null (it points into, or one past, the slots).
+            // SAFETY: `ranges` keeps `at` within the slots, and a pointer into (or one past)
+            // an allocation is never null.
             let at = unsafe { NonNull::new_unchecked(self.ptr(at)) };
             NonNull::slice_from_raw_parts(at, len)
         };
