@@ -18,6 +18,17 @@ use weir_bench::{pingpong, spsc, CAPACITY};
 
 type Group<'a> = BenchmarkGroup<'a, criterion::measurement::WallTime>;
 
+/// Calls `$bench::<Q>(group, args..)` for every implementation compared, in table order.
+macro_rules! for_each_queue {
+    ($bench:ident($group:expr $(, $arg:expr)*)) => {
+        $bench::<WeirRing>($group $(, $arg)*);
+        $bench::<StdSyncChannel>($group $(, $arg)*);
+        $bench::<CrossbeamChannel>($group $(, $arg)*);
+        $bench::<ArrayQueue>($group $(, $arg)*);
+        $bench::<Rtrb>($group $(, $arg)*);
+    };
+}
+
 /// One item per push and per pop.
 fn per_item(c: &mut Criterion) {
     fn bench<Q: Queue>(group: &mut Group<'_>) {
@@ -27,11 +38,7 @@ fn per_item(c: &mut Criterion) {
     }
     let mut group = c.benchmark_group("spsc_per_item");
     group.throughput(Throughput::Elements(1));
-    bench::<WeirRing>(&mut group);
-    bench::<StdSyncChannel>(&mut group);
-    bench::<CrossbeamChannel>(&mut group);
-    bench::<ArrayQueue>(&mut group);
-    bench::<Rtrb>(&mut group);
+    for_each_queue!(bench(&mut group));
     group.finish();
 }
 
@@ -45,11 +52,7 @@ fn batched(c: &mut Criterion) {
     for batch in [64, 256] {
         let mut group = c.benchmark_group(format!("spsc_batch_{batch}"));
         group.throughput(Throughput::Elements(1));
-        bench::<WeirRing>(&mut group, batch);
-        bench::<StdSyncChannel>(&mut group, batch);
-        bench::<CrossbeamChannel>(&mut group, batch);
-        bench::<ArrayQueue>(&mut group, batch);
-        bench::<Rtrb>(&mut group, batch);
+        for_each_queue!(bench(&mut group, batch));
         group.finish();
     }
 }
@@ -62,11 +65,7 @@ fn ping_pong(c: &mut Criterion) {
         });
     }
     let mut group = c.benchmark_group("ping_pong");
-    bench::<WeirRing>(&mut group);
-    bench::<StdSyncChannel>(&mut group);
-    bench::<CrossbeamChannel>(&mut group);
-    bench::<ArrayQueue>(&mut group);
-    bench::<Rtrb>(&mut group);
+    for_each_queue!(bench(&mut group));
     group.finish();
 }
 

@@ -235,25 +235,36 @@ fn release_drops_exactly_k() {
     }
 }
 
+/// A ring of 4 whose positions start at `offset`, holding items 1 to 4, of which `bomb` panics
+/// when dropped.
+fn ring_with_a_bomb(
+    log: &std::sync::Arc<DropLog>,
+    offset: usize,
+    bomb: usize,
+) -> (weir_ring::Producer<Counted>, weir_ring::Consumer<Counted>) {
+    let (mut producer, mut consumer) = channel::<Counted>(4);
+    for _ in 0..offset {
+        producer.try_push(Counted::new(log, 0)).unwrap();
+        drop(consumer.try_pop());
+    }
+    for id in 1..=4 {
+        let item = if id == bomb {
+            Counted::bomb(log, id)
+        } else {
+            Counted::new(log, id)
+        };
+        producer.try_push(item).unwrap();
+    }
+    (producer, consumer)
+}
+
 #[test]
 fn panicking_drop_inside_release() {
     // The ring of 4 starts at offset 2, so items 1, 2 sit before the buffer end and 3, 4 after:
     // the panicking item is in either part, and the drop spans both.
     for bomb in 1..=4 {
         let log = DropLog::new(8);
-        let (mut producer, mut consumer) = channel::<Counted>(4);
-        for _ in 0..2 {
-            producer.try_push(Counted::new(&log, 0)).unwrap();
-            drop(consumer.try_pop());
-        }
-        for id in 1..=4 {
-            let item = if id == bomb {
-                Counted::bomb(&log, id)
-            } else {
-                Counted::new(&log, id)
-            };
-            producer.try_push(item).unwrap();
-        }
+        let (mut producer, mut consumer) = ring_with_a_bomb(&log, 2, bomb);
         let result = catch_unwind(AssertUnwindSafe(|| consumer.read_chunk(4).release(4)));
         let message = result.expect_err("the destructor's panic must go on");
         assert_eq!(
@@ -354,19 +365,7 @@ fn panicking_drop_when_the_last_handle_goes() {
     for bomb in 1..=4 {
         for order in ORDERS {
             let log = DropLog::new(5);
-            let (mut producer, mut consumer) = channel::<Counted>(4);
-            for _ in 0..3 {
-                producer.try_push(Counted::new(&log, 0)).unwrap();
-                drop(consumer.try_pop());
-            }
-            for id in 1..=4 {
-                let item = if id == bomb {
-                    Counted::bomb(&log, id)
-                } else {
-                    Counted::new(&log, id)
-                };
-                producer.try_push(item).unwrap();
-            }
+            let (producer, consumer) = ring_with_a_bomb(&log, 3, bomb);
             let (first, last): (Box<dyn Send>, Box<dyn Send>) = match order {
                 Order::ProducerFirst => (Box::new(producer), Box::new(consumer)),
                 Order::ConsumerFirst => (Box::new(consumer), Box::new(producer)),
