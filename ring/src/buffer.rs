@@ -40,9 +40,10 @@ impl<T> RingBuffer<T> {
     /// Allocates a ring and returns it as a raw pointer owned jointly by the two handles.
     pub(crate) fn allocate(capacity: usize) -> Result<NonNull<Self>, CapacityError> {
         if capacity == 0 || capacity > MAX_CAPACITY {
-            return Err(CapacityError::new::<T>(capacity));
+            return Err(CapacityError::for_items::<T>(capacity, MAX_CAPACITY));
         }
-        let slots = Slots::try_new(capacity).ok_or(CapacityError::new::<T>(capacity))?;
+        let slots = Slots::try_new(capacity)
+            .ok_or(CapacityError::for_items::<T>(capacity, MAX_CAPACITY))?;
         let ring = Box::new(RingBuffer {
             head: CachePadded::new(AtomicUsize::new(0)),
             tail: CachePadded::new(AtomicUsize::new(0)),

@@ -122,7 +122,7 @@ fn full_display_and_debug_without_item_debug() {
     // `unwrap` needs `Full<Opaque>: Debug`, which holds although `Opaque` is not `Debug`.
     producer.try_push(Opaque(1)).unwrap();
     let err = producer.try_push(Opaque(2)).unwrap_err();
-    assert_eq!(err.to_string(), "the ring is full");
+    assert_eq!(err.to_string(), "the queue is full");
     let debug = format!("{err:?}");
     assert!(debug.starts_with("Full"), "{debug}");
     // A `Debug` item is not printed either: the text does not depend on the item.
@@ -140,7 +140,7 @@ fn full_is_an_error() {
     }
     assert!(push_all(vec!["a".into(), "b".into()]).is_ok());
     let err = push_all(vec!["a".into(), "b".into(), "c".into()]).unwrap_err();
-    assert_eq!(err.to_string(), "the ring is full");
+    assert_eq!(err.to_string(), "the queue is full");
     assert!(err.source().is_none());
     let full = err.downcast::<Full<String>>().expect("a Full<String>");
     assert_eq!(full.into_inner(), "c");
@@ -149,7 +149,7 @@ fn full_is_an_error() {
     let (mut producer, _consumer) = channel::<Opaque>(1);
     producer.try_push(Opaque(0)).unwrap();
     let boxed: Box<dyn Error> = Box::new(producer.try_push(Opaque(5)).unwrap_err());
-    assert_eq!(boxed.to_string(), "the ring is full");
+    assert_eq!(boxed.to_string(), "the queue is full");
 }
 
 #[test]

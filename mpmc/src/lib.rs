@@ -1,0 +1,22 @@
+//! Bounded lock-free queues for many threads: an MPMC [`Queue`], a fixed-capacity
+//! work-stealing deque, and distributors that hand each item to one of N workers.
+//!
+//! Everything here has a fixed capacity chosen at construction: nothing allocates after `new`,
+//! and an operation that cannot proceed hands its item back ([`Full`]) instead of blocking or
+//! growing.
+//!
+//! # Features
+//!
+//! `std` (default) adds the worker pool; without it the crate is `no_std` and needs `alloc`.
+
+#![cfg_attr(not(feature = "std"), no_std)]
+#![deny(unsafe_op_in_unsafe_fn)]
+#![warn(missing_docs)]
+
+extern crate alloc;
+
+mod queue;
+mod sync;
+
+pub use queue::Queue;
+pub use weir_ring::{CapacityError, Full};

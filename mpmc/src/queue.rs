@@ -1,0 +1,673 @@
+//! The bounded MPMC queue: Vyukov's array queue, with a sequence stamp per slot.
+//!
+//! # Positions and stamps
+//!
+//! `head` (the next position to pop) and `tail` (the next to push) are positions: a lap number
+//! in the high bits, times `one_lap` (the power of two above the capacity), plus a slot index
+//! below it. A position moves to the next index, and past the last index to index 0 of the
+//! next lap. Each slot carries a stamp that says what the slot is waiting for:
+//!
+//! - `stamp == pos`: free, waiting for the push of position `pos`;
+//! - `stamp == pos + 1`: holds the item pushed at `pos`, waiting for its pop;
+//! - a pop of `pos` sets the stamp to `pos + one_lap`, the same slot's position one lap on.
+//!
+//! A push claims its position by moving `tail` on with a compare-and-swap, then writes the slot
+//! and publishes it with a Release store of the stamp; a pop claims with `head`, reads, and
+//! frees the slot with a Release store of the stamp. The Acquire load of the stamp before each
+//! claim pairs with the store of the operation before it on that slot, so the slot's memory is
+//! handed from thread to thread by the stamps alone. `head` and `tail` only decide who owns
+//! which position: they publish nothing, and they are moved with Relaxed operations.
+//!
+//! # Full and empty
+//!
+//! A push that finds its slot still holding the previous lap's item reads `head`: if `head` is
+//! exactly one lap behind `tail`, the queue holds `capacity` items and the push fails. If not,
+//! a pop has claimed that item and is still reading it, so the push waits for it instead of
+//! failing (heapless's old queue failed here, reporting "full" for a queue that was not). A pop
+//! that finds its slot not yet written does the same with `tail`. Any push or pop that happens
+//! before such a check is seen by it (coherence of `head` and `tail`), so `Full` and `None`
+//! are never reported against an operation the caller could have known had finished.
+
+use alloc::boxed::Box;
+use alloc::vec::Vec;
+use core::fmt;
+use core::mem::MaybeUninit;
+
+use crossbeam_utils::CachePadded;
+
+use crate::sync::{AtomicUsize, Backoff, Ordering, UnsafeCell};
+use crate::{CapacityError, Full};
+
+/// The largest capacity: `one_lap`, the power of two above the capacity, must fit in a `usize`
+/// with a lap to spare.
+const MAX_CAPACITY: usize = usize::MAX / 4;
+
+/// One slot: its stamp (see the module docs) and its possibly uninitialised item.
+struct Slot<T> {
+    stamp: AtomicUsize,
+    value: UnsafeCell<MaybeUninit<T>>,
+}
+
+/// A bounded multi-producer multi-consumer queue.
+///
+/// Any number of threads may push and pop through a shared reference (wrap the queue in an
+/// [`Arc`](std::sync::Arc), or borrow it into scoped threads). The capacity is exact and fixed
+/// at construction, and nothing allocates afterwards. Items are popped in the order their pushes
+/// took effect.
+///
+/// - [`try_push`](Queue::try_push) hands the item back in [`Full`] when the queue is full, and
+///   [`force_push`](Queue::force_push) makes room by taking out the oldest item instead.
+/// - [`try_pop`](Queue::try_pop) returns `None` when the queue is empty.
+/// - [`try_push_many`](Queue::try_push_many) and [`try_pop_many`](Queue::try_pop_many) move
+///   a batch with one compare-and-swap of the shared position, not one per item.
+///
+/// Every operation is lock-free except in one narrow case: a push (or pop) that finds its slot
+/// claimed but not yet finished by a pop (or push) on another thread waits for that thread to
+/// finish its few instructions, spinning and then yielding.
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::Arc;
+/// use weir_mpmc::Queue;
+///
+/// let queue = Arc::new(Queue::new(64));
+/// let producers: Vec<_> = (0..2)
+///     .map(|p| {
+///         let queue = Arc::clone(&queue);
+///         std::thread::spawn(move || {
+///             for i in 0..1000u64 {
+///                 let mut item = p * 1000 + i;
+///                 while let Err(full) = queue.try_push(item) {
+///                     item = full.into_inner();
+///                     std::thread::yield_now();
+///                 }
+///             }
+///         })
+///     })
+///     .collect();
+///
+/// let mut sum = 0;
+/// for _ in 0..2000 {
+///     loop {
+///         if let Some(item) = queue.try_pop() {
+///             sum += item;
+///             break;
+///         }
+///         std::thread::yield_now();
+///     }
+/// }
+/// producers.into_iter().for_each(|p| p.join().unwrap());
+/// assert_eq!(sum, (0..2000).sum());
+/// assert!(queue.is_empty());
+/// ```
+pub struct Queue<T> {
+    /// The next position to pop.
+    head: CachePadded<AtomicUsize>,
+    /// The next position to push.
+    tail: CachePadded<AtomicUsize>,
+    slots: Box<[Slot<T>]>,
+    /// The distance between a slot's positions in consecutive laps: the smallest power of two
+    /// above the capacity, so that `pos + 1` of the last index never reaches the next lap.
+    one_lap: usize,
+}
+
+// SAFETY: the queue moves items of type `T` between threads (so `T: Send`) and never hands out
+// a shared reference to one (so `T: Sync` is not needed); every slot is accessed by one thread at
+// a time, as the stamps order.
+unsafe impl<T: Send> Send for Queue<T> {}
+// SAFETY: as above; the shared state is atomics and stamp-guarded slots.
+unsafe impl<T: Send> Sync for Queue<T> {}
+
+static_assertions::assert_impl_all!(Queue<u64>: Send, Sync);
+static_assertions::assert_impl_all!(Queue<core::cell::Cell<u64>>: Send, Sync);
+static_assertions::assert_not_impl_any!(Queue<*const u8>: Send, Sync);
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+static_assertions::const_assert!(core::mem::align_of::<CachePadded<AtomicUsize>>() >= 128);
+
+impl<T> Queue<T> {
+    /// Makes a queue that holds exactly `capacity` items.
+    ///
+    /// # Panics
+    ///
+    /// If `capacity` is 0, or too large to allocate; [`try_new`](Queue::try_new) returns the
+    /// error instead.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let queue = weir_mpmc::Queue::<String>::new(100);
+    /// assert_eq!(queue.capacity(), 100);
+    /// ```
+    #[track_caller]
+    pub fn new(capacity: usize) -> Self {
+        match Self::try_new(capacity) {
+            Ok(queue) => queue,
+            Err(err) => panic!("weir_mpmc::Queue::new: {err}"),
+        }
+    }
+
+    /// Makes a queue that holds exactly `capacity` items.
+    ///
+    /// # Errors
+    ///
+    /// [`CapacityError`] if `capacity` is 0, larger than `usize::MAX / 4`, or too large to
+    /// allocate.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weir_mpmc::Queue;
+    ///
+    /// assert_eq!(Queue::<u8>::try_new(0).unwrap_err().to_string(), "capacity must be at least 1");
+    /// assert!(Queue::<u64>::try_new(usize::MAX / 8).is_err());
+    /// assert_eq!(Queue::<u64>::try_new(3).unwrap().capacity(), 3);
+    /// ```
+    pub fn try_new(capacity: usize) -> Result<Self, CapacityError> {
+        let error = || CapacityError::for_items::<T>(capacity, MAX_CAPACITY);
+        if capacity == 0 || capacity > MAX_CAPACITY {
+            return Err(error());
+        }
+        let mut slots = Vec::new();
+        slots.try_reserve_exact(capacity).map_err(|_| error())?;
+        slots.extend((0..capacity).map(|index| Slot {
+            stamp: AtomicUsize::new(index),
+            value: UnsafeCell::new(MaybeUninit::uninit()),
+        }));
+        Ok(Queue {
+            head: CachePadded::new(AtomicUsize::new(0)),
+            tail: CachePadded::new(AtomicUsize::new(0)),
+            slots: slots.into_boxed_slice(),
+            one_lap: (capacity + 1).next_power_of_two(),
+        })
+    }
+
+    /// Pushes `item` at the back, or hands it back if the queue is full.
+    ///
+    /// # Errors
+    ///
+    /// [`Full`] with the item, when the queue holds `capacity` items.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let queue = weir_mpmc::Queue::new(1);
+    /// assert_eq!(queue.try_push('a'), Ok(()));
+    /// assert_eq!(queue.try_push('b').unwrap_err().into_inner(), 'b');
+    /// ```
+    pub fn try_push(&self, item: T) -> Result<(), Full<T>> {
+        let backoff = Backoff::new();
+        let mut tail = self.tail.load(Ordering::Relaxed);
+        loop {
+            let slot = self.slot(tail);
+            // Acquire, pairing with the Release store of the pop that freed this slot: its read
+            // of the old item happens before this push overwrites it.
+            let stamp = slot.stamp.load(Ordering::Acquire);
+            if stamp == tail {
+                // The slot is free for this lap: claim the position.
+                let next = self.next(tail);
+                match self.tail.compare_exchange_weak(
+                    tail,
+                    next,
+                    Ordering::Relaxed,
+                    Ordering::Relaxed,
+                ) {
+                    Ok(_) => {
+                        // SAFETY: winning the claim of `tail` makes this thread the only one to
+                        // touch the slot until the stamp says otherwise.
+                        unsafe { self.write(slot, tail, item) };
+                        return Ok(());
+                    }
+                    Err(current) => {
+                        tail = current;
+                        backoff.spin();
+                    }
+                }
+            } else if stamp.wrapping_add(self.one_lap) == tail.wrapping_add(1) {
+                // The slot still holds the previous lap's item.
+                if self.is_full_at(tail) {
+                    return Err(Full(item));
+                }
+                // A pop has claimed that item and is reading it: wait for it.
+                backoff.snooze();
+                tail = self.tail.load(Ordering::Relaxed);
+            } else {
+                // Another push has taken this position: look again.
+                backoff.snooze();
+                tail = self.tail.load(Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// Pushes `item` at the back, taking out and returning the oldest item if the queue is full.
+    ///
+    /// The queue never refuses: this is for producers that must not wait and would rather lose
+    /// old data than new (the latest readings of a sensor, say).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let queue = weir_mpmc::Queue::new(2);
+    /// assert_eq!(queue.force_push(1), None);
+    /// assert_eq!(queue.force_push(2), None);
+    /// assert_eq!(queue.force_push(3), Some(1));
+    /// assert_eq!(queue.try_pop(), Some(2));
+    /// assert_eq!(queue.try_pop(), Some(3));
+    /// ```
+    pub fn force_push(&self, item: T) -> Option<T> {
+        let backoff = Backoff::new();
+        let mut tail = self.tail.load(Ordering::Relaxed);
+        loop {
+            let slot = self.slot(tail);
+            // Acquire, pairing with the Release store of the pop that freed the slot, or of the
+            // push that filled it (whose item this may take out): see `try_push`.
+            let stamp = slot.stamp.load(Ordering::Acquire);
+            if stamp == tail {
+                let next = self.next(tail);
+                match self.tail.compare_exchange_weak(
+                    tail,
+                    next,
+                    Ordering::Relaxed,
+                    Ordering::Relaxed,
+                ) {
+                    Ok(_) => {
+                        // SAFETY: as in `try_push`.
+                        unsafe { self.write(slot, tail, item) };
+                        return None;
+                    }
+                    Err(current) => {
+                        tail = current;
+                        backoff.spin();
+                    }
+                }
+            } else if stamp.wrapping_add(self.one_lap) == tail.wrapping_add(1) {
+                let head = tail.wrapping_sub(self.one_lap);
+                if self.is_full_at(tail)
+                    && self
+                        .head
+                        .compare_exchange_weak(
+                            head,
+                            self.next(head),
+                            Ordering::Relaxed,
+                            Ordering::Relaxed,
+                        )
+                        .is_ok()
+                {
+                    // This thread has popped position `head`, which is this slot. No push can
+                    // claim `tail` while the stamp still names the old item, so moving `tail` on
+                    // with a plain store claims it for this thread too.
+                    self.tail.store(self.next(tail), Ordering::Relaxed);
+                    // SAFETY: both claims make this thread the slot's only user; the slot holds
+                    // the item pushed at `head`, published by the stamp loaded above.
+                    let oldest = slot.value.with_mut(|value| unsafe {
+                        core::ptr::replace(value, MaybeUninit::new(item)).assume_init()
+                    });
+                    // Release, pairing with the Acquire stamp load of the pop of `tail`.
+                    slot.stamp.store(tail.wrapping_add(1), Ordering::Release);
+                    return Some(oldest);
+                }
+                backoff.snooze();
+                tail = self.tail.load(Ordering::Relaxed);
+            } else {
+                backoff.snooze();
+                tail = self.tail.load(Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// Pops the item at the front, or returns `None` if the queue is empty.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let queue = weir_mpmc::Queue::new(4);
+    /// assert_eq!(queue.try_pop(), None::<u8>);
+    /// queue.try_push(7).unwrap();
+    /// assert_eq!(queue.try_pop(), Some(7));
+    /// ```
+    pub fn try_pop(&self) -> Option<T> {
+        let backoff = Backoff::new();
+        let mut head = self.head.load(Ordering::Relaxed);
+        loop {
+            let slot = self.slot(head);
+            // Acquire, pairing with the Release store of the push that filled this slot: its
+            // write of the item happens before this pop reads it.
+            let stamp = slot.stamp.load(Ordering::Acquire);
+            if stamp == head.wrapping_add(1) {
+                let next = self.next(head);
+                match self.head.compare_exchange_weak(
+                    head,
+                    next,
+                    Ordering::Relaxed,
+                    Ordering::Relaxed,
+                ) {
+                    Ok(_) => {
+                        // SAFETY: winning the claim of `head` makes this thread the only one to
+                        // touch the slot, which holds the item pushed at `head`.
+                        return Some(unsafe { self.read(slot, head) });
+                    }
+                    Err(current) => {
+                        head = current;
+                        backoff.spin();
+                    }
+                }
+            } else if stamp == head {
+                // Not yet written in this lap.
+                if self.is_empty_at(head) {
+                    return None;
+                }
+                // A push has claimed the slot and is writing it: wait for it.
+                backoff.snooze();
+                head = self.head.load(Ordering::Relaxed);
+            } else {
+                // Another pop has taken this position: look again.
+                backoff.snooze();
+                head = self.head.load(Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// Moves as many items as fit from the front of `items` to the back of the queue, in order,
+    /// claiming all their slots with one compare-and-swap. Returns how many moved; the rest stay
+    /// in `items`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let queue = weir_mpmc::Queue::new(3);
+    /// let mut items = vec![1, 2, 3, 4, 5];
+    /// assert_eq!(queue.try_push_many(&mut items), 3);
+    /// assert_eq!(items, [4, 5]);
+    /// assert_eq!(queue.try_push_many(&mut items), 0);
+    /// assert_eq!(queue.try_pop(), Some(1));
+    /// ```
+    pub fn try_push_many(&self, items: &mut Vec<T>) -> usize {
+        if items.is_empty() {
+            return 0;
+        }
+        let backoff = Backoff::new();
+        let mut tail = self.tail.load(Ordering::Relaxed);
+        loop {
+            // Count the free slots from `tail` on; Acquire as in `try_push`, for each of them.
+            let mut end = tail;
+            let mut claimed = 0;
+            while claimed < items.len() && self.slot(end).stamp.load(Ordering::Acquire) == end {
+                end = self.next(end);
+                claimed += 1;
+            }
+            if claimed == 0 {
+                let stamp = self.slot(tail).stamp.load(Ordering::Relaxed);
+                if stamp.wrapping_add(self.one_lap) == tail.wrapping_add(1) && self.is_full_at(tail)
+                {
+                    return 0;
+                }
+                backoff.snooze();
+                tail = self.tail.load(Ordering::Relaxed);
+                continue;
+            }
+            // Nobody else can claim a position at or after `tail` without moving `tail`, so
+            // the slots counted above stay free until this claim.
+            match self
+                .tail
+                .compare_exchange_weak(tail, end, Ordering::Relaxed, Ordering::Relaxed)
+            {
+                Ok(_) => {
+                    let mut pos = tail;
+                    for item in items.drain(..claimed) {
+                        // SAFETY: the claim covers `claimed` positions from `tail`.
+                        unsafe { self.write(self.slot(pos), pos, item) };
+                        pos = self.next(pos);
+                    }
+                    return claimed;
+                }
+                Err(current) => {
+                    tail = current;
+                    backoff.spin();
+                }
+            }
+        }
+    }
+
+    /// Pops up to `max` items from the front, in order, appending them to `out`, claiming all
+    /// their slots with one compare-and-swap. Returns how many were popped (0 when the queue is
+    /// empty).
+    ///
+    /// `out` is given room for `min(max, capacity)` more items first; when it already has that
+    /// much spare capacity, nothing is allocated.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let queue = weir_mpmc::Queue::new(8);
+    /// for i in 0..5 {
+    ///     queue.try_push(i).unwrap();
+    /// }
+    /// let mut out = Vec::with_capacity(8);
+    /// assert_eq!(queue.try_pop_many(&mut out, 3), 3);
+    /// assert_eq!(queue.try_pop_many(&mut out, usize::MAX), 2);
+    /// assert_eq!(out, [0, 1, 2, 3, 4]);
+    /// assert_eq!(queue.try_pop_many(&mut out, 3), 0);
+    /// ```
+    pub fn try_pop_many(&self, out: &mut Vec<T>, max: usize) -> usize {
+        let max = max.min(self.capacity());
+        if max == 0 {
+            return 0;
+        }
+        // Reserve before claiming: once slots are claimed, nothing may fail or unwind.
+        out.reserve(max);
+        let backoff = Backoff::new();
+        let mut head = self.head.load(Ordering::Relaxed);
+        loop {
+            // Count the items ready from `head` on; Acquire as in `try_pop`, for each of them.
+            let mut end = head;
+            let mut claimed = 0;
+            while claimed < max
+                && self.slot(end).stamp.load(Ordering::Acquire) == end.wrapping_add(1)
+            {
+                end = self.next(end);
+                claimed += 1;
+            }
+            if claimed == 0 {
+                let stamp = self.slot(head).stamp.load(Ordering::Relaxed);
+                if stamp == head && self.is_empty_at(head) {
+                    return 0;
+                }
+                backoff.snooze();
+                head = self.head.load(Ordering::Relaxed);
+                continue;
+            }
+            match self
+                .head
+                .compare_exchange_weak(head, end, Ordering::Relaxed, Ordering::Relaxed)
+            {
+                Ok(_) => {
+                    let mut pos = head;
+                    for _ in 0..claimed {
+                        // SAFETY: the claim covers `claimed` positions from `head`, each
+                        // holding an item; `out` has room, so `push` cannot reallocate or
+                        // unwind while slots are claimed.
+                        out.push(unsafe { self.read(self.slot(pos), pos) });
+                        pos = self.next(pos);
+                    }
+                    return claimed;
+                }
+                Err(current) => {
+                    head = current;
+                    backoff.spin();
+                }
+            }
+        }
+    }
+
+    /// How many items the queue holds. Other threads may change it the moment it returns.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let queue = weir_mpmc::Queue::new(4);
+    /// queue.try_push(()).unwrap();
+    /// assert_eq!(queue.len(), 1);
+    /// ```
+    pub fn len(&self) -> usize {
+        loop {
+            let tail = self.tail.load(Ordering::Relaxed);
+            let head = self.head.load(Ordering::Relaxed);
+            // A consistent pair: `tail` did not move while `head` was read.
+            if self.tail.load(Ordering::Relaxed) == tail {
+                let mask = self.one_lap - 1;
+                let (head_index, tail_index) = (head & mask, tail & mask);
+                return if head_index < tail_index {
+                    tail_index - head_index
+                } else if head_index > tail_index {
+                    self.capacity() - head_index + tail_index
+                } else if tail == head {
+                    0
+                } else {
+                    self.capacity()
+                };
+            }
+        }
+    }
+
+    /// Whether the queue holds no items. Other threads may change it the moment it returns.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Whether the queue holds `capacity` items. Other threads may change it the moment it
+    /// returns.
+    pub fn is_full(&self) -> bool {
+        self.len() == self.capacity()
+    }
+
+    /// How many items the queue holds at most.
+    #[inline]
+    pub fn capacity(&self) -> usize {
+        self.slots.len()
+    }
+
+    /// The slot of position `pos`.
+    #[inline(always)]
+    fn slot(&self, pos: usize) -> &Slot<T> {
+        let index = pos & (self.one_lap - 1);
+        debug_assert!(index < self.slots.len());
+        // SAFETY: positions are only ever made by `next`, which keeps the index below the
+        // capacity, so the index is in bounds.
+        unsafe { self.slots.get_unchecked(index) }
+    }
+
+    /// The position after `pos`: the next index, or index 0 of the next lap.
+    #[inline(always)]
+    fn next(&self, pos: usize) -> usize {
+        let index = pos & (self.one_lap - 1);
+        if index + 1 < self.slots.len() {
+            pos + 1
+        } else {
+            (pos & !(self.one_lap - 1)).wrapping_add(self.one_lap)
+        }
+    }
+
+    /// Whether the queue is full for a push at `tail` whose slot still holds the previous lap's
+    /// item: `head` is one lap behind, at that very item.
+    #[inline]
+    fn is_full_at(&self, tail: usize) -> bool {
+        self.head.load(Ordering::Relaxed).wrapping_add(self.one_lap) == tail
+    }
+
+    /// Whether the queue is empty for a pop at `head` whose slot is not yet written.
+    #[inline]
+    fn is_empty_at(&self, head: usize) -> bool {
+        self.tail.load(Ordering::Relaxed) == head
+    }
+
+    /// Writes `item` into the slot of `pos` and publishes it.
+    ///
+    /// # Safety
+    ///
+    /// This thread has claimed position `pos` by moving `tail` past it, and the slot is free.
+    #[inline(always)]
+    unsafe fn write(&self, slot: &Slot<T>, pos: usize, item: T) {
+        // SAFETY: the caller's claim makes this the only access to the slot.
+        slot.value
+            .with_mut(|value| unsafe { value.write(MaybeUninit::new(item)) });
+        // Release, pairing with the Acquire stamp load of the pop of `pos`.
+        slot.stamp.store(pos.wrapping_add(1), Ordering::Release);
+    }
+
+    /// Moves the item out of the slot of `pos` and frees the slot for the next lap.
+    ///
+    /// # Safety
+    ///
+    /// This thread has claimed position `pos` by moving `head` past it, and the slot holds the
+    /// item pushed at `pos`.
+    #[inline(always)]
+    unsafe fn read(&self, slot: &Slot<T>, pos: usize) -> T {
+        // SAFETY: the caller's claim makes this the only access to the initialised slot.
+        let item = slot
+            .value
+            .with(|value| unsafe { (*value).assume_init_read() });
+        // Release, pairing with the Acquire stamp load of the push of `pos + one_lap`.
+        slot.stamp
+            .store(pos.wrapping_add(self.one_lap), Ordering::Release);
+        item
+    }
+}
+
+impl<T> Drop for Queue<T> {
+    fn drop(&mut self) {
+        if core::mem::needs_drop::<T>() {
+            // `&mut self`: every other thread's operations happened before this drop, and no
+            // claim is half-done, so the items are exactly the positions from `head` to `tail`.
+            let head = self.head.load(Ordering::Relaxed);
+            let tail = self.tail.load(Ordering::Relaxed);
+            // SAFETY: as just said.
+            unsafe { self.drop_items(head, tail) };
+        }
+    }
+}
+
+impl<T> Queue<T> {
+    /// Drops the items at positions `from..to`. If a destructor panics, the items after it are
+    /// still dropped while the panic unwinds.
+    ///
+    /// # Safety
+    ///
+    /// Those slots hold items that nobody else can reach, and are treated as empty afterwards.
+    unsafe fn drop_items(&self, from: usize, to: usize) {
+        /// Drops the rest of the items if dropping one of them unwinds.
+        struct DropRest<'a, T> {
+            queue: &'a Queue<T>,
+            from: usize,
+            to: usize,
+        }
+        impl<T> Drop for DropRest<'_, T> {
+            fn drop(&mut self) {
+                // SAFETY: the slots after the one whose destructor panicked still hold items.
+                unsafe { self.queue.drop_items(self.from, self.to) };
+            }
+        }
+        let mut pos = from;
+        while pos != to {
+            let slot = self.slot(pos);
+            pos = self.next(pos);
+            let rest = DropRest {
+                queue: self,
+                from: pos,
+                to,
+            };
+            // SAFETY: the caller's promise: the slot holds an item nobody else can reach.
+            slot.value
+                .with_mut(|value| unsafe { (*value).assume_init_drop() });
+            core::mem::forget(rest);
+        }
+    }
+}
+
+impl<T> fmt::Debug for Queue<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Queue")
+            .field("len", &self.len())
+            .field("capacity", &self.capacity())
+            .finish_non_exhaustive()
+    }
+}
