@@ -450,11 +450,22 @@ impl<T> Queue<T> {
     /// ```
     pub fn try_pop_many(&self, out: &mut Vec<T>, max: usize) -> usize {
         let max = max.min(self.capacity());
+        // Reserve before claiming: once slots are claimed, nothing may fail or unwind.
+        out.reserve(max);
+        // `out` has room, so `push` neither reallocates nor unwinds.
+        self.pop_batch(max, |item| out.push(item))
+    }
+
+    /// Pops up to `max` items from the front with one claim, handing each to `sink` in order.
+    /// Returns how many were popped.
+    ///
+    /// `sink` must not unwind: the claimed slots are freed one by one as their items are handed
+    /// over, and an unwind would leave the rest claimed forever (it aborts instead).
+    pub(crate) fn pop_batch(&self, max: usize, mut sink: impl FnMut(T)) -> usize {
+        let max = max.min(self.capacity());
         if max == 0 {
             return 0;
         }
-        // Reserve before claiming: once slots are claimed, nothing may fail or unwind.
-        out.reserve(max);
         let backoff = Backoff::new();
         let mut head = self.head.load(Ordering::Relaxed);
         loop {
@@ -481,14 +492,22 @@ impl<T> Queue<T> {
                 .compare_exchange_weak(head, end, Ordering::Relaxed, Ordering::Relaxed)
             {
                 Ok(_) => {
+                    /// Aborts if `sink` unwinds while slots are still claimed.
+                    struct AbortOnUnwind;
+                    impl Drop for AbortOnUnwind {
+                        fn drop(&mut self) {
+                            panic!("weir_mpmc: a batch sink panicked with slots still claimed");
+                        }
+                    }
+                    let guard = AbortOnUnwind;
                     let mut pos = head;
                     for _ in 0..claimed {
                         // SAFETY: the claim covers `claimed` positions from `head`, each
-                        // holding an item; `out` has room, so `push` cannot reallocate or
-                        // unwind while slots are claimed.
-                        out.push(unsafe { self.read(self.slot(pos), pos) });
+                        // holding an item.
+                        sink(unsafe { self.read(self.slot(pos), pos) });
                         pos = self.next(pos);
                     }
+                    core::mem::forget(guard);
                     return claimed;
                 }
                 Err(current) => {
