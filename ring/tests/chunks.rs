@@ -3,12 +3,10 @@
 //! the end of the buffer and the wrapped part, the contents, and `len`/`slots` after), and
 //! `fill_from_iter` with short, long, exact and panicking iterators.
 
-mod common;
-
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use common::scaled;
 use weir_ring::{channel, Consumer, Producer};
+use weir_test_support::scaled;
 
 const CAPACITY: usize = 5;
 

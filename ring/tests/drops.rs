@@ -3,14 +3,12 @@
 //! items popped, handed back in `Full`, released from a chunk (also when a destructor panics),
 //! or committed by a `fill_from_iter` whose iterator panicked.
 
-mod common;
-
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 use std::thread;
 
-use common::{scaled, Counted, DropLog};
 use weir_ring::{channel, Consumer, Full, Producer};
+use weir_test_support::{scaled, Counted, DropLog};
 
 /// A ring of `capacity` whose positions were moved on by `offset` (with items that are popped
 /// and dropped), then filled with the items `ids`.

@@ -1,12 +1,10 @@
 //! FIFO order across two threads: every item the producer thread pushes arrives at the consumer
 //! thread exactly once and in order, through single items, slices and chunks.
 
-mod common;
-
 use std::thread;
 
-use common::{scaled, Rng, Waiter};
 use weir_ring::{channel, Consumer, Full, Producer};
+use weir_test_support::{scaled, Rng, Waiter};
 
 /// Items per test: 10M natively, 10k under Miri.
 fn items() -> u64 {

@@ -2,12 +2,10 @@
 //! buffer (and the positions' `2 * capacity` lap) many times, checked step by step against a
 //! `VecDeque` model: order, `len`, `slots`, `is_full`, `is_empty` and `peek`.
 
-mod common;
-
 use std::collections::VecDeque;
 
-use common::{scaled, Rng};
 use weir_ring::{channel, Consumer, Full, Producer};
+use weir_test_support::{scaled, Rng};
 
 const CAPACITIES: [usize; 4] = [1, 2, 3, 1000];
 
