@@ -1,12 +1,23 @@
 //! The command line of the comparison binary (plain `std::env::args`, no parser crate).
 
 use std::fmt::Write as _;
+use std::time::Duration;
+
+use weir_bench::pin::Pinning;
 
 /// What to run and how to print it.
 #[derive(Clone, Debug)]
 pub(crate) struct Config {
     /// Items per repetition of each throughput row.
     pub(crate) items: u64,
+    /// Items per repetition of each MPMC row.
+    pub(crate) mpmc_items: u64,
+    /// Where the threads of the MPMC rows run.
+    pub(crate) mpmc_pinning: Pinning,
+    /// Tasks per repetition of the skewed-work rows.
+    pub(crate) tasks: u64,
+    /// The length of one unit of work of the skewed-work rows.
+    pub(crate) unit: Duration,
     /// Round trips per repetition of each ping-pong row.
     pub(crate) round_trips: u64,
     /// Round trips of the cache-line probe beside each row.
@@ -32,8 +43,13 @@ usage: cargo run --release -p weir-bench -- [options]
   --items N        items per repetition of each throughput row (default 10000000;
                    also env WEIR_BENCH_ITEMS)
   --round-trips N  round trips per repetition of each ping-pong row (default items / 50)
+  --mpmc-items N   items per repetition of each MPMC row (default: --items)
+  --mpmc-pin P     MPMC threads: 'alternate' (thread i on core i % 2) or 'none' (default)
+  --tasks N        tasks per repetition of the skewed-work rows (default 1000000)
+  --unit-ns N      nanoseconds in one unit of work of a skewed task (default 50)
   --reps N         timed repetitions per row, median reported (default 5)
-  --quick          smoke run for CI: 100000 items, 1 repetition, no warm-up
+  --quick          smoke run for CI: 100000 items (MPMC 20000, 2000 tasks), 1 repetition,
+                   no warm-up
   --markdown       print the table as GitHub markdown
   --filter TEXT    only rows whose 'workload implementation' contains TEXT
   --no-p99         skip the extra per-round-trip timed pass of the ping-pong rows
@@ -48,6 +64,10 @@ pub(crate) fn parse(args: impl IntoIterator<Item = String>) -> Result<Config, (S
         Err(_) => None,
     };
     let mut round_trips = None;
+    let mut mpmc_items = None;
+    let mut mpmc_pinning = Pinning::None;
+    let mut tasks = None;
+    let mut unit_ns = 50;
     let mut reps = None;
     let mut quick = false;
     let mut markdown = false;
@@ -58,6 +78,16 @@ pub(crate) fn parse(args: impl IntoIterator<Item = String>) -> Result<Config, (S
         match arg.as_str() {
             "--items" => items = Some(number(&arg, rest.next())?),
             "--round-trips" => round_trips = Some(number(&arg, rest.next())?),
+            "--mpmc-items" => mpmc_items = Some(number(&arg, rest.next())?),
+            "--mpmc-pin" => {
+                mpmc_pinning = match rest.next().as_deref() {
+                    Some("alternate") => Pinning::Alternate,
+                    Some("none") => Pinning::None,
+                    _ => return Err(("--mpmc-pin needs 'alternate' or 'none'".to_owned(), 2)),
+                }
+            }
+            "--tasks" => tasks = Some(number(&arg, rest.next())?),
+            "--unit-ns" => unit_ns = number(&arg, rest.next())?.max(1),
             "--reps" => reps = Some(number(&arg, rest.next())?.max(1) as usize),
             "--filter" => {
                 filter = Some(rest.next().ok_or(("--filter needs a text".to_owned(), 2))?);
@@ -82,6 +112,14 @@ pub(crate) fn parse(args: impl IntoIterator<Item = String>) -> Result<Config, (S
     Ok(Config {
         items,
         round_trips: round_trips.unwrap_or((items / 50).max(1)),
+        mpmc_items: mpmc_items
+            .unwrap_or(if quick { 20_000 } else { items })
+            .max(1),
+        mpmc_pinning,
+        tasks: tasks
+            .unwrap_or(if quick { 2_000 } else { 1_000_000 })
+            .max(1),
+        unit: Duration::from_nanos(unit_ns),
         probe_round_trips: if quick { 10_000 } else { 150_000 },
         reps: reps.unwrap_or(if quick { 1 } else { 5 }),
         warmups: if quick { 0 } else { 1 },

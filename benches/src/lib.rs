@@ -1,4 +1,5 @@
-//! The harnesses behind `weir-bench`: weir-ring beside `std::sync::mpsc` and its peers.
+//! The harnesses behind `weir-bench`: weir-ring and weir-mpmc beside `std::sync::mpsc` and
+//! their peers.
 //!
 //! The comparison binary (`cargo run --release -p weir-bench`) and the criterion benches
 //! (`cargo bench -p weir-bench`) share everything in here, so both measure exactly the same
@@ -8,19 +9,23 @@
 //!   (and [`queues::BatchQueue`]) trait, so that every harness is generic and no
 //!   implementation gets a different loop.
 //! - [`wait`]: the one busy-wait every harness uses (spin, then yield).
-//! - [`pin`]: pins the two threads of a run to two cores and starts them together.
+//! - [`pin`]: pins the threads of a run to two cores and starts them together.
 //! - [`spsc`]: one producer thread to one consumer thread, per item and in batches.
+//! - [`mpmc`]: P producer threads to C consumer threads through one queue (1p1c to 2p2c).
+//! - [`skewed`]: tasks whose costs vary 100x on two workers, makespan beside the ideal.
 //! - [`pingpong`]: round trips between two threads over two queues.
 //! - [`probe`]: the raw cache-line round trip, the yardstick for every row.
 
+pub mod mpmc;
 pub mod pin;
 pub mod pingpong;
 pub mod probe;
 pub mod queues;
+pub mod skewed;
 pub mod spsc;
 pub mod wait;
 
-/// Ring capacity used by every workload, in items.
+/// Queue capacity used by every workload, in items.
 pub const CAPACITY: usize = 1024;
 
 /// Stops the whole run with a clear message: a benchmark that moved the wrong items measured

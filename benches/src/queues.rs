@@ -2,8 +2,11 @@
 //!
 //! Every adapter moves `u64`s and never blocks: a push reports a full queue, a pop an empty
 //! one, and the caller waits through [`crate::wait::wait_for`]. For the two channels that also
-//! have blocking calls (`std::sync::mpsc` and `crossbeam-channel`) that means `try_send` and
-//! `try_recv`: this is the non-blocking comparison, and the labels say so.
+//! have blocking calls (`std::sync::mpsc`, `crossbeam-channel`, `kanal` and `flume`) that means
+//! `try_send` and `try_recv`: this is the non-blocking comparison, and the labels say so.
+//!
+//! The MPMC workloads use the same adapters: [`MpmcQueue`] adds how to hand out more producer
+//! and consumer handles.
 
 use std::sync::mpsc::{self, Receiver, SyncSender, TryRecvError, TrySendError};
 use std::sync::Arc;
@@ -169,6 +172,53 @@ impl BatchQueue for WeirRingSlices {
     }
 }
 
+/// A [`Queue`] whose handles can be multiplied, for several producer and consumer threads.
+pub trait MpmcQueue: Queue {
+    /// Whether more than one thread may pop (`false` for `std::sync::mpsc`, whose `Receiver` is
+    /// single); the MPMC workloads with several consumers leave such a queue out.
+    const MULTI_CONSUMER: bool = true;
+
+    /// Another producer handle onto the same queue.
+    fn clone_tx(tx: &Self::Tx) -> Self::Tx;
+    /// Another consumer handle onto the same queue; only called when
+    /// [`MULTI_CONSUMER`](MpmcQueue::MULTI_CONSUMER) is set.
+    fn clone_rx(rx: &Self::Rx) -> Self::Rx;
+}
+
+/// `weir_mpmc::Queue`, shared through an `Arc`.
+#[derive(Debug)]
+pub enum WeirMpmc {}
+
+impl Queue for WeirMpmc {
+    const ID: &'static str = "weir-mpmc";
+    const NAME: &'static str = "weir-mpmc Queue (Arc)";
+    const IS_WEIR: bool = true;
+    type Tx = Arc<weir_mpmc::Queue<u64>>;
+    type Rx = Arc<weir_mpmc::Queue<u64>>;
+
+    fn channel(capacity: usize) -> (Self::Tx, Self::Rx) {
+        let queue = Arc::new(weir_mpmc::Queue::new(capacity));
+        (Arc::clone(&queue), queue)
+    }
+    #[inline(always)]
+    fn try_push(tx: &mut Self::Tx, item: u64) -> bool {
+        tx.try_push(item).is_ok()
+    }
+    #[inline(always)]
+    fn try_pop(rx: &mut Self::Rx) -> Option<u64> {
+        rx.try_pop()
+    }
+}
+
+impl MpmcQueue for WeirMpmc {
+    fn clone_tx(tx: &Self::Tx) -> Self::Tx {
+        Arc::clone(tx)
+    }
+    fn clone_rx(rx: &Self::Rx) -> Self::Rx {
+        Arc::clone(rx)
+    }
+}
+
 /// `std::sync::mpsc::sync_channel`, through `try_send` / `try_recv`.
 #[derive(Debug)]
 pub enum StdSyncChannel {}
@@ -197,6 +247,17 @@ impl Queue for StdSyncChannel {
             Err(TryRecvError::Empty) => None,
             Err(TryRecvError::Disconnected) => fail("std sync_channel: sender gone"),
         }
+    }
+}
+
+impl MpmcQueue for StdSyncChannel {
+    const MULTI_CONSUMER: bool = false;
+
+    fn clone_tx(tx: &Self::Tx) -> Self::Tx {
+        tx.clone()
+    }
+    fn clone_rx(_: &Self::Rx) -> Self::Rx {
+        fail("std::sync::mpsc has a single receiver")
     }
 }
 
@@ -240,6 +301,15 @@ impl Queue for CrossbeamChannel {
     }
 }
 
+impl MpmcQueue for CrossbeamChannel {
+    fn clone_tx(tx: &Self::Tx) -> Self::Tx {
+        tx.clone()
+    }
+    fn clone_rx(rx: &Self::Rx) -> Self::Rx {
+        rx.clone()
+    }
+}
+
 impl BatchQueue for CrossbeamChannel {
     const BATCH_NAME: &'static str =
         "crossbeam-channel bounded (try_send/try_recv; per-item loop, no batch API)";
@@ -269,9 +339,97 @@ impl Queue for ArrayQueue {
     }
 }
 
+impl MpmcQueue for ArrayQueue {
+    fn clone_tx(tx: &Self::Tx) -> Self::Tx {
+        Arc::clone(tx)
+    }
+    fn clone_rx(rx: &Self::Rx) -> Self::Rx {
+        Arc::clone(rx)
+    }
+}
+
 impl BatchQueue for ArrayQueue {
     const BATCH_NAME: &'static str =
         "crossbeam-queue ArrayQueue (Arc; per-item loop, no batch API)";
+}
+
+/// `kanal::bounded`, through `try_send` / `try_recv`.
+#[derive(Debug)]
+pub enum Kanal {}
+
+impl Queue for Kanal {
+    const ID: &'static str = "kanal";
+    const NAME: &'static str = "kanal bounded (try_send/try_recv)";
+    type Tx = kanal::Sender<u64>;
+    type Rx = kanal::Receiver<u64>;
+
+    fn channel(capacity: usize) -> (Self::Tx, Self::Rx) {
+        kanal::bounded(capacity)
+    }
+    /// kanal's `try_send` reports a full channel as `Ok(false)` (dropping the item, a copy here).
+    #[inline(always)]
+    fn try_push(tx: &mut Self::Tx, item: u64) -> bool {
+        match tx.try_send(item) {
+            Ok(sent) => sent,
+            Err(_) => fail("kanal: receiver gone"),
+        }
+    }
+    #[inline(always)]
+    fn try_pop(rx: &mut Self::Rx) -> Option<u64> {
+        match rx.try_recv() {
+            Ok(item) => item,
+            Err(_) => fail("kanal: sender gone"),
+        }
+    }
+}
+
+impl MpmcQueue for Kanal {
+    fn clone_tx(tx: &Self::Tx) -> Self::Tx {
+        tx.clone()
+    }
+    fn clone_rx(rx: &Self::Rx) -> Self::Rx {
+        rx.clone()
+    }
+}
+
+/// `flume::bounded`, through `try_send` / `try_recv`.
+#[derive(Debug)]
+pub enum Flume {}
+
+impl Queue for Flume {
+    const ID: &'static str = "flume";
+    const NAME: &'static str = "flume bounded (try_send/try_recv)";
+    type Tx = flume::Sender<u64>;
+    type Rx = flume::Receiver<u64>;
+
+    fn channel(capacity: usize) -> (Self::Tx, Self::Rx) {
+        flume::bounded(capacity)
+    }
+    #[inline(always)]
+    fn try_push(tx: &mut Self::Tx, item: u64) -> bool {
+        match tx.try_send(item) {
+            Ok(()) => true,
+            Err(flume::TrySendError::Full(_)) => false,
+            Err(flume::TrySendError::Disconnected(_)) => fail("flume: receiver gone"),
+        }
+    }
+    #[inline(always)]
+    fn try_pop(rx: &mut Self::Rx) -> Option<u64> {
+        match rx.try_recv() {
+            Ok(item) => Some(item),
+            Err(flume::TryRecvError::Empty) => None,
+            Err(flume::TryRecvError::Disconnected) => fail("flume: sender gone"),
+        }
+    }
+}
+
+impl MpmcQueue for Flume {
+    fn clone_tx(tx: &Self::Tx) -> Self::Tx {
+        tx.clone()
+    }
+    fn clone_rx(rx: &Self::Rx) -> Self::Rx {
+        rx.clone()
+    }
 }
 
 /// `rtrb::RingBuffer`; batches through `write_chunk_uninit` + `fill_from_iter` and

@@ -13,7 +13,7 @@ use crate::queues::{BatchQueue, Queue};
 use crate::wait::wait_for;
 
 /// `0 + 1 + ... + (items - 1)`, wrapping like the consumers' sums.
-fn expected_sum(items: u64) -> u64 {
+pub(crate) fn expected_sum(items: u64) -> u64 {
     let (a, b) = if items % 2 == 0 {
         (items / 2, items.wrapping_sub(1))
     } else {
@@ -23,7 +23,7 @@ fn expected_sum(items: u64) -> u64 {
 }
 
 /// Checks what the consumer saw; the run stops if it is wrong.
-fn check(name: &str, items: u64, received: u64, sum: u64, leftover: Option<u64>) {
+pub(crate) fn check(name: &str, items: u64, received: u64, sum: u64, leftover: Option<u64>) {
     if received != items {
         fail(&format!(
             "{name}: received {received} items, expected {items}"

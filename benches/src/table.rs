@@ -1,12 +1,18 @@
 //! The one table the comparison binary prints: plain text, or GitHub markdown.
 
 /// What a row's number means.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub(crate) enum Metric {
     /// Items per second: higher is better.
     Throughput,
     /// Nanoseconds per round trip: lower is better.
     Latency,
+    /// Seconds from the first task to the last: lower is better. `ideal` is the least possible
+    /// (total work / workers), shown beside it.
+    Makespan {
+        /// Seconds.
+        ideal: f64,
+    },
 }
 
 /// One measured implementation on one workload.
@@ -20,7 +26,7 @@ pub(crate) struct Row {
     pub(crate) is_weir: bool,
     /// How to read `value`.
     pub(crate) metric: Metric,
-    /// The median over the timed repetitions: items/s, or ns per round trip.
+    /// The median over the timed repetitions: items/s, ns per round trip, or seconds.
     pub(crate) value: f64,
     /// The median and 99th percentile of single round trips, in ns, for latency rows.
     pub(crate) p99: Option<(f64, f64)>,
@@ -38,7 +44,7 @@ impl Row {
     fn goodness(&self) -> f64 {
         match self.metric {
             Metric::Throughput => self.value,
-            Metric::Latency => 1.0 / self.value,
+            Metric::Latency | Metric::Makespan { .. } => 1.0 / self.value,
         }
     }
 
@@ -46,6 +52,11 @@ impl Row {
         match self.metric {
             Metric::Throughput => format!("{:.1} M/s", self.value / 1e6),
             Metric::Latency => format!("{:.0} ns", self.value),
+            Metric::Makespan { ideal } => format!(
+                "{:.1} ms ({:.2}x ideal)",
+                self.value * 1e3,
+                self.value / ideal
+            ),
         }
     }
 }
