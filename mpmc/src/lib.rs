@@ -5,6 +5,9 @@
 //! and an operation that cannot proceed hands its item back ([`Full`]) instead of blocking or
 //! growing.
 //!
+//! - [`distribute`]: hand each item to one of N workers' queues (round-robin, random, by key,
+//!   weighted, least-loaded).
+//!
 //! # Features
 //!
 //! `std` (default) adds the worker pool; without it the crate is `no_std` and needs `alloc`.
@@ -15,6 +18,7 @@
 
 extern crate alloc;
 
+pub mod distribute;
 mod queue;
 mod sync;
 

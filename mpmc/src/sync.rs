@@ -12,6 +12,14 @@ pub(crate) use core::sync::atomic::{fence, AtomicUsize, Ordering};
 #[allow(unused_imports)]
 pub(crate) use loom::sync::atomic::{fence, AtomicUsize, Ordering};
 
+/// The deque's handles share their ring through this (and round-robin distributors their
+/// ticket): loom's `Arc` under loom, so that loom sees the last handle's drop (and checks that
+/// it happens after every other handle's use).
+#[cfg(not(loom))]
+pub(crate) use alloc::sync::Arc;
+#[cfg(loom)]
+pub(crate) use loom::sync::Arc;
+
 #[cfg(not(loom))]
 pub(crate) use core_cell::UnsafeCell;
 #[cfg(loom)]
