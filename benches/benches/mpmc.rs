@@ -1,7 +1,7 @@
 //! Criterion benches: weir-mpmc's `Queue` beside `std::sync::mpsc::sync_channel` (one consumer
 //! only), `crossbeam-channel`, crossbeam's `ArrayQueue`, `kanal` and `flume`, from 1 or 2
 //! producers to 1 or 2 consumers, on the same harness as the `weir-bench` binary; and the
-//! skewed-work makespan of rayon and crossbeam-deque (weir's distributors join when they land).
+//! skewed-work makespan of weir's distributors beside rayon and crossbeam-deque.
 //!
 //! Each sample spawns the threads and times, with `iter_custom`, only the transfer itself; every
 //! implementation waits in the same spin-then-yield loop, the channels through `try_send` /
@@ -64,9 +64,11 @@ fn skewed_work(c: &mut Criterion) {
     }
     let work = Work::new(20_000, skewed::calibrate(Duration::from_nanos(50)));
     let mut group = c.benchmark_group("skewed_20k_tasks_2_workers");
+    bench::<skewed::WeirRoundRobin>(&mut group, &work);
+    bench::<skewed::WeirLeastLoaded>(&mut group, &work);
+    // TODO(weir_mpmc::distribute): the work-stealing Pool, once it lands.
     bench::<skewed::Rayon>(&mut group, &work);
     bench::<skewed::CrossbeamDeque>(&mut group, &work);
-    // TODO(weir_mpmc::distribute): RoundRobin, LeastLoaded and the work-stealing Pool.
     group.finish();
 }
 

@@ -177,7 +177,12 @@ fn skewed_rows(config: &Config, rows: &mut Vec<Row>) {
         )
     }
     // The calibration and the ideal take a while: only when some row is wanted.
-    let names = [skewed::Rayon::NAME, skewed::CrossbeamDeque::NAME];
+    let names = [
+        skewed::WeirRoundRobin::NAME,
+        skewed::WeirLeastLoaded::NAME,
+        skewed::Rayon::NAME,
+        skewed::CrossbeamDeque::NAME,
+    ];
     if !names
         .iter()
         .any(|name| selected(config, &workload_name(config), name))
@@ -200,9 +205,11 @@ fn skewed_rows(config: &Config, rows: &mut Vec<Row>) {
         total * 1e3,
         ideal * 1e3
     );
+    row::<skewed::WeirRoundRobin>(config, &work, ideal, rows);
+    row::<skewed::WeirLeastLoaded>(config, &work, ideal, rows);
+    // TODO(weir_mpmc::distribute): the work-stealing Pool, once it lands.
     row::<skewed::Rayon>(config, &work, ideal, rows);
     row::<skewed::CrossbeamDeque>(config, &work, ideal, rows);
-    // TODO(weir_mpmc::distribute): RoundRobin, LeastLoaded and the work-stealing Pool.
 }
 
 /// Whether `--filter` keeps the row.

@@ -12,10 +12,12 @@
 //! An implementation is a [`Scheduler`]: it gets the tasks, runs them on its workers however it
 //! likes, and returns the makespan. The baselines are rayon (a 2-thread pool,
 //! `par_iter().for_each`) and crossbeam-deque (an `Injector` fed by a submitting thread, two
-//! `Worker`s and their `Stealer`s, the usual find-task loop).
+//! `Worker`s and their `Stealer`s, the usual find-task loop). weir's distributors
+//! ([`WeirRoundRobin`], [`WeirLeastLoaded`]) are fed by a submitting thread the same way, each
+//! worker popping from its own weir ring.
 //!
-//! TODO(weir_mpmc::distribute): weir's `RoundRobin`, `LeastLoaded` and work-stealing `Pool`
-//! plug in here as three more `Scheduler`s once that module lands.
+//! TODO(weir_mpmc::distribute): the work-stealing `Pool` plugs in here as one more `Scheduler`
+//! once it lands.
 
 use std::hint::black_box;
 use std::iter;
@@ -24,10 +26,11 @@ use std::time::{Duration, Instant};
 
 use crossbeam_deque::{Injector, Steal, Stealer, Worker};
 use crossbeam_utils::CachePadded;
+use weir_mpmc::distribute::{Distributor, LeastLoaded, RoundRobin};
 
-use crate::fail;
 use crate::pin::{pin_current, run_group, Job, Pinning};
 use crate::wait::wait_for;
+use crate::{fail, CAPACITY};
 
 /// Worker threads per run.
 pub const WORKERS: usize = 2;
@@ -288,13 +291,97 @@ impl Scheduler for CrossbeamDeque {
             }
             (start, None)
         }));
-        let spans = run_group(Pinning::Alternate, jobs);
-        let start = spans.iter().map(|&(start, _)| start).min();
-        let end = spans.iter().filter_map(|&(_, end)| end).min();
-        match (start, end) {
-            (Some(start), Some(end)) => end.saturating_duration_since(start),
-            _ => Duration::ZERO,
+        makespan_of(&run_group(Pinning::Alternate, jobs))
+    }
+}
+
+/// The span of a run whose threads each hand back a [`Span`]: from the earliest start to the
+/// earliest end (see [`Span`]).
+fn makespan_of(spans: &[Span]) -> Duration {
+    let start = spans.iter().map(|&(start, _)| start).min();
+    let end = spans.iter().filter_map(|&(_, end)| end).min();
+    match (start, end) {
+        (Some(start), Some(end)) => end.saturating_duration_since(start),
+        _ => Duration::ZERO,
+    }
+}
+
+/// A weir distributor over one weir ring (of [`CAPACITY`]) per worker: a submitting thread
+/// sends every task through the distributor that `make` builds over the rings' producers
+/// (waiting whenever every ring is full), and each worker pops from its own ring.
+fn run_distributed<D: Distributor<u8> + Send>(
+    work: &Work,
+    tally: &Tally,
+    make: impl FnOnce(Vec<weir_ring::Producer<u8>>) -> D,
+) -> Duration {
+    let (producers, consumers): (Vec<_>, Vec<_>) =
+        (0..WORKERS).map(|_| weir_ring::channel(CAPACITY)).unzip();
+    let mut distributor = make(producers);
+    let total = work.costs().len() as u64;
+    let mut jobs: Vec<Job<'_, Span>> = consumers
+        .into_iter()
+        .enumerate()
+        .map(|(index, mut ring)| -> Job<'_, Span> {
+            Box::new(move || {
+                let start = Instant::now();
+                loop {
+                    let task = wait_for(|| {
+                        if let Some(cost) = ring.try_pop() {
+                            return Some(Some(cost));
+                        }
+                        (tally.tasks() == total).then_some(None)
+                    });
+                    match task {
+                        Some(cost) => work.run(cost, index, tally),
+                        None => break,
+                    }
+                }
+                (start, Some(Instant::now()))
+            })
+        })
+        .collect();
+    jobs.push(Box::new(move || {
+        let start = Instant::now();
+        for &cost in work.costs() {
+            let mut task = cost;
+            wait_for(|| match distributor.send(task) {
+                Ok(_) => Some(()),
+                Err(full) => {
+                    task = full.into_inner();
+                    None
+                }
+            });
         }
+        (start, None)
+    }));
+    makespan_of(&run_group(Pinning::Alternate, jobs))
+}
+
+/// weir's [`RoundRobin`] over one ring per worker (a full ring is skipped for the next).
+#[derive(Debug)]
+pub enum WeirRoundRobin {}
+
+impl Scheduler for WeirRoundRobin {
+    const NAME: &'static str = "weir-mpmc RoundRobin over 2 weir rings";
+    const ID: &'static str = "weir-round-robin";
+    const IS_WEIR: bool = true;
+
+    fn run(work: &Work, tally: &Tally) -> Duration {
+        run_distributed(work, tally, RoundRobin::new)
+    }
+}
+
+/// weir's [`LeastLoaded`] (the shorter of two targets; with two workers, the shorter ring).
+#[derive(Debug)]
+pub enum WeirLeastLoaded {}
+
+impl Scheduler for WeirLeastLoaded {
+    const NAME: &'static str = "weir-mpmc LeastLoaded over 2 weir rings";
+    const ID: &'static str = "weir-least-loaded";
+    const IS_WEIR: bool = true;
+
+    fn run(work: &Work, tally: &Tally) -> Duration {
+        run_distributed(work, tally, |rings| LeastLoaded::new(rings, 1))
     }
 }
 
