@@ -6,7 +6,10 @@
 //! growing.
 //!
 //! - [`distribute`]: hand each item to one of N workers' queues (round-robin, random, by key,
-//!   weighted, least-loaded).
+//!   weighted, least-loaded, work-stealing), and a worker pool built on work-stealing.
+//!
+//! - [`deque`]: a fixed-capacity Chase–Lev work-stealing deque ([`deque::Worker`],
+//!   [`deque::Stealer`]) and an [`deque::Injector`] for work from outside the pool.
 //!
 //! # Features
 //!
@@ -18,6 +21,7 @@
 
 extern crate alloc;
 
+pub mod deque;
 pub mod distribute;
 mod queue;
 mod sync;

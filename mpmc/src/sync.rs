@@ -6,10 +6,8 @@
 //! `core::sync::atomic` or `UnsafeCell`.
 
 #[cfg(not(loom))]
-#[allow(unused_imports)] // `fence` is for the deque
 pub(crate) use core::sync::atomic::{fence, AtomicUsize, Ordering};
 #[cfg(loom)]
-#[allow(unused_imports)]
 pub(crate) use loom::sync::atomic::{fence, AtomicUsize, Ordering};
 
 /// The deque's handles share their ring through this (and round-robin distributors their

@@ -1,0 +1,158 @@
+//! A fixed-capacity work-stealing deque: each worker thread pushes and pops its own tasks at one
+//! end, and idle threads steal the oldest tasks from the other.
+//!
+//! - [`Worker`]: the owner's end, made LIFO ([`Worker::new_lifo`], the owner pops its newest
+//!   task, which is usually the one whose data is still in cache) or FIFO
+//!   ([`Worker::new_fifo`]); `push` hands the item back in [`Full`](crate::Full) when the deque
+//!   holds `capacity` items.
+//! - [`Stealer`]: any number of clones, on any threads; [`Stealer::steal`] takes the oldest
+//!   item and [`Stealer::steal_batch_and_pop`] moves about half of them into the thief's own
+//!   worker. A steal never waits: it returns [`Steal::Retry`] when it loses a race.
+//! - [`Injector`]: a shared queue (the crate's [`Queue`](crate::Queue)) for work from outside
+//!   the pool, with the same stealing interface.
+//!
+//! Nothing allocates after construction; items still in a deque when its last handle drops are
+//! dropped then.
+//!
+//! # Examples
+//!
+//! ```
+//! use std::sync::atomic::{AtomicUsize, Ordering};
+//! use weir_mpmc::deque::{Steal, Worker};
+//!
+//! let done = AtomicUsize::new(0);
+//! let worker = Worker::new_lifo(1024);
+//! for task in 0..1000 {
+//!     worker.push(task).unwrap();
+//! }
+//! let stealer = worker.stealer();
+//! std::thread::scope(|s| {
+//!     s.spawn(|| {
+//!         let mine = Worker::new_lifo(64);
+//!         while done.load(Ordering::Relaxed) < 1000 {
+//!             match stealer.steal_batch_and_pop(&mine) {
+//!                 Steal::Success(_) => {
+//!                     done.fetch_add(1, Ordering::Relaxed);
+//!                     while mine.pop().is_some() {
+//!                         done.fetch_add(1, Ordering::Relaxed);
+//!                     }
+//!                 }
+//!                 Steal::Retry => {}
+//!                 Steal::Empty => std::thread::yield_now(),
+//!             }
+//!         }
+//!     });
+//!     while worker.pop().is_some() {
+//!         done.fetch_add(1, Ordering::Relaxed);
+//!     }
+//! });
+//! assert_eq!(done.into_inner(), 1000);
+//! ```
+//!
+//! # The algorithm
+//!
+//! Chase and Lev's deque, with the orderings of Lê, Pop, Cohen and Zappa Nardelli, "Correct and
+//! Efficient Work-Stealing for Weak Memory Models" (PPoPP 2013), over a ring of fixed size
+//! instead of a growable array. Two positions, compared by their wrapping signed difference:
+//! `top`, where steals (and a FIFO owner's pops) take, moved on only by a compare-and-swap; and
+//! `bottom`, where the owner pushes (and a LIFO owner pops), written only by the owner. The
+//! deque holds `bottom - top <= capacity` items, in a ring of `size` slots, the power of two at
+//! or above the capacity; position `p` lives in slot `p % size`.
+//!
+//! - **push**: if `bottom - top == capacity`, [`Full`](crate::Full). Else write the slot of
+//!   `bottom` and publish it by storing `bottom + 1`.
+//! - **LIFO pop** (the paper's `take`): store `bottom - 1`, then a SeqCst fence, then load `top`.
+//!   If more than one item was left, the item at the new `bottom` is the owner's without a
+//!   race. If one was left, the owner races the steals for it with a CAS on `top`, and restores
+//!   `bottom`. If none, it restores `bottom`.
+//! - **steal**: load `top`, a SeqCst fence, load `bottom`; if `top < bottom`, claim `top` with a
+//!   CAS to `top + 1`, then read the item. A lost CAS is [`Steal::Retry`].
+//! - **FIFO pop**: a steal by the owner, which knows `bottom` and never lowers it, so needs no
+//!   fence.
+//!
+//! The two fences settle the race between a LIFO pop and a steal over the last item. It is a
+//! store-buffering shape: the pop stores `bottom` and loads `top`, the steal loads `top` and
+//! then `bottom`. In the single order of SeqCst fences one of the two fences comes first; if the
+//! pop's does, the steal sees the lowered `bottom` (or a later one); if the steal's does, the
+//! pop's load of `top` sees at least the value the steal started from. Either way they agree on
+//! who may take which position, and the one position both may want is decided by the CAS.
+//!
+//! ## Claim first, then read: the stamps
+//!
+//! A growable Chase–Lev deque (and crossbeam's) reads the item *before* the steal's CAS, and
+//! throws the copy away if the CAS fails: the slot cannot be overwritten in between because a
+//! full deque grows into a new array. In a fixed ring it can: once `top` has moved past `p`, the
+//! owner may push position `p + size` into the same slot, so a speculative read races with that
+//! write: undefined behaviour, which loom and ThreadSanitizer report. Here a thread reads only
+//! positions its CAS has claimed, and then the owner's push could overwrite the slot *while* the
+//! stealer is reading it. Each slot therefore carries a stamp:
+//!
+//! - slot `i` starts with stamp `i`;
+//! - whoever moves `top` past position `p` (a steal, a FIFO pop, the owner's CAS for the last
+//!   item) reads the item and then stores the stamp `p + size`, with Release;
+//! - the push of position `p` waits until the stamp is `p`, with Acquire: the reader's read
+//!   happens before the write. A LIFO pop of `p` leaves the stamp alone, as the next push reuses
+//!   `p`.
+//!
+//! The wait is not a failure: when the push sees room (`bottom - top < capacity`), position
+//! `p - size` is below `top`, so it was claimed by a thread that is now copying the item and
+//! about to store the stamp. The push spins, then yields, for those few instructions;
+//! [`Full`](crate::Full) means the deque holds `capacity` items and nothing else.
+//!
+//! ## Batches
+//!
+//! `steal_batch_and_pop` takes `min(ceil(len / 2), room in dest + 1, 32)` items. In a FIFO deque
+//! it claims them all with one CAS from `top` to `top + n`: the owner never lowers `bottom`, so
+//! no pop can take one of them without moving `top` itself. In a LIFO deque that would be wrong:
+//! between the steal's look at `bottom` and its CAS, the owner can pop down to positions inside
+//! the batch without a CAS (it sees `top` still at the batch's start, and more than one item),
+//! so the batch and the pop would both take them. A LIFO batch is therefore claimed item by item,
+//! each claim after its own fence and look at `bottom`, as a steal is. The injector's batch is
+//! the queue's batch pop, one claim for all.
+//!
+//! # Orderings
+//!
+//! Against the paper's Figure 1 (C11). Rust follows C++20's memory model, whose rule for SeqCst
+//! fences ([atomics.order]/4.4) orders any two coherence-ordered accesses on either side of two
+//! fences, Relaxed ones included; C11's did not. With it the two fences alone settle the race
+//! above, and the paper's orderings on `top`, which served that race (and the pointer to a
+//! growable array), have nothing left to pair with. `top` is therefore Relaxed throughout: the
+//! claims are decided by the CAS's atomicity, the items' writes are ordered by `bottom`, and the
+//! slots' reuse by the stamps. The loom models in `loom-tests/tests/deque.rs` fail when any of
+//! the remaining Acquire, Release and SeqCst is weakened, but one (see below).
+//!
+//! | Operation                 | Paper                 | Here                | Pairs with / why                                |
+//! |---------------------------|-----------------------|---------------------|-------------------------------------------------|
+//! | push: load `top`          | Acquire               | Relaxed             | only the room check; the stamp orders the slot  |
+//! | push: load stamp          | (none)                | Acquire             | the reader's Release stamp store                |
+//! | push: store `bottom`      | Release fence + store | Release store       | steal's Acquire load of `bottom`                |
+//! | take: store `bottom - 1`  | Relaxed               | Release             | steal's Acquire load of `bottom` (1)            |
+//! | take: fence               | SeqCst                | SeqCst              | steal's SeqCst fence (store buffering)          |
+//! | take: load `top`          | Relaxed               | Relaxed             | ordered by the fences                           |
+//! | take: CAS `top` (last)    | SeqCst / Relaxed      | Relaxed / Relaxed   | atomicity only                                  |
+//! | take: restore `bottom`    | Relaxed               | Release             | steal's Acquire load of `bottom` (1), (2)       |
+//! | steal: load `top`         | Acquire               | Relaxed             | nothing: `Buffer::load_top`                     |
+//! | steal: fence              | SeqCst                | SeqCst              | take's SeqCst fence                             |
+//! | steal: load `bottom`      | Acquire               | Acquire             | the Release stores of `bottom`                  |
+//! | steal: CAS `top`          | SeqCst / Relaxed      | Relaxed / Relaxed   | atomicity only: `Buffer::claim`                 |
+//! | read item, store stamp    | (read before the CAS) | read, Release store | the next lap's push's Acquire stamp load        |
+//! | FIFO pop: load `top`, CAS | (no FIFO pop)         | Relaxed             | atomicity only; the owner wrote the items       |
+//!
+//! (1) In C++20 a later Relaxed store by the owner does not continue the release sequence of a
+//! push's Release store, so a steal that reads it would not be ordered after the items' writes.
+//! (2) The one ordering no loom model can need: without it a steal could read this store in a
+//! load-buffering cycle, which loom does not explore (see `Worker::pop`).
+
+mod buffer;
+mod injector;
+mod steal;
+mod stealer;
+mod worker;
+
+pub use injector::Injector;
+pub use steal::Steal;
+pub use stealer::Stealer;
+pub use worker::Worker;
+
+/// The most items one `steal_batch_and_pop` moves.
+const MAX_BATCH: usize = 32;

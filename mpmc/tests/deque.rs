@@ -1,0 +1,438 @@
+//! The work-stealing deque: order, capacity, errors, batches, drops, ZSTs, and owner, pops and
+//! steals racing on real threads.
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::thread;
+
+use weir_mpmc::deque::{Steal, Stealer, Worker};
+use weir_mpmc::Full;
+
+/// `full` natively, `miri` under Miri (which is far slower).
+fn scaled(full: usize, miri: usize) -> usize {
+    if cfg!(miri) {
+        miri
+    } else {
+        full
+    }
+}
+
+/// An item that counts its drops in a shared per-id table, and may panic when dropped.
+struct Counted {
+    id: usize,
+    drops: Arc<Vec<AtomicUsize>>,
+    bomb: bool,
+}
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        self.drops[self.id].fetch_add(1, Ordering::SeqCst);
+        if self.bomb && !thread::panicking() {
+            panic!("Counted({}) panics on drop", self.id);
+        }
+    }
+}
+
+fn drop_table(n: usize) -> Arc<Vec<AtomicUsize>> {
+    Arc::new((0..n).map(|_| AtomicUsize::new(0)).collect())
+}
+
+fn counts(table: &[AtomicUsize]) -> Vec<usize> {
+    table.iter().map(|n| n.load(Ordering::SeqCst)).collect()
+}
+
+fn item(table: &Arc<Vec<AtomicUsize>>, id: usize) -> Counted {
+    Counted {
+        id,
+        drops: Arc::clone(table),
+        bomb: false,
+    }
+}
+
+/// Steals until the steal is not a lost race.
+fn steal<T>(stealer: &Stealer<T>) -> Option<T> {
+    loop {
+        match stealer.steal() {
+            Steal::Success(item) => return Some(item),
+            Steal::Empty => return None,
+            Steal::Retry => thread::yield_now(),
+        }
+    }
+}
+
+#[test]
+fn lifo_pops_newest_first() {
+    let worker = Worker::new_lifo(4);
+    for i in 0..4 {
+        worker.push(i).unwrap();
+    }
+    assert_eq!(worker.len(), 4);
+    assert_eq!(
+        (0..5).map(|_| worker.pop()).collect::<Vec<_>>(),
+        [Some(3), Some(2), Some(1), Some(0), None]
+    );
+    assert!(worker.is_empty());
+}
+
+#[test]
+fn fifo_pops_oldest_first() {
+    let worker = Worker::new_fifo(4);
+    for i in 0..4 {
+        worker.push(i).unwrap();
+    }
+    assert_eq!(
+        (0..5).map(|_| worker.pop()).collect::<Vec<_>>(),
+        [Some(0), Some(1), Some(2), Some(3), None]
+    );
+}
+
+#[test]
+fn steals_take_the_oldest_in_both_flavours() {
+    for worker in [Worker::new_lifo(8), Worker::new_fifo(8)] {
+        let stealer = worker.stealer();
+        for i in 0..5 {
+            worker.push(i).unwrap();
+        }
+        assert_eq!(stealer.len(), 5);
+        assert_eq!(stealer.steal(), Steal::Success(0));
+        assert_eq!(stealer.clone().steal(), Steal::Success(1));
+        assert_eq!(worker.len(), 3);
+        let rest: Vec<_> = (0..3).map(|_| stealer.steal().success().unwrap()).collect();
+        assert_eq!(rest, [2, 3, 4]);
+        assert_eq!(stealer.steal(), Steal::Empty);
+        assert!(stealer.is_empty());
+    }
+}
+
+#[test]
+fn full_at_exactly_capacity_gives_the_item_back() {
+    // 3 is not a power of two: the ring has 4 slots, but only 3 items fit.
+    for capacity in [1, 3, 4] {
+        for worker in [Worker::new_lifo(capacity), Worker::new_fifo(capacity)] {
+            for i in 0..capacity {
+                worker.push(i).unwrap();
+            }
+            assert_eq!(worker.push(99), Err(Full(99)));
+            assert_eq!(worker.len(), capacity);
+            // A steal makes room for exactly one more.
+            assert_eq!(worker.stealer().steal(), Steal::Success(0));
+            worker.push(100).unwrap();
+            assert_eq!(worker.push(101).unwrap_err().into_inner(), 101);
+        }
+    }
+}
+
+#[test]
+fn capacity_errors() {
+    let err = Worker::<u8>::try_new_lifo(0).unwrap_err();
+    assert_eq!(err.to_string(), "capacity must be at least 1");
+    let err = Worker::<u8>::try_new_fifo(usize::MAX).unwrap_err();
+    assert!(err.to_string().contains("is too large"), "{err}");
+    // Within the limit, but no allocator can provide it.
+    let err = Worker::<u64>::try_new_fifo(usize::MAX / 8).unwrap_err();
+    assert!(err.to_string().contains("cannot be allocated"), "{err}");
+    assert_eq!(Worker::<u8>::try_new_fifo(7).unwrap().capacity(), 7);
+}
+
+#[test]
+#[should_panic(expected = "weir_mpmc::deque::Worker::new_lifo: capacity must be at least 1")]
+fn new_lifo_panics_on_zero() {
+    let _ = Worker::<u8>::new_lifo(0);
+}
+
+#[test]
+#[should_panic(expected = "weir_mpmc::deque::Worker::new_fifo: capacity")]
+fn new_fifo_panics_when_too_large() {
+    let _ = Worker::<u8>::new_fifo(usize::MAX);
+}
+
+#[test]
+fn steal_batch_and_pop_moves_about_half() {
+    for victim in [Worker::new_fifo(16), Worker::new_lifo(16)] {
+        for i in 0..10 {
+            victim.push(i).unwrap();
+        }
+        let stealer = victim.stealer();
+        let dest = Worker::new_fifo(16);
+        // Half of 10 is 5: the first is returned, 4 land in `dest`, in order.
+        assert_eq!(stealer.steal_batch_and_pop(&dest), Steal::Success(0));
+        assert_eq!(dest.len(), 4);
+        assert_eq!(victim.len(), 5);
+        assert_eq!(
+            (0..4).map(|_| dest.pop().unwrap()).collect::<Vec<_>>(),
+            [1, 2, 3, 4]
+        );
+        // Half of 5, rounded up, is 3.
+        assert_eq!(stealer.steal_batch_and_pop(&dest), Steal::Success(5));
+        assert_eq!(dest.len(), 2);
+        assert_eq!(victim.len(), 2);
+    }
+}
+
+#[test]
+fn steal_batch_and_pop_respects_the_room_in_dest() {
+    for victim in [Worker::new_fifo(16), Worker::new_lifo(16)] {
+        for i in 0..16 {
+            victim.push(i).unwrap();
+        }
+        let stealer = victim.stealer();
+        let dest = Worker::new_lifo(3);
+        dest.push(100).unwrap();
+        // Room for 2: 3 taken, one returned.
+        assert_eq!(stealer.steal_batch_and_pop(&dest), Steal::Success(0));
+        assert_eq!(dest.len(), 3);
+        // No room: only the returned item is taken.
+        assert_eq!(stealer.steal_batch_and_pop(&dest), Steal::Success(3));
+        assert_eq!(dest.len(), 3);
+        assert_eq!(victim.len(), 12);
+        assert_eq!(
+            [dest.pop(), dest.pop(), dest.pop()],
+            [Some(2), Some(1), Some(100)]
+        );
+        // Into its own worker: the batch goes back to its bottom.
+        let own = victim.stealer().steal_batch_and_pop(&victim);
+        assert_eq!(own, Steal::Success(4));
+        assert_eq!(victim.len(), 11);
+    }
+    let empty = Worker::<u8>::new_fifo(2);
+    assert_eq!(
+        empty.stealer().steal_batch_and_pop(&Worker::new_fifo(2)),
+        Steal::Empty
+    );
+}
+
+#[test]
+fn batches_stop_at_32() {
+    let victim = Worker::new_fifo(200);
+    for i in 0..200 {
+        victim.push(i).unwrap();
+    }
+    let dest = Worker::new_fifo(200);
+    assert!(victim.stealer().steal_batch_and_pop(&dest).is_success());
+    assert_eq!(dest.len(), 31);
+}
+
+/// Every operation against a `VecDeque` model, over many laps of a small ring (3 items in 4
+/// slots), so that positions and stamps wrap many times.
+#[test]
+fn matches_a_model_over_many_laps() {
+    for lifo in [true, false] {
+        let worker = if lifo {
+            Worker::new_lifo(3)
+        } else {
+            Worker::new_fifo(3)
+        };
+        let stealer = worker.stealer();
+        let dest = Worker::new_fifo(3);
+        let mut model = VecDeque::new();
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        for next in 0..scaled(20_000, 500) {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            match seed % 4 {
+                0 | 1 => {
+                    let pushed = worker.push(next);
+                    if model.len() < 3 {
+                        assert_eq!(pushed, Ok(()));
+                        model.push_back(next);
+                    } else {
+                        assert_eq!(pushed, Err(Full(next)));
+                    }
+                }
+                2 => {
+                    let expected = if lifo {
+                        model.pop_back()
+                    } else {
+                        model.pop_front()
+                    };
+                    assert_eq!(worker.pop(), expected);
+                }
+                _ => {
+                    if seed % 8 == 3 {
+                        assert_eq!(stealer.steal().success(), model.pop_front());
+                    } else {
+                        let len = model.len();
+                        let got = stealer.steal_batch_and_pop(&dest).success();
+                        assert_eq!(got, model.pop_front());
+                        let moved: Vec<_> = std::iter::from_fn(|| dest.pop()).collect();
+                        let expected: Vec<_> =
+                            model.drain(..len.div_ceil(2).saturating_sub(1)).collect();
+                        assert_eq!(moved, expected);
+                    }
+                }
+            }
+            assert_eq!(worker.len(), model.len());
+        }
+    }
+}
+
+/// The owner pushes and pops while three stealers (two single, one by batches) take: every
+/// item is seen exactly once.
+fn owner_and_stealers(lifo: bool) {
+    let n = scaled(100_000, 300);
+    let seen: Arc<Vec<AtomicUsize>> = Arc::new((0..n).map(|_| AtomicUsize::new(0)).collect());
+    let worker: Worker<usize> = if lifo {
+        Worker::new_lifo(64)
+    } else {
+        Worker::new_fifo(64)
+    };
+    let done = Arc::new(AtomicUsize::new(0));
+    let thieves: Vec<_> = (0..3)
+        .map(|k| {
+            let stealer = worker.stealer();
+            let seen = Arc::clone(&seen);
+            let done = Arc::clone(&done);
+            thread::spawn(move || {
+                let mine = Worker::new_lifo(16);
+                let mut taken = 0;
+                while done.load(Ordering::SeqCst) == 0 || !stealer.is_empty() {
+                    let got = if k == 2 {
+                        stealer.steal_batch_and_pop(&mine)
+                    } else {
+                        stealer.steal()
+                    };
+                    match got {
+                        Steal::Success(i) => {
+                            seen[i].fetch_add(1, Ordering::Relaxed);
+                            taken += 1;
+                            while let Some(i) = mine.pop() {
+                                seen[i].fetch_add(1, Ordering::Relaxed);
+                                taken += 1;
+                            }
+                        }
+                        Steal::Retry => {}
+                        Steal::Empty => thread::yield_now(),
+                    }
+                }
+                taken
+            })
+        })
+        .collect();
+    let mut popped = 0;
+    for i in 0..n {
+        let mut item = i;
+        while let Err(Full(back)) = worker.push(item) {
+            item = back;
+            if let Some(j) = worker.pop() {
+                seen[j].fetch_add(1, Ordering::Relaxed);
+                popped += 1;
+            }
+        }
+        if i % 3 == 0 {
+            if let Some(j) = worker.pop() {
+                seen[j].fetch_add(1, Ordering::Relaxed);
+                popped += 1;
+            }
+        }
+    }
+    done.store(1, Ordering::SeqCst);
+    while let Some(j) = worker.pop() {
+        seen[j].fetch_add(1, Ordering::Relaxed);
+        popped += 1;
+    }
+    let stolen: usize = thieves.into_iter().map(|t| t.join().unwrap()).sum();
+    assert_eq!(popped + stolen, n);
+    let wrong: Vec<_> = (0..n)
+        .filter(|&i| seen[i].load(Ordering::Relaxed) != 1)
+        .collect();
+    assert!(
+        wrong.is_empty(),
+        "items not seen exactly once: {:?}",
+        &wrong[..wrong.len().min(10)]
+    );
+}
+
+#[test]
+fn lifo_owner_and_three_stealers_see_each_item_once() {
+    owner_and_stealers(true);
+}
+
+#[test]
+fn fifo_owner_and_three_stealers_see_each_item_once() {
+    owner_and_stealers(false);
+}
+
+#[test]
+fn each_item_dropped_once_and_leftovers_with_the_last_handle() {
+    for worker_first in [true, false] {
+        for lifo in [true, false] {
+            let table = drop_table(6);
+            let worker = if lifo {
+                Worker::new_lifo(4)
+            } else {
+                Worker::new_fifo(4)
+            };
+            let stealer = worker.stealer();
+            // Wrap once so the leftovers straddle the end of the ring.
+            for id in 0..3 {
+                worker.push(item(&table, id)).unwrap();
+            }
+            drop(steal(&stealer));
+            drop(steal(&stealer));
+            for id in 3..6 {
+                worker.push(item(&table, id)).unwrap();
+            }
+            drop(worker.pop());
+            assert_eq!(counts(&table).iter().sum::<usize>(), 3);
+            if worker_first {
+                drop(worker);
+                assert_eq!(
+                    counts(&table).iter().sum::<usize>(),
+                    3,
+                    "the stealer keeps them"
+                );
+                drop(stealer);
+            } else {
+                drop(stealer);
+                assert_eq!(
+                    counts(&table).iter().sum::<usize>(),
+                    3,
+                    "the worker keeps them"
+                );
+                drop(worker);
+            }
+            assert_eq!(counts(&table), [1; 6]);
+        }
+    }
+}
+
+#[test]
+fn a_panicking_drop_still_drops_the_rest() {
+    let table = drop_table(4);
+    let worker = Worker::new_fifo(4);
+    worker.push(item(&table, 0)).unwrap();
+    let mut bomb = item(&table, 1);
+    bomb.bomb = true;
+    worker.push(bomb).unwrap();
+    worker.push(item(&table, 2)).unwrap();
+    worker.push(item(&table, 3)).unwrap();
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(worker)));
+    assert!(result.is_err());
+    assert_eq!(counts(&table), [1; 4]);
+}
+
+#[test]
+fn zero_sized_items() {
+    for worker in [Worker::new_lifo(3), Worker::new_fifo(3)] {
+        let stealer = worker.stealer();
+        for _ in 0..3 {
+            worker.push(()).unwrap();
+        }
+        assert_eq!(worker.push(()), Err(Full(())));
+        assert_eq!(stealer.steal(), Steal::Success(()));
+        assert_eq!(worker.pop(), Some(()));
+        let dest = Worker::new_fifo(1);
+        assert_eq!(stealer.steal_batch_and_pop(&dest), Steal::Success(()));
+        assert_eq!(worker.pop(), None);
+        assert_eq!(dest.pop(), None);
+    }
+}
+
+#[test]
+fn handles_are_debug() {
+    let worker = Worker::<String>::new_lifo(2);
+    assert!(format!("{worker:?}").contains("capacity: 2"));
+    assert!(format!("{:?}", worker.stealer()).contains("len: 0"));
+}

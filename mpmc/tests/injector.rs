@@ -1,0 +1,172 @@
+//! The injector: order, capacity, errors, batches into a worker, and pushers against stealing
+//! workers on real threads.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::thread;
+
+use weir_mpmc::deque::{Injector, Steal, Worker};
+use weir_mpmc::Full;
+
+fn scaled(full: usize, miri: usize) -> usize {
+    if cfg!(miri) {
+        miri
+    } else {
+        full
+    }
+}
+
+#[test]
+fn steals_oldest_first_and_never_retries() {
+    let injector = Injector::new(4);
+    assert_eq!(injector.steal(), Steal::<u32>::Empty);
+    for i in 0..4 {
+        injector.push(i).unwrap();
+    }
+    assert_eq!(injector.len(), 4);
+    let got: Vec<_> = (0..5).map(|_| injector.steal()).collect();
+    assert_eq!(
+        got,
+        [
+            Steal::Success(0),
+            Steal::Success(1),
+            Steal::Success(2),
+            Steal::Success(3),
+            Steal::Empty
+        ]
+    );
+    assert!(injector.is_empty());
+}
+
+#[test]
+fn full_at_exactly_capacity_gives_the_item_back() {
+    let injector = Injector::new(3);
+    for i in 0..3 {
+        injector.push(i).unwrap();
+    }
+    assert_eq!(injector.push(9), Err(Full(9)));
+    assert_eq!(injector.steal(), Steal::Success(0));
+    injector.push(9).unwrap();
+    assert_eq!(injector.capacity(), 3);
+}
+
+#[test]
+fn capacity_errors() {
+    assert_eq!(
+        Injector::<u8>::try_new(0).unwrap_err().to_string(),
+        "capacity must be at least 1"
+    );
+    assert!(Injector::<u64>::try_new(usize::MAX).is_err());
+    let panic = std::panic::catch_unwind(|| Injector::<u8>::new(0)).unwrap_err();
+    let message = panic.downcast_ref::<String>().unwrap();
+    assert_eq!(
+        message,
+        "weir_mpmc::deque::Injector::new: capacity must be at least 1"
+    );
+}
+
+#[test]
+fn steal_batch_and_pop_moves_about_half_within_the_room() {
+    let injector = Injector::new(16);
+    for i in 0..12 {
+        injector.push(i).unwrap();
+    }
+    let worker = Worker::new_fifo(8);
+    // Half of 12 is 6: one returned, five into the worker, in order.
+    assert_eq!(injector.steal_batch_and_pop(&worker), Steal::Success(0));
+    assert_eq!(worker.len(), 5);
+    assert_eq!(injector.len(), 6);
+    // Half of 6 is 3, and 3 fit: one returned, two into the worker.
+    assert_eq!(injector.steal_batch_and_pop(&worker), Steal::Success(6));
+    assert_eq!(worker.len(), 7);
+    assert_eq!(injector.len(), 3);
+    // Half of 3, rounded up, is 2, but there is room for only 1: two taken.
+    assert_eq!(injector.steal_batch_and_pop(&worker), Steal::Success(9));
+    assert_eq!(worker.len(), 8);
+    // No room: one taken.
+    assert_eq!(injector.steal_batch_and_pop(&worker), Steal::Success(11));
+    assert_eq!(injector.steal_batch_and_pop(&worker), Steal::Empty);
+    let all: Vec<_> = std::iter::from_fn(|| worker.pop()).collect();
+    assert_eq!(all, [1, 2, 3, 4, 5, 7, 8, 10]);
+    assert!(worker.is_empty());
+}
+
+#[test]
+fn leftovers_are_dropped_once() {
+    let drops = Arc::new(AtomicUsize::new(0));
+    struct D(Arc<AtomicUsize>);
+    impl Drop for D {
+        fn drop(&mut self) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+    let injector = Injector::new(4);
+    for _ in 0..3 {
+        injector.push(D(Arc::clone(&drops))).unwrap();
+    }
+    drop(injector.steal());
+    assert_eq!(drops.load(Ordering::SeqCst), 1);
+    drop(injector);
+    assert_eq!(drops.load(Ordering::SeqCst), 3);
+}
+
+#[test]
+fn pushers_and_stealing_workers_see_each_item_once() {
+    let per_pusher = scaled(50_000, 200);
+    let n = 2 * per_pusher;
+    let injector = Arc::new(Injector::new(32));
+    let seen: Arc<Vec<AtomicUsize>> = Arc::new((0..n).map(|_| AtomicUsize::new(0)).collect());
+    let total = Arc::new(AtomicUsize::new(0));
+    let pushers: Vec<_> = (0..2)
+        .map(|p| {
+            let injector = Arc::clone(&injector);
+            thread::spawn(move || {
+                for i in 0..per_pusher {
+                    let mut item = p * per_pusher + i;
+                    while let Err(Full(back)) = injector.push(item) {
+                        item = back;
+                        thread::yield_now();
+                    }
+                }
+            })
+        })
+        .collect();
+    let workers: Vec<_> = (0..2)
+        .map(|w| {
+            let injector = Arc::clone(&injector);
+            let seen = Arc::clone(&seen);
+            let total = Arc::clone(&total);
+            thread::spawn(move || {
+                let mine = Worker::new_lifo(8);
+                while total.load(Ordering::SeqCst) < n {
+                    let got = if w == 0 {
+                        injector.steal_batch_and_pop(&mine)
+                    } else {
+                        injector.steal()
+                    };
+                    match got {
+                        Steal::Success(i) => {
+                            seen[i].fetch_add(1, Ordering::Relaxed);
+                            total.fetch_add(1, Ordering::SeqCst);
+                            while let Some(i) = mine.pop() {
+                                seen[i].fetch_add(1, Ordering::Relaxed);
+                                total.fetch_add(1, Ordering::SeqCst);
+                            }
+                        }
+                        Steal::Empty | Steal::Retry => thread::yield_now(),
+                    }
+                }
+            })
+        })
+        .collect();
+    pushers.into_iter().for_each(|t| t.join().unwrap());
+    workers.into_iter().for_each(|t| t.join().unwrap());
+    let wrong: Vec<_> = (0..n)
+        .filter(|&i| seen[i].load(Ordering::Relaxed) != 1)
+        .collect();
+    assert!(
+        wrong.is_empty(),
+        "items not seen exactly once: {:?}",
+        &wrong[..wrong.len().min(10)]
+    );
+}
