@@ -472,3 +472,101 @@ fn concurrent_senders_balance_exactly_when_nothing_is_full() {
     let lens: Vec<usize> = queues.iter().map(|q| q.len()).collect();
     assert_eq!(lens, [total / 3; 3]);
 }
+
+// ---- work-stealing ----
+
+#[test]
+fn work_stealing_takes_local_then_injector_then_siblings() {
+    use weir_mpmc::distribute::{Source, WorkStealing};
+
+    let (mut sender, mut locals) = WorkStealing::new(3, 16, 16);
+    assert_eq!((sender.workers(), sender.targets()), (3, 1));
+    let mut thief = locals.pop().unwrap();
+    let mut victim = locals.pop().unwrap();
+    assert_eq!((victim.index(), thief.index()), (1, 2));
+    assert_eq!(thief.find(), None, "nothing anywhere");
+
+    // Items of the victim's own (LIFO for the owner): the newest first.
+    for i in 0..8 {
+        victim.push(i).unwrap();
+    }
+    assert_eq!(victim.find(), Some((7, Source::Local)));
+    // The thief steals the oldest half of what is left, from the only non-empty sibling.
+    assert_eq!(thief.find(), Some((0, Source::Sibling(1))));
+    assert_eq!((thief.len(), victim.len()), (3, 3));
+    assert_eq!(thief.find(), Some((3, Source::Local)));
+
+    // The injector comes before siblings.
+    assert_eq!(sender.send(100), Ok(0));
+    assert_eq!(sender.injected(), 1);
+    let mut idle = locals.pop().unwrap();
+    assert_eq!(idle.find(), Some((100, Source::Injector)));
+    // Then it steals from whichever sibling has items.
+    let mut got = Vec::new();
+    while let Some((item, source)) = idle.find() {
+        assert!(matches!(source, Source::Sibling(_) | Source::Local));
+        got.push(item);
+    }
+    got.sort_unstable();
+    assert_eq!(got, [1, 2, 4, 5, 6]);
+    assert!(victim.is_empty() && thief.is_empty());
+}
+
+#[test]
+fn work_stealing_hands_back_when_full() {
+    use weir_mpmc::distribute::WorkStealing;
+
+    let (mut sender, locals) = WorkStealing::new(1, 1, 2);
+    assert_eq!(sender.send(1), Ok(0));
+    assert_eq!(sender.send(2), Ok(0));
+    assert_eq!(sender.send(3).unwrap_err().into_inner(), 3);
+    // A worker's push spills into the injector, and is handed back when both are full.
+    let (_, locals2) = WorkStealing::new(1, 1, 1);
+    locals2[0].push('a').unwrap();
+    locals2[0].push('b').unwrap();
+    assert_eq!(locals2[0].push('c').unwrap_err().into_inner(), 'c');
+    drop(locals);
+    assert!(matches!(
+        WorkStealing::<u8>::try_new(0, 1, 1),
+        Err(TargetsError::NoTargets)
+    ));
+    assert!(matches!(
+        WorkStealing::<u8>::try_new(1, 0, 1),
+        Err(TargetsError::Capacity(_))
+    ));
+}
+
+#[test]
+fn stealing_under_a_skewed_workload() {
+    use weir_mpmc::distribute::{Source, WorkStealing};
+
+    // All the work lands on worker 0's deque; worker 0 is slow (it yields after each item),
+    // the other three only steal. Every item is run once, and the thieves take part.
+    let n = scaled(4_000, 100);
+    let (_sender, locals) = WorkStealing::new(4, n, 16);
+    for i in 0..n {
+        locals[0].push(i).unwrap();
+    }
+    let tally: Vec<AtomicBool> = (0..n).map(|_| AtomicBool::new(false)).collect();
+    let stolen = AtomicUsize::new(0);
+    std::thread::scope(|s| {
+        for mut local in locals {
+            let (tally, stolen) = (&tally, &stolen);
+            s.spawn(move || {
+                let slow = local.index() == 0;
+                while let Some((item, source)) = local.find() {
+                    assert!(!tally[item].swap(true, Ordering::Relaxed), "{item} twice");
+                    if let Source::Sibling(victim) = source {
+                        assert_ne!(victim, local.index());
+                        stolen.fetch_add(1, Ordering::Relaxed);
+                    }
+                    if slow {
+                        std::thread::yield_now();
+                    }
+                }
+            });
+        }
+    });
+    assert!(tally.iter().all(|t| t.load(Ordering::Relaxed)));
+    assert!(stolen.load(Ordering::Relaxed) > 0);
+}

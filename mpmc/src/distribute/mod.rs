@@ -13,6 +13,10 @@
 //! | [`Affinity`] | a stable hash of the item's key | none |
 //! | [`Weighted`] | smooth weighted round-robin | one counter per target |
 //! | [`LeastLoaded`] | the shorter of two random targets | a small PRNG |
+//! | [`WorkStealing`] | none: one shared injector, from which free workers take, and steal from each other | deques |
+//!
+//! The [`Pool`] (feature `std`) runs a closure over a stream of items on N threads, fed through
+//! the work-stealing distributor.
 //!
 //! # Never blocks, never drops
 //!
@@ -43,20 +47,28 @@ use alloc::boxed::Box;
 use alloc::sync::Arc;
 use core::fmt;
 
-use crate::{Full, Queue};
+use crate::{CapacityError, Full, Queue};
 
 mod affinity;
 mod least_loaded;
+#[cfg(all(feature = "std", not(loom)))]
+mod pool;
 mod random;
 mod rng;
 mod round_robin;
+#[cfg(all(feature = "std", not(loom)))]
+mod sleep;
 mod weighted;
+mod work_stealing;
 
 pub use affinity::Affinity;
 pub use least_loaded::LeastLoaded;
+#[cfg(all(feature = "std", not(loom)))]
+pub use pool::{Pool, Report, WorkerReport};
 pub use random::Random;
 pub use round_robin::RoundRobin;
 pub use weighted::Weighted;
+pub use work_stealing::{Local, Source, WorkStealing};
 
 /// One worker's queue, as a distributor sees it: a push that never blocks, and a length.
 ///
@@ -250,6 +262,9 @@ pub enum TargetsError {
         /// The target's index.
         index: usize,
     },
+    /// A queue the distributor builds for itself ([`WorkStealing`]'s deques and injector)
+    /// cannot have the capacity asked for.
+    Capacity(CapacityError),
 }
 
 impl fmt::Display for TargetsError {
@@ -262,11 +277,19 @@ impl fmt::Display for TargetsError {
                     "target {index} has weight 0 (weights must be at least 1)"
                 )
             }
+            TargetsError::Capacity(err) => err.fmt(f),
         }
     }
 }
 
-impl core::error::Error for TargetsError {}
+impl core::error::Error for TargetsError {
+    fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
+        match self {
+            TargetsError::Capacity(err) => Some(err),
+            _ => None,
+        }
+    }
+}
 
 /// Collects the targets, refusing an empty list.
 fn collect_targets<P>(targets: impl IntoIterator<Item = P>) -> Result<Box<[P]>, TargetsError> {
