@@ -28,6 +28,18 @@ where
     builder.check(f);
 }
 
+/// Runs `f` under loom with at most `bound` forced context switches, whatever
+/// `LOOM_MAX_PREEMPTIONS` says: for models where two threads spin waiting on a third, which
+/// loom's search cannot finish with a larger bound. Each such model says why its bound suffices.
+pub fn model_with_bound<F>(bound: usize, f: F)
+where
+    F: Fn() + Sync + Send + 'static,
+{
+    let mut builder = loom::model::Builder::new();
+    builder.preemption_bound = Some(bound);
+    builder.check(f);
+}
+
 /// An item that counts how often it is dropped, to check that each is dropped exactly once.
 ///
 /// The counter is a plain `std` atomic: loom runs a model's threads one at a time on one OS

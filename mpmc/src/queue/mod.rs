@@ -15,8 +15,7 @@
 //! and publishes it with a Release store of the stamp; a pop claims with `head`, reads, and
 //! frees the slot with a Release store of the stamp. The Acquire load of the stamp before each
 //! claim pairs with the store of the operation before it on that slot, so the slot's memory is
-//! handed from thread to thread by the stamps alone. `head` and `tail` only decide who owns
-//! which position: they publish nothing, and they are moved with Relaxed operations.
+//! handed from thread to thread by the stamps.
 //!
 //! # Full and empty
 //!
@@ -24,18 +23,25 @@
 //! exactly one lap behind `tail`, the queue holds `capacity` items and the push fails. If not,
 //! a pop has claimed that item and is still reading it, so the push waits for it instead of
 //! failing (heapless's old queue failed here, reporting "full" for a queue that was not). A pop
-//! that finds its slot not yet written does the same with `tail`. Any push or pop that happens
-//! before such a check is seen by it (coherence of `head` and `tail`), so `Full` and `None`
-//! are never reported against an operation the caller could have known had finished.
+//! that finds its slot not yet written does the same with `tail`.
+//!
+//! For those two answers to be true, a thread that sees `head` (or `tail`) moved must also see
+//! everything the mover did before: the claims are Release and the loads of `head` and `tail`
+//! Acquire. Without that, a thread could see another's pop of an item yet not that thread's
+//! earlier push, and call a queue holding that push's item empty (loom finds this interleaving:
+//! the model `full_and_empty_only_when_really_so`). On x86 these orderings cost nothing: every
+//! load is an acquire and every compare-and-swap a full barrier.
 
 use alloc::boxed::Box;
 use alloc::vec::Vec;
 use core::fmt;
 use core::mem::MaybeUninit;
 
+mod claim;
+
 use crossbeam_utils::CachePadded;
 
-use crate::sync::{AtomicUsize, Backoff, Ordering, UnsafeCell};
+use crate::sync::{AtomicUsize, Ordering, UnsafeCell};
 use crate::{CapacityError, Full};
 
 /// The largest capacity: `one_lap`, the power of two above the capacity, must fit in a `usize`
@@ -196,47 +202,12 @@ impl<T> Queue<T> {
     /// assert_eq!(queue.try_push('b').unwrap_err().into_inner(), 'b');
     /// ```
     pub fn try_push(&self, item: T) -> Result<(), Full<T>> {
-        let backoff = Backoff::new();
-        let mut tail = self.tail.load(Ordering::Relaxed);
-        loop {
-            let slot = self.slot(tail);
-            // Acquire, pairing with the Release store of the pop that freed this slot: its read
-            // of the old item happens before this push overwrites it.
-            let stamp = slot.stamp.load(Ordering::Acquire);
-            if stamp == tail {
-                // The slot is free for this lap: claim the position.
-                let next = self.next(tail);
-                match self.tail.compare_exchange_weak(
-                    tail,
-                    next,
-                    Ordering::Relaxed,
-                    Ordering::Relaxed,
-                ) {
-                    Ok(_) => {
-                        // SAFETY: winning the claim of `tail` makes this thread the only one to
-                        // touch the slot until the stamp says otherwise.
-                        unsafe { self.write(slot, tail, item) };
-                        return Ok(());
-                    }
-                    Err(current) => {
-                        tail = current;
-                        backoff.spin();
-                    }
-                }
-            } else if stamp.wrapping_add(self.one_lap) == tail.wrapping_add(1) {
-                // The slot still holds the previous lap's item.
-                if self.is_full_at(tail) {
-                    return Err(Full(item));
-                }
-                // A pop has claimed that item and is reading it: wait for it.
-                backoff.snooze();
-                tail = self.tail.load(Ordering::Relaxed);
-            } else {
-                // Another push has taken this position: look again.
-                backoff.snooze();
-                tail = self.tail.load(Ordering::Relaxed);
-            }
+        match self.claim_push(1) {
+            // SAFETY: the claim makes position `pos` this thread's, and its slot free.
+            Ok((pos, _)) => unsafe { self.write(pos, item) },
+            Err(_) => return Err(Full(item)),
         }
+        Ok(())
     }
 
     /// Pushes `item` at the back, taking out and returning the oldest item if the queue is full.
@@ -255,62 +226,19 @@ impl<T> Queue<T> {
     /// assert_eq!(queue.try_pop(), Some(3));
     /// ```
     pub fn force_push(&self, item: T) -> Option<T> {
-        let backoff = Backoff::new();
-        let mut tail = self.tail.load(Ordering::Relaxed);
+        let mut item = item;
         loop {
-            let slot = self.slot(tail);
-            // Acquire, pairing with the Release store of the pop that freed the slot, or of the
-            // push that filled it (whose item this may take out): see `try_push`.
-            let stamp = slot.stamp.load(Ordering::Acquire);
-            if stamp == tail {
-                let next = self.next(tail);
-                match self.tail.compare_exchange_weak(
-                    tail,
-                    next,
-                    Ordering::Relaxed,
-                    Ordering::Relaxed,
-                ) {
-                    Ok(_) => {
-                        // SAFETY: as in `try_push`.
-                        unsafe { self.write(slot, tail, item) };
-                        return None;
-                    }
-                    Err(current) => {
-                        tail = current;
-                        backoff.spin();
-                    }
+            match self.claim_push(1) {
+                Ok((pos, _)) => {
+                    // SAFETY: as in `try_push`.
+                    unsafe { self.write(pos, item) };
+                    return None;
                 }
-            } else if stamp.wrapping_add(self.one_lap) == tail.wrapping_add(1) {
-                let head = tail.wrapping_sub(self.one_lap);
-                if self.is_full_at(tail)
-                    && self
-                        .head
-                        .compare_exchange_weak(
-                            head,
-                            self.next(head),
-                            Ordering::Relaxed,
-                            Ordering::Relaxed,
-                        )
-                        .is_ok()
-                {
-                    // This thread has popped position `head`, which is this slot. No push can
-                    // claim `tail` while the stamp still names the old item, so moving `tail` on
-                    // with a plain store claims it for this thread too.
-                    self.tail.store(self.next(tail), Ordering::Relaxed);
-                    // SAFETY: both claims make this thread the slot's only user; the slot holds
-                    // the item pushed at `head`, published by the stamp loaded above.
-                    let oldest = slot.value.with_mut(|value| unsafe {
-                        core::ptr::replace(value, MaybeUninit::new(item)).assume_init()
-                    });
-                    // Release, pairing with the Acquire stamp load of the pop of `tail`.
-                    slot.stamp.store(tail.wrapping_add(1), Ordering::Release);
-                    return Some(oldest);
-                }
-                backoff.snooze();
-                tail = self.tail.load(Ordering::Relaxed);
-            } else {
-                backoff.snooze();
-                tail = self.tail.load(Ordering::Relaxed);
+                Err(tail) => match self.replace_oldest(tail, item) {
+                    Ok(oldest) => return Some(oldest),
+                    // Another thread changed the queue first: try again.
+                    Err(back) => item = back,
+                },
             }
         }
     }
@@ -326,45 +254,9 @@ impl<T> Queue<T> {
     /// assert_eq!(queue.try_pop(), Some(7));
     /// ```
     pub fn try_pop(&self) -> Option<T> {
-        let backoff = Backoff::new();
-        let mut head = self.head.load(Ordering::Relaxed);
-        loop {
-            let slot = self.slot(head);
-            // Acquire, pairing with the Release store of the push that filled this slot: its
-            // write of the item happens before this pop reads it.
-            let stamp = slot.stamp.load(Ordering::Acquire);
-            if stamp == head.wrapping_add(1) {
-                let next = self.next(head);
-                match self.head.compare_exchange_weak(
-                    head,
-                    next,
-                    Ordering::Relaxed,
-                    Ordering::Relaxed,
-                ) {
-                    Ok(_) => {
-                        // SAFETY: winning the claim of `head` makes this thread the only one to
-                        // touch the slot, which holds the item pushed at `head`.
-                        return Some(unsafe { self.read(slot, head) });
-                    }
-                    Err(current) => {
-                        head = current;
-                        backoff.spin();
-                    }
-                }
-            } else if stamp == head {
-                // Not yet written in this lap.
-                if self.is_empty_at(head) {
-                    return None;
-                }
-                // A push has claimed the slot and is writing it: wait for it.
-                backoff.snooze();
-                head = self.head.load(Ordering::Relaxed);
-            } else {
-                // Another pop has taken this position: look again.
-                backoff.snooze();
-                head = self.head.load(Ordering::Relaxed);
-            }
-        }
+        let (pos, _) = self.claim_pop(1)?;
+        // SAFETY: the claim makes position `pos` this thread's, and its slot holds its item.
+        Some(unsafe { self.read(pos) })
     }
 
     /// Moves as many items as fit from the front of `items` to the back of the queue, in order,
@@ -385,47 +277,17 @@ impl<T> Queue<T> {
         if items.is_empty() {
             return 0;
         }
-        let backoff = Backoff::new();
-        let mut tail = self.tail.load(Ordering::Relaxed);
-        loop {
-            // Count the free slots from `tail` on; Acquire as in `try_push`, for each of them.
-            let mut end = tail;
-            let mut claimed = 0;
-            while claimed < items.len() && self.slot(end).stamp.load(Ordering::Acquire) == end {
-                end = self.next(end);
-                claimed += 1;
-            }
-            if claimed == 0 {
-                let stamp = self.slot(tail).stamp.load(Ordering::Relaxed);
-                if stamp.wrapping_add(self.one_lap) == tail.wrapping_add(1) && self.is_full_at(tail)
-                {
-                    return 0;
-                }
-                backoff.snooze();
-                tail = self.tail.load(Ordering::Relaxed);
-                continue;
-            }
-            // Nobody else can claim a position at or after `tail` without moving `tail`, so
-            // the slots counted above stay free until this claim.
-            match self
-                .tail
-                .compare_exchange_weak(tail, end, Ordering::Relaxed, Ordering::Relaxed)
-            {
-                Ok(_) => {
-                    let mut pos = tail;
-                    for item in items.drain(..claimed) {
-                        // SAFETY: the claim covers `claimed` positions from `tail`.
-                        unsafe { self.write(self.slot(pos), pos, item) };
-                        pos = self.next(pos);
-                    }
-                    return claimed;
-                }
-                Err(current) => {
-                    tail = current;
-                    backoff.spin();
-                }
-            }
+        let Ok((first, claimed)) = self.claim_push(items.len()) else {
+            return 0;
+        };
+        let mut pos = first;
+        // `drain` yields exactly `claimed` items, and moving them cannot unwind.
+        for item in items.drain(..claimed) {
+            // SAFETY: the claim covers `claimed` positions from `first`, with free slots.
+            unsafe { self.write(pos, item) };
+            pos = self.next(pos);
         }
+        claimed
     }
 
     /// Pops up to `max` items from the front, in order, appending them to `out`, claiming all
@@ -462,60 +324,28 @@ impl<T> Queue<T> {
     /// `sink` must not unwind: the claimed slots are freed one by one as their items are handed
     /// over, and an unwind would leave the rest claimed forever (it aborts instead).
     pub(crate) fn pop_batch(&self, max: usize, mut sink: impl FnMut(T)) -> usize {
-        let max = max.min(self.capacity());
         if max == 0 {
             return 0;
         }
-        let backoff = Backoff::new();
-        let mut head = self.head.load(Ordering::Relaxed);
-        loop {
-            // Count the items ready from `head` on; Acquire as in `try_pop`, for each of them.
-            let mut end = head;
-            let mut claimed = 0;
-            while claimed < max
-                && self.slot(end).stamp.load(Ordering::Acquire) == end.wrapping_add(1)
-            {
-                end = self.next(end);
-                claimed += 1;
-            }
-            if claimed == 0 {
-                let stamp = self.slot(head).stamp.load(Ordering::Relaxed);
-                if stamp == head && self.is_empty_at(head) {
-                    return 0;
-                }
-                backoff.snooze();
-                head = self.head.load(Ordering::Relaxed);
-                continue;
-            }
-            match self
-                .head
-                .compare_exchange_weak(head, end, Ordering::Relaxed, Ordering::Relaxed)
-            {
-                Ok(_) => {
-                    /// Aborts if `sink` unwinds while slots are still claimed.
-                    struct AbortOnUnwind;
-                    impl Drop for AbortOnUnwind {
-                        fn drop(&mut self) {
-                            panic!("weir_mpmc: a batch sink panicked with slots still claimed");
-                        }
-                    }
-                    let guard = AbortOnUnwind;
-                    let mut pos = head;
-                    for _ in 0..claimed {
-                        // SAFETY: the claim covers `claimed` positions from `head`, each
-                        // holding an item.
-                        sink(unsafe { self.read(self.slot(pos), pos) });
-                        pos = self.next(pos);
-                    }
-                    core::mem::forget(guard);
-                    return claimed;
-                }
-                Err(current) => {
-                    head = current;
-                    backoff.spin();
-                }
+        let Some((first, claimed)) = self.claim_pop(max) else {
+            return 0;
+        };
+        /// Aborts (a panic while unwinding) if `sink` unwinds with slots still claimed.
+        struct AbortOnUnwind;
+        impl Drop for AbortOnUnwind {
+            fn drop(&mut self) {
+                panic!("weir_mpmc: a batch sink panicked with slots still claimed");
             }
         }
+        let guard = AbortOnUnwind;
+        let mut pos = first;
+        for _ in 0..claimed {
+            // SAFETY: the claim covers `claimed` positions from `first`, each holding its item.
+            sink(unsafe { self.read(pos) });
+            pos = self.next(pos);
+        }
+        core::mem::forget(guard);
+        claimed
     }
 
     /// How many items the queue holds. Other threads may change it the moment it returns.
@@ -563,72 +393,6 @@ impl<T> Queue<T> {
     #[inline]
     pub fn capacity(&self) -> usize {
         self.slots.len()
-    }
-
-    /// The slot of position `pos`.
-    #[inline(always)]
-    fn slot(&self, pos: usize) -> &Slot<T> {
-        let index = pos & (self.one_lap - 1);
-        debug_assert!(index < self.slots.len());
-        // SAFETY: positions are only ever made by `next`, which keeps the index below the
-        // capacity, so the index is in bounds.
-        unsafe { self.slots.get_unchecked(index) }
-    }
-
-    /// The position after `pos`: the next index, or index 0 of the next lap.
-    #[inline(always)]
-    fn next(&self, pos: usize) -> usize {
-        let index = pos & (self.one_lap - 1);
-        if index + 1 < self.slots.len() {
-            pos + 1
-        } else {
-            (pos & !(self.one_lap - 1)).wrapping_add(self.one_lap)
-        }
-    }
-
-    /// Whether the queue is full for a push at `tail` whose slot still holds the previous lap's
-    /// item: `head` is one lap behind, at that very item.
-    #[inline]
-    fn is_full_at(&self, tail: usize) -> bool {
-        self.head.load(Ordering::Relaxed).wrapping_add(self.one_lap) == tail
-    }
-
-    /// Whether the queue is empty for a pop at `head` whose slot is not yet written.
-    #[inline]
-    fn is_empty_at(&self, head: usize) -> bool {
-        self.tail.load(Ordering::Relaxed) == head
-    }
-
-    /// Writes `item` into the slot of `pos` and publishes it.
-    ///
-    /// # Safety
-    ///
-    /// This thread has claimed position `pos` by moving `tail` past it, and the slot is free.
-    #[inline(always)]
-    unsafe fn write(&self, slot: &Slot<T>, pos: usize, item: T) {
-        // SAFETY: the caller's claim makes this the only access to the slot.
-        slot.value
-            .with_mut(|value| unsafe { value.write(MaybeUninit::new(item)) });
-        // Release, pairing with the Acquire stamp load of the pop of `pos`.
-        slot.stamp.store(pos.wrapping_add(1), Ordering::Release);
-    }
-
-    /// Moves the item out of the slot of `pos` and frees the slot for the next lap.
-    ///
-    /// # Safety
-    ///
-    /// This thread has claimed position `pos` by moving `head` past it, and the slot holds the
-    /// item pushed at `pos`.
-    #[inline(always)]
-    unsafe fn read(&self, slot: &Slot<T>, pos: usize) -> T {
-        // SAFETY: the caller's claim makes this the only access to the initialised slot.
-        let item = slot
-            .value
-            .with(|value| unsafe { (*value).assume_init_read() });
-        // Release, pairing with the Acquire stamp load of the push of `pos + one_lap`.
-        slot.stamp
-            .store(pos.wrapping_add(self.one_lap), Ordering::Release);
-        item
     }
 }
 

@@ -1,0 +1,205 @@
+//! The queue's protocol: reading positions, claiming them, and handing slots over through their
+//! stamps. Every ordering of the queue is decided here, once (the module docs of `queue` say
+//! why each is needed; the loom models in `loom-tests/tests/queue.rs` fail without any one).
+
+use core::mem::MaybeUninit;
+
+use super::{Queue, Slot};
+use crate::sync::{Backoff, Ordering};
+
+impl<T> Queue<T> {
+    /// The slot of position `pos`.
+    #[inline(always)]
+    pub(super) fn slot(&self, pos: usize) -> &Slot<T> {
+        let index = pos & (self.one_lap - 1);
+        debug_assert!(index < self.slots.len());
+        // SAFETY: positions are only ever made by `next` (from 0), which keeps the index below
+        // the capacity, so the index is in bounds.
+        unsafe { self.slots.get_unchecked(index) }
+    }
+
+    /// The position after `pos`: the next index, or index 0 of the next lap.
+    #[inline(always)]
+    pub(super) fn next(&self, pos: usize) -> usize {
+        let index = pos & (self.one_lap - 1);
+        if index + 1 < self.slots.len() {
+            pos + 1
+        } else {
+            (pos & !(self.one_lap - 1)).wrapping_add(self.one_lap)
+        }
+    }
+
+    /// The current `tail`. Acquire, pairing with the Release of the claims that moved it (and of
+    /// `replace_oldest`'s store): whoever sees `tail` moved also sees what the mover did before,
+    /// so a full check never rests on an older view of `head` than the mover had.
+    #[inline(always)]
+    fn tail(&self) -> usize {
+        self.tail.load(Ordering::Acquire)
+    }
+
+    /// The current `head`. Acquire, pairing with the Release of the claims that moved it: whoever
+    /// sees `head` moved also sees what the mover did before, such as a push it made before its
+    /// pop, so an empty check does not miss that push's item.
+    #[inline(always)]
+    fn head(&self) -> usize {
+        self.head.load(Ordering::Acquire)
+    }
+
+    /// The stamp of `pos`'s slot. Acquire, pairing with the Release stamp stores in `write` and
+    /// `read`: a push that finds the slot free sees the last pop's read of it done, and a pop that
+    /// finds it full sees the push's write of the item.
+    #[inline(always)]
+    fn stamp(&self, pos: usize) -> usize {
+        self.slot(pos).stamp.load(Ordering::Acquire)
+    }
+
+    /// Claims up to `max` (at least 1) consecutive positions at the back, all with free slots,
+    /// with one compare-and-swap of `tail`. Returns the first position and how many were
+    /// claimed, or `Err(tail)` when the queue is full at `tail`.
+    pub(super) fn claim_push(&self, max: usize) -> Result<(usize, usize), usize> {
+        debug_assert!(max >= 1);
+        let backoff = Backoff::new();
+        let mut tail = self.tail();
+        loop {
+            let stamp = self.stamp(tail);
+            if stamp == tail {
+                // Free for this lap; so may be the slots after it. Nobody can claim a position
+                // at or after `tail` without moving `tail`, so they stay free until this claim.
+                let (mut end, mut count) = (self.next(tail), 1);
+                while count < max && self.stamp(end) == end {
+                    end = self.next(end);
+                    count += 1;
+                }
+                // Release, pairing with `tail()`'s Acquire. Failure: the value is not used.
+                if self
+                    .tail
+                    .compare_exchange_weak(tail, end, Ordering::Release, Ordering::Relaxed)
+                    .is_ok()
+                {
+                    return Ok((tail, count));
+                }
+                backoff.spin();
+            } else if stamp.wrapping_add(self.one_lap) == tail.wrapping_add(1) {
+                // The slot still holds the previous lap's item. Full if `head` is at that item;
+                // otherwise a pop has claimed it and is reading it: wait for that pop.
+                if self.head().wrapping_add(self.one_lap) == tail {
+                    return Err(tail);
+                }
+                backoff.snooze();
+            } else {
+                // Another push has claimed `tail` already: look again.
+                backoff.snooze();
+            }
+            tail = self.tail();
+        }
+    }
+
+    /// Claims up to `max` (at least 1) consecutive positions at the front, all holding items,
+    /// with one compare-and-swap of `head`. Returns the first position and how many were
+    /// claimed, or `None` when the queue is empty.
+    pub(super) fn claim_pop(&self, max: usize) -> Option<(usize, usize)> {
+        debug_assert!(max >= 1);
+        let backoff = Backoff::new();
+        let mut head = self.head();
+        loop {
+            let stamp = self.stamp(head);
+            if stamp == head.wrapping_add(1) {
+                // Holds its item; so may the slots after it, which stay so until this claim.
+                let (mut end, mut count) = (self.next(head), 1);
+                while count < max && self.stamp(end) == end.wrapping_add(1) {
+                    end = self.next(end);
+                    count += 1;
+                }
+                // Release, pairing with `head()`'s Acquire. Failure: the value is not used.
+                if self
+                    .head
+                    .compare_exchange_weak(head, end, Ordering::Release, Ordering::Relaxed)
+                    .is_ok()
+                {
+                    return Some((head, count));
+                }
+                backoff.spin();
+            } else if stamp == head {
+                // Not yet written in this lap. Empty if `tail` is here too; otherwise a push
+                // has claimed the slot and is writing it: wait for that push.
+                if self.tail() == head {
+                    return None;
+                }
+                backoff.snooze();
+            } else {
+                // Another pop has claimed `head` already: look again.
+                backoff.snooze();
+            }
+            head = self.head();
+        }
+    }
+
+    /// For `force_push`: the queue was full at `tail`, so pop the oldest item (at `head`, one
+    /// lap behind, in the very slot `tail` needs) and push `item` in its place. Hands `item` back
+    /// if another thread moved `head` first.
+    pub(super) fn replace_oldest(&self, tail: usize, item: T) -> Result<T, T> {
+        let head = tail.wrapping_sub(self.one_lap);
+        // Release, pairing with `head()`'s Acquire, as for any pop's claim.
+        if self
+            .head
+            .compare_exchange(head, self.next(head), Ordering::Release, Ordering::Relaxed)
+            .is_err()
+        {
+            return Err(item);
+        }
+        // This thread has popped `head`. No push can claim `tail` while its slot's stamp still
+        // names the old item, so moving `tail` on with a plain store claims it for this thread
+        // too. Release, pairing with `tail()`'s Acquire, as for any push's claim.
+        self.tail.store(self.next(tail), Ordering::Release);
+        // SAFETY: both claims make this thread the slot's only user; it holds the item pushed
+        // at `head`, whose write the stamp load in `claim_push` acquired.
+        let oldest = unsafe { self.take(head) };
+        // SAFETY: the slot is now empty and this thread owns position `tail`.
+        unsafe { self.write(tail, item) };
+        Ok(oldest)
+    }
+
+    /// Writes `item` into the slot of `pos` and publishes it.
+    ///
+    /// # Safety
+    ///
+    /// This thread has claimed position `pos` for a push, and the slot is free.
+    #[inline(always)]
+    pub(super) unsafe fn write(&self, pos: usize, item: T) {
+        let slot = self.slot(pos);
+        // SAFETY: the caller's claim makes this the only access to the slot.
+        slot.value
+            .with_mut(|value| unsafe { value.write(MaybeUninit::new(item)) });
+        // Release, pairing with `stamp()`'s Acquire in the pop of `pos`.
+        slot.stamp.store(pos.wrapping_add(1), Ordering::Release);
+    }
+
+    /// Moves the item out of the slot of `pos` and frees the slot for the next lap.
+    ///
+    /// # Safety
+    ///
+    /// This thread has claimed position `pos` for a pop, and the slot holds its item.
+    #[inline(always)]
+    pub(super) unsafe fn read(&self, pos: usize) -> T {
+        // SAFETY: the caller's promise.
+        let item = unsafe { self.take(pos) };
+        // Release, pairing with `stamp()`'s Acquire in the push of `pos + one_lap`.
+        self.slot(pos)
+            .stamp
+            .store(pos.wrapping_add(self.one_lap), Ordering::Release);
+        item
+    }
+
+    /// Moves the item out of the slot of `pos`, leaving the stamp alone.
+    ///
+    /// # Safety
+    ///
+    /// As for [`read`](Self::read); the caller then frees or refills the slot.
+    #[inline(always)]
+    unsafe fn take(&self, pos: usize) -> T {
+        // SAFETY: the caller's claim makes this the only access to the initialised slot.
+        self.slot(pos)
+            .value
+            .with(|value| unsafe { (*value).assume_init_read() })
+    }
+}
