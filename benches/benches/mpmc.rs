@@ -66,7 +66,7 @@ fn skewed_work(c: &mut Criterion) {
     let mut group = c.benchmark_group("skewed_20k_tasks_2_workers");
     bench::<skewed::WeirRoundRobin>(&mut group, &work);
     bench::<skewed::WeirLeastLoaded>(&mut group, &work);
-    // TODO(weir_mpmc::distribute): the work-stealing Pool, once it lands.
+    bench::<skewed::WeirPool>(&mut group, &work);
     bench::<skewed::Rayon>(&mut group, &work);
     bench::<skewed::CrossbeamDeque>(&mut group, &work);
     group.finish();

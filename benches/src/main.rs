@@ -180,6 +180,7 @@ fn skewed_rows(config: &Config, rows: &mut Vec<Row>) {
     let names = [
         skewed::WeirRoundRobin::NAME,
         skewed::WeirLeastLoaded::NAME,
+        skewed::WeirPool::NAME,
         skewed::Rayon::NAME,
         skewed::CrossbeamDeque::NAME,
     ];
@@ -207,7 +208,7 @@ fn skewed_rows(config: &Config, rows: &mut Vec<Row>) {
     );
     row::<skewed::WeirRoundRobin>(config, &work, ideal, rows);
     row::<skewed::WeirLeastLoaded>(config, &work, ideal, rows);
-    // TODO(weir_mpmc::distribute): the work-stealing Pool, once it lands.
+    row::<skewed::WeirPool>(config, &work, ideal, rows);
     row::<skewed::Rayon>(config, &work, ideal, rows);
     row::<skewed::CrossbeamDeque>(config, &work, ideal, rows);
 }

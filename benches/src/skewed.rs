@@ -14,11 +14,10 @@
 //! `par_iter().for_each`) and crossbeam-deque (an `Injector` fed by a submitting thread, two
 //! `Worker`s and their `Stealer`s, the usual find-task loop). weir's distributors
 //! ([`WeirRoundRobin`], [`WeirLeastLoaded`]) are fed by a submitting thread the same way, each
-//! worker popping from its own weir ring.
-//!
-//! TODO(weir_mpmc::distribute): the work-stealing `Pool` plugs in here as one more `Scheduler`
-//! once it lands.
+//! worker popping from its own weir ring; weir's work-stealing [`WeirPool`] is
+//! `Pool::new(2).run(tasks, f)`, fed by the calling thread.
 
+use std::cell::Cell;
 use std::hint::black_box;
 use std::iter;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -26,7 +25,7 @@ use std::time::{Duration, Instant};
 
 use crossbeam_deque::{Injector, Steal, Stealer, Worker};
 use crossbeam_utils::CachePadded;
-use weir_mpmc::distribute::{Distributor, LeastLoaded, RoundRobin};
+use weir_mpmc::distribute::{Distributor, LeastLoaded, Pool, RoundRobin};
 
 use crate::pin::{pin_current, run_group, Job, Pinning};
 use crate::wait::wait_for;
@@ -382,6 +381,50 @@ impl Scheduler for WeirLeastLoaded {
 
     fn run(work: &Work, tally: &Tally) -> Duration {
         run_distributed(work, tally, |rings| LeastLoaded::new(rings, 1))
+    }
+}
+
+/// weir's work-stealing [`Pool`] of 2 workers (its own threads, not pinned), fed by the calling
+/// thread through its injector. Its closure is not told which worker runs it, so each worker
+/// thread takes a tally slot the first time it runs a task of a run.
+#[derive(Debug)]
+pub enum WeirPool {}
+
+impl Scheduler for WeirPool {
+    const NAME: &'static str = "weir-mpmc Pool(2) (work-stealing), run";
+    const ID: &'static str = "weir-pool";
+    const IS_WEIR: bool = true;
+
+    fn run(work: &Work, tally: &Tally) -> Duration {
+        thread_local! {
+            /// The run (by its slot counter's address) and the slot this thread took in it.
+            static SLOT: Cell<(usize, usize)> = const { Cell::new((0, 0)) };
+        }
+        let next_slot = AtomicU64::new(0);
+        let run_id = &next_slot as *const AtomicU64 as usize;
+        let pool = Pool::new(WORKERS);
+        let start = Instant::now();
+        let report = pool.run(work.costs().iter().copied(), |cost| {
+            let worker = SLOT.with(|slot| {
+                let (run, worker) = slot.get();
+                if run == run_id {
+                    return worker;
+                }
+                let worker = next_slot.fetch_add(1, Ordering::Relaxed) as usize % WORKERS;
+                slot.set((run_id, worker));
+                worker
+            });
+            work.run(cost, worker, tally);
+        });
+        let elapsed = start.elapsed();
+        if report.items() != work.costs().len() as u64 {
+            fail(&format!(
+                "{}: the pool reports {} items",
+                Self::NAME,
+                report.items()
+            ));
+        }
+        elapsed
     }
 }
 
