@@ -132,6 +132,33 @@ fn full_and_empty_only_when_really_so() {
     });
 }
 
+/// The mirror image: a full queue with room for two, and two threads that each pop one item
+/// and then push one. When a thread pushes it has popped more than it pushed, so the queue has
+/// room and no push may find it full; no pop may find it empty either. A thread that sees the
+/// other's push move `tail` must also see that thread's pop before it, or it would take the
+/// slot that pop freed for still full.
+#[test]
+fn full_only_when_really_full() {
+    model(|| {
+        let queue = Arc::new(Queue::new(2));
+        queue.try_push(10).unwrap();
+        queue.try_push(11).unwrap();
+        let threads: Vec<_> = (0..2)
+            .map(|t| {
+                let queue = Arc::clone(&queue);
+                thread::spawn(move || {
+                    assert!(queue.try_pop().is_some(), "empty with two items inside");
+                    assert!(queue.try_push(t).is_ok(), "refused with room");
+                })
+            })
+            .collect();
+        threads.into_iter().for_each(|t| t.join().unwrap());
+        let mut left = [queue.try_pop(), queue.try_pop()];
+        left.sort_unstable();
+        assert_eq!(left, [Some(0), Some(1)]);
+    });
+}
+
 /// `force_push` into a full one-slot queue while a consumer pops: the item pushed first comes
 /// out exactly once, from the consumer or handed back by `force_push`, and the new item is
 /// either popped or left inside. The evicting thread reads the old item, so its claim must

@@ -140,10 +140,23 @@ impl<T> Buffer<T> {
         // them.
         slot.value
             .with_mut(|value| unsafe { value.write(MaybeUninit::new(item)) });
-        // Release, pairing with the Acquire load of `bottom` in a steal (`claim`): the write above
-        // happens before any read of the item by the thread that claims it. A Release store, not
-        // a Release fence and a Relaxed store: the same for this one store, and loom checks it.
-        self.bottom.store(bottom.wrapping_add(1), Ordering::Release);
+        self.set_bottom(bottom.wrapping_add(1));
+    }
+
+    /// Moves `bottom`, as only the owner does: up in a push, down and back in a LIFO pop.
+    ///
+    /// Every store of `bottom` is Release, pairing with the Acquire load of `bottom` in a steal
+    /// (`claim`): whichever value a steal reads, the writes of the items below it happen before
+    /// the steal reads one of them. Under C++20's rules a Relaxed store by the owner would end
+    /// the release sequence of the pushes' stores, so a steal reading a popping owner's value
+    /// would not be ordered after the items' writes; and for the pop's restore of `bottom`, the
+    /// Release also forbids a load-buffering cycle in which a steal reads the last item
+    /// unordered after its write (see `Worker::pop_lifo`). One store, one ordering decision:
+    /// the loom models fail when it is Relaxed (the push's use of it is what they catch; loom
+    /// does not explore load buffering).
+    #[inline(always)]
+    pub(super) fn set_bottom(&self, bottom: usize) {
+        self.bottom.store(bottom, Ordering::Release);
     }
 
     /// Reads the item at `pos` without freeing its slot: the owner's LIFO pop of `bottom`, which

@@ -221,11 +221,8 @@ impl<T> Worker<T> {
             return None;
         }
         let bottom = bottom.wrapping_sub(1);
-        // Release, not the paper's Relaxed, pairing with the Acquire load of `bottom` in a steal:
-        // under C++20's rules a later store by this thread does not continue the release sequence
-        // of the pushes' Release stores, so a steal that read this value would not be ordered
-        // after the writes of the items below it, which it may still take.
-        buffer.bottom.store(bottom, Ordering::Release);
+        // Release (in `set_bottom`), not the paper's Relaxed: see there.
+        buffer.set_bottom(bottom);
         // SeqCst fence, pairing with the one in every steal (`Buffer::claim`): store `bottom`,
         // load `top` here against load `top`, load `bottom` there. Either the steal sees this
         // lowered `bottom`, or this pop sees the steal's `top` (see the module docs).
@@ -257,18 +254,15 @@ impl<T> Worker<T> {
                 .is_ok();
         // SAFETY: the CAS moved `top` past `bottom` for this thread, and it wrote the item.
         let item = taken.then(|| unsafe { buffer.take(bottom) });
-        // Give `bottom` back: the deque is empty, `top == bottom + 1`. Release, pairing with the
-        // Acquire load of `bottom` in a steal, as for the store above. No loom model can fail
-        // without it: a steal that reads this value has loaded `top` at most `bottom`, and can
-        // only win its CAS if it wrote the `top` this pop read (it took the last item first).
-        // That is a load-buffering cycle (this pop's load of `top` reads the steal's CAS, which
-        // comes after the steal's load of `bottom`, which reads this store), which C++20 allows
-        // for Relaxed accesses and loom never explores. Release (with the steal's Acquire)
-        // forbids the cycle, and with it a steal reading the last item unordered after its
-        // write.
-        buffer
-            .bottom
-            .store(bottom.wrapping_add(1), Ordering::Release);
+        // Give `bottom` back: the deque is empty, `top == bottom + 1`. Release (in `set_bottom`)
+        // matters here too: a steal that reads this value has loaded `top` at most `bottom`,
+        // and can only win its CAS if it wrote the `top` this pop read (it took the last item
+        // first). That is a load-buffering cycle (this pop's load of `top` reads the steal's
+        // CAS, which comes after the steal's load of `bottom`, which reads this store), which
+        // C++20 allows for Relaxed accesses and loom never explores. Release (with the steal's
+        // Acquire) forbids the cycle, and with it a steal reading the last item unordered after
+        // its write.
+        buffer.set_bottom(bottom.wrapping_add(1));
         item
     }
 
