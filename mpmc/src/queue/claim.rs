@@ -45,6 +45,30 @@ impl<T> Queue<T> {
         self.head.load(Ordering::Acquire)
     }
 
+    /// Moves `tail` from `from` to `to` if it is still at `from`: a push's claim of the positions
+    /// between. Release, pairing with `tail()`'s Acquire: whoever sees `tail` moved also sees
+    /// what this thread did before, such as a pop that freed a slot it may then find still
+    /// full without it (the model `full_only_when_really_full`). Every move of `tail` goes
+    /// through here. May fail spuriously; the callers retry.
+    #[inline(always)]
+    fn move_tail(&self, from: usize, to: usize) -> bool {
+        self.tail
+            .compare_exchange_weak(from, to, Ordering::Release, Ordering::Relaxed)
+            .is_ok()
+    }
+
+    /// Moves `head` from `from` to `to` if it is still at `from`: a pop's claim of the positions
+    /// between. Release, pairing with `head()`'s Acquire: whoever sees `head` moved also sees
+    /// what this thread did before, such as a push whose item it would otherwise call missing
+    /// (the model `full_and_empty_only_when_really_so`). Every move of `head` goes through
+    /// here. May fail spuriously; the callers retry.
+    #[inline(always)]
+    fn move_head(&self, from: usize, to: usize) -> bool {
+        self.head
+            .compare_exchange_weak(from, to, Ordering::Release, Ordering::Relaxed)
+            .is_ok()
+    }
+
     /// The stamp of `pos`'s slot. Acquire, pairing with the Release stamp stores in `write` and
     /// `read`: a push that finds the slot free sees the last pop's read of it done, and a pop that
     /// finds it full sees the push's write of the item.
@@ -70,12 +94,7 @@ impl<T> Queue<T> {
                     end = self.next(end);
                     count += 1;
                 }
-                // Release, pairing with `tail()`'s Acquire. Failure: the value is not used.
-                if self
-                    .tail
-                    .compare_exchange_weak(tail, end, Ordering::Release, Ordering::Relaxed)
-                    .is_ok()
-                {
+                if self.move_tail(tail, end) {
                     return Ok((tail, count));
                 }
                 backoff.spin();
@@ -110,12 +129,7 @@ impl<T> Queue<T> {
                     end = self.next(end);
                     count += 1;
                 }
-                // Release, pairing with `head()`'s Acquire. Failure: the value is not used.
-                if self
-                    .head
-                    .compare_exchange_weak(head, end, Ordering::Release, Ordering::Relaxed)
-                    .is_ok()
-                {
+                if self.move_head(head, end) {
                     return Some((head, count));
                 }
                 backoff.spin();
@@ -139,18 +153,13 @@ impl<T> Queue<T> {
     /// if another thread moved `head` first.
     pub(super) fn replace_oldest(&self, tail: usize, item: T) -> Result<T, T> {
         let head = tail.wrapping_sub(self.one_lap);
-        // Release, pairing with `head()`'s Acquire, as for any pop's claim.
-        if self
-            .head
-            .compare_exchange(head, self.next(head), Ordering::Release, Ordering::Relaxed)
-            .is_err()
-        {
+        if !self.move_head(head, self.next(head)) {
             return Err(item);
         }
         // This thread has popped `head`. No push can claim `tail` while its slot's stamp still
-        // names the old item, so moving `tail` on with a plain store claims it for this thread
-        // too. Release, pairing with `tail()`'s Acquire, as for any push's claim.
-        self.tail.store(self.next(tail), Ordering::Release);
+        // names the old item, and no other eviction can pop `head` again, so this move of
+        // `tail` succeeds unless it fails spuriously.
+        while !self.move_tail(tail, self.next(tail)) {}
         // SAFETY: both claims make this thread the slot's only user; it holds the item pushed
         // at `head`, whose write the stamp load in `claim_push` acquired.
         let oldest = unsafe { self.take(head) };
