@@ -8,47 +8,7 @@ use std::thread;
 
 use weir_mpmc::deque::{Steal, Stealer, Worker};
 use weir_mpmc::Full;
-
-/// `full` natively, `miri` under Miri (which is far slower).
-fn scaled(full: usize, miri: usize) -> usize {
-    if cfg!(miri) {
-        miri
-    } else {
-        full
-    }
-}
-
-/// An item that counts its drops in a shared per-id table, and may panic when dropped.
-struct Counted {
-    id: usize,
-    drops: Arc<Vec<AtomicUsize>>,
-    bomb: bool,
-}
-
-impl Drop for Counted {
-    fn drop(&mut self) {
-        self.drops[self.id].fetch_add(1, Ordering::SeqCst);
-        if self.bomb && !thread::panicking() {
-            panic!("Counted({}) panics on drop", self.id);
-        }
-    }
-}
-
-fn drop_table(n: usize) -> Arc<Vec<AtomicUsize>> {
-    Arc::new((0..n).map(|_| AtomicUsize::new(0)).collect())
-}
-
-fn counts(table: &[AtomicUsize]) -> Vec<usize> {
-    table.iter().map(|n| n.load(Ordering::SeqCst)).collect()
-}
-
-fn item(table: &Arc<Vec<AtomicUsize>>, id: usize) -> Counted {
-    Counted {
-        id,
-        drops: Arc::clone(table),
-        bomb: false,
-    }
-}
+use weir_test_support::{scaled, Counted, DropLog, Tally};
 
 /// Steals until the steal is not a lost race.
 fn steal<T>(stealer: &Stealer<T>) -> Option<T> {
@@ -272,7 +232,7 @@ fn matches_a_model_over_many_laps() {
 /// item is seen exactly once.
 fn owner_and_stealers(lifo: bool) {
     let n = scaled(100_000, 300);
-    let seen: Arc<Vec<AtomicUsize>> = Arc::new((0..n).map(|_| AtomicUsize::new(0)).collect());
+    let seen = Arc::new(Tally::new(n));
     let worker: Worker<usize> = if lifo {
         Worker::new_lifo(64)
     } else {
@@ -295,10 +255,10 @@ fn owner_and_stealers(lifo: bool) {
                     };
                     match got {
                         Steal::Success(i) => {
-                            seen[i].fetch_add(1, Ordering::Relaxed);
+                            seen.see(i);
                             taken += 1;
                             while let Some(i) = mine.pop() {
-                                seen[i].fetch_add(1, Ordering::Relaxed);
+                                seen.see(i);
                                 taken += 1;
                             }
                         }
@@ -316,32 +276,25 @@ fn owner_and_stealers(lifo: bool) {
         while let Err(Full(back)) = worker.push(item) {
             item = back;
             if let Some(j) = worker.pop() {
-                seen[j].fetch_add(1, Ordering::Relaxed);
+                seen.see(j);
                 popped += 1;
             }
         }
         if i % 3 == 0 {
             if let Some(j) = worker.pop() {
-                seen[j].fetch_add(1, Ordering::Relaxed);
+                seen.see(j);
                 popped += 1;
             }
         }
     }
     done.store(1, Ordering::SeqCst);
     while let Some(j) = worker.pop() {
-        seen[j].fetch_add(1, Ordering::Relaxed);
+        seen.see(j);
         popped += 1;
     }
     let stolen: usize = thieves.into_iter().map(|t| t.join().unwrap()).sum();
     assert_eq!(popped + stolen, n);
-    let wrong: Vec<_> = (0..n)
-        .filter(|&i| seen[i].load(Ordering::Relaxed) != 1)
-        .collect();
-    assert!(
-        wrong.is_empty(),
-        "items not seen exactly once: {:?}",
-        &wrong[..wrong.len().min(10)]
-    );
+    seen.assert_each_seen_once();
 }
 
 #[test]
@@ -358,7 +311,7 @@ fn fifo_owner_and_three_stealers_see_each_item_once() {
 fn each_item_dropped_once_and_leftovers_with_the_last_handle() {
     for worker_first in [true, false] {
         for lifo in [true, false] {
-            let table = drop_table(6);
+            let log = DropLog::new(6);
             let worker = if lifo {
                 Worker::new_lifo(4)
             } else {
@@ -367,50 +320,40 @@ fn each_item_dropped_once_and_leftovers_with_the_last_handle() {
             let stealer = worker.stealer();
             // Wrap once so the leftovers straddle the end of the ring.
             for id in 0..3 {
-                worker.push(item(&table, id)).unwrap();
+                worker.push(Counted::new(&log, id)).unwrap();
             }
             drop(steal(&stealer));
             drop(steal(&stealer));
             for id in 3..6 {
-                worker.push(item(&table, id)).unwrap();
+                worker.push(Counted::new(&log, id)).unwrap();
             }
             drop(worker.pop());
-            assert_eq!(counts(&table).iter().sum::<usize>(), 3);
+            assert_eq!(log.total(), 3);
             if worker_first {
                 drop(worker);
-                assert_eq!(
-                    counts(&table).iter().sum::<usize>(),
-                    3,
-                    "the stealer keeps them"
-                );
+                assert_eq!(log.total(), 3, "the stealer keeps them");
                 drop(stealer);
             } else {
                 drop(stealer);
-                assert_eq!(
-                    counts(&table).iter().sum::<usize>(),
-                    3,
-                    "the worker keeps them"
-                );
+                assert_eq!(log.total(), 3, "the worker keeps them");
                 drop(worker);
             }
-            assert_eq!(counts(&table), [1; 6]);
+            log.assert_dropped_exactly(0..6);
         }
     }
 }
 
 #[test]
 fn a_panicking_drop_still_drops_the_rest() {
-    let table = drop_table(4);
+    let log = DropLog::new(4);
     let worker = Worker::new_fifo(4);
-    worker.push(item(&table, 0)).unwrap();
-    let mut bomb = item(&table, 1);
-    bomb.bomb = true;
-    worker.push(bomb).unwrap();
-    worker.push(item(&table, 2)).unwrap();
-    worker.push(item(&table, 3)).unwrap();
+    worker.push(Counted::new(&log, 0)).unwrap();
+    worker.push(Counted::bomb(&log, 1)).unwrap();
+    worker.push(Counted::new(&log, 2)).unwrap();
+    worker.push(Counted::new(&log, 3)).unwrap();
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(worker)));
     assert!(result.is_err());
-    assert_eq!(counts(&table), [1; 4]);
+    log.assert_dropped_exactly(0..4);
 }
 
 #[test]

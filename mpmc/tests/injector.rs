@@ -7,14 +7,7 @@ use std::thread;
 
 use weir_mpmc::deque::{Injector, Steal, Worker};
 use weir_mpmc::Full;
-
-fn scaled(full: usize, miri: usize) -> usize {
-    if cfg!(miri) {
-        miri
-    } else {
-        full
-    }
-}
+use weir_test_support::{scaled, Counted, DropLog, Tally};
 
 #[test]
 fn steals_oldest_first_and_never_retries() {
@@ -93,21 +86,15 @@ fn steal_batch_and_pop_moves_about_half_within_the_room() {
 
 #[test]
 fn leftovers_are_dropped_once() {
-    let drops = Arc::new(AtomicUsize::new(0));
-    struct D(Arc<AtomicUsize>);
-    impl Drop for D {
-        fn drop(&mut self) {
-            self.0.fetch_add(1, Ordering::SeqCst);
-        }
-    }
+    let log = DropLog::new(3);
     let injector = Injector::new(4);
-    for _ in 0..3 {
-        injector.push(D(Arc::clone(&drops))).unwrap();
+    for id in 0..3 {
+        injector.push(Counted::new(&log, id)).unwrap();
     }
     drop(injector.steal());
-    assert_eq!(drops.load(Ordering::SeqCst), 1);
+    log.assert_dropped_exactly([0]);
     drop(injector);
-    assert_eq!(drops.load(Ordering::SeqCst), 3);
+    log.assert_dropped_exactly(0..3);
 }
 
 #[test]
@@ -115,7 +102,7 @@ fn pushers_and_stealing_workers_see_each_item_once() {
     let per_pusher = scaled(50_000, 200);
     let n = 2 * per_pusher;
     let injector = Arc::new(Injector::new(32));
-    let seen: Arc<Vec<AtomicUsize>> = Arc::new((0..n).map(|_| AtomicUsize::new(0)).collect());
+    let seen = Arc::new(Tally::new(n));
     let total = Arc::new(AtomicUsize::new(0));
     let pushers: Vec<_> = (0..2)
         .map(|p| {
@@ -146,10 +133,10 @@ fn pushers_and_stealing_workers_see_each_item_once() {
                     };
                     match got {
                         Steal::Success(i) => {
-                            seen[i].fetch_add(1, Ordering::Relaxed);
+                            seen.see(i);
                             total.fetch_add(1, Ordering::SeqCst);
                             while let Some(i) = mine.pop() {
-                                seen[i].fetch_add(1, Ordering::Relaxed);
+                                seen.see(i);
                                 total.fetch_add(1, Ordering::SeqCst);
                             }
                         }
@@ -161,12 +148,5 @@ fn pushers_and_stealing_workers_see_each_item_once() {
         .collect();
     pushers.into_iter().for_each(|t| t.join().unwrap());
     workers.into_iter().for_each(|t| t.join().unwrap());
-    let wrong: Vec<_> = (0..n)
-        .filter(|&i| seen[i].load(Ordering::Relaxed) != 1)
-        .collect();
-    assert!(
-        wrong.is_empty(),
-        "items not seen exactly once: {:?}",
-        &wrong[..wrong.len().min(10)]
-    );
+    seen.assert_each_seen_once();
 }

@@ -1,6 +1,6 @@
 //! What weir's integration tests share (not published): a deterministic pseudo-random source,
-//! a waiting strategy for the multi-thread tests, drop-counting items, and a counting global
-//! allocator for the "no allocation per item" tests.
+//! a waiting strategy for the multi-thread tests, a tally of the items seen, drop-counting items,
+//! and a counting global allocator for the "no allocation per item" tests.
 
 mod alloc_counter;
 
@@ -61,6 +61,40 @@ impl Waiter {
     /// Starts the next wait young again, after progress was made.
     pub fn reset(&mut self) {
         self.0 = 0;
+    }
+}
+
+/// How many times each of the items `0..n` was seen, for the multi-thread tests that check that
+/// every item was taken exactly once (never lost, never twice).
+#[derive(Debug)]
+pub struct Tally {
+    seen: Vec<AtomicUsize>,
+}
+
+impl Tally {
+    /// A tally for items `0..items`, none seen yet.
+    pub fn new(items: usize) -> Self {
+        Tally {
+            seen: (0..items).map(|_| AtomicUsize::new(0)).collect(),
+        }
+    }
+
+    /// Records one sighting of item `id` (a relaxed increment: read the tally only after the
+    /// threads that record are joined).
+    pub fn see(&self, id: usize) {
+        self.seen[id].fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Asserts that every item was seen exactly once, naming the first ten that were not.
+    pub fn assert_each_seen_once(&self) {
+        let wrong: Vec<usize> = (0..self.seen.len())
+            .filter(|&id| self.seen[id].load(Ordering::Relaxed) != 1)
+            .collect();
+        assert!(
+            wrong.is_empty(),
+            "items not seen exactly once: {:?}",
+            &wrong[..wrong.len().min(10)]
+        );
     }
 }
 
