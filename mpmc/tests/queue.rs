@@ -9,11 +9,16 @@ use weir_test_support::{scaled, Counted, DropLog, Rng};
 
 #[test]
 fn fifo_order_at_every_capacity_edge() {
-    for capacity in [1, 2, 3, 4, 5, 7, 8, 9, 1000] {
+    let capacities: &[usize] = if cfg!(miri) {
+        &[1, 2, 3, 8]
+    } else {
+        &[1, 2, 3, 4, 5, 7, 8, 9, 1000]
+    };
+    for &capacity in capacities {
         let queue = Queue::new(capacity);
         assert_eq!(queue.capacity(), capacity);
         // Several laps, filling to the brim each time.
-        for lap in 0..5 {
+        for lap in 0..scaled(5, 2) {
             for i in 0..capacity {
                 assert_eq!(queue.len(), i);
                 queue.try_push(lap * capacity + i).unwrap();
@@ -38,7 +43,7 @@ fn matches_a_model_under_random_operations() {
         let mut model = VecDeque::new();
         let mut next = 0u64;
         let mut out = Vec::new();
-        for _ in 0..scaled(20_000, 500) {
+        for _ in 0..scaled(20_000, 60) {
             match rng.range(0, 4) {
                 0 => {
                     let result = queue.try_push(next);

@@ -84,7 +84,7 @@ fn run(producers: usize, consumers: usize, per_producer: usize, batches: bool) {
 }
 
 fn per_producer() -> usize {
-    scaled(100_000, 300)
+    scaled(100_000, 40)
 }
 
 #[test]
@@ -127,7 +127,7 @@ fn never_full_or_empty_unless_really_so() {
         for t in 0..threads {
             let (queue, spurious_full, spurious_empty) = (&queue, &spurious_full, &spurious_empty);
             s.spawn(move || {
-                for i in 0..scaled(1_000_000, 200) {
+                for i in 0..scaled(1_000_000, 30) {
                     if queue.try_push(t * 1_000_000 + i).is_err() {
                         spurious_full.fetch_add(1, Ordering::Relaxed);
                     }
@@ -155,7 +155,7 @@ fn never_full_or_empty_unless_really_so() {
 /// popped, handed back by `force_push`, or still inside at the end, exactly once.
 #[test]
 fn force_push_under_contention_accounts_for_every_item() {
-    let per_producer = scaled(50_000, 200);
+    let per_producer = scaled(50_000, 30);
     let queue = Queue::new(8);
     let seen: Vec<AtomicU8> = (0..2 * per_producer).map(|_| AtomicU8::new(0)).collect();
     let producers_done = AtomicBool::new(false);
@@ -204,7 +204,7 @@ fn force_push_under_contention_accounts_for_every_item() {
 /// and the queue drops what is left: every item is dropped exactly once.
 #[test]
 fn drops_exactly_once_under_contention() {
-    let per_producer = scaled(20_000, 100);
+    let per_producer = scaled(20_000, 20);
     let log = DropLog::new(2 * per_producer);
     let created;
     {

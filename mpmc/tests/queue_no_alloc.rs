@@ -10,7 +10,7 @@ use weir_test_support::{allocations_in, scaled, CountingAlloc, Waiter};
 static GLOBAL: CountingAlloc = CountingAlloc;
 
 fn cycles() -> usize {
-    scaled(100_000, 200)
+    scaled(100_000, 50)
 }
 
 #[test]
