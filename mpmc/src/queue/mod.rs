@@ -29,8 +29,12 @@
 //! everything the mover did before: the claims are Release and the loads of `head` and `tail`
 //! Acquire. Without that, a thread could see another's pop of an item yet not that thread's
 //! earlier push, and call a queue holding that push's item empty (loom finds this interleaving:
-//! the model `full_and_empty_only_when_really_so`). On x86 these orderings cost nothing: every
-//! load is an acquire and every compare-and-swap a full barrier.
+//! the model `full_and_empty_only_when_really_so`; `full_only_when_really_full` is its mirror
+//! image for pushes). On x86 these orderings cost nothing: every load is an acquire and every
+//! compare-and-swap a full barrier. Crossbeam's `ArrayQueue` gets the same answers from a
+//! SeqCst fence before its full and empty checks; the Acquire/Release pairs here are weaker,
+//! cheaper on ARM, and each one is checked by a loom model (loom does not model SeqCst
+//! accesses, so it could not check those).
 
 use alloc::boxed::Box;
 use alloc::vec::Vec;
