@@ -4,16 +4,16 @@
 //!
 //! Every SPSC workload moves `u64`s through queues of capacity 1024 between two threads pinned
 //! to two cores; the MPMC workloads do the same from 1 or 2 producers to 1 or 2 consumers; the
-//! skewed-work rows run tasks of uneven cost on two workers. Every row is the median of several
-//! repetitions after a warm-up, and beside
-//! every row is the raw cache-line round trip measured right before and after it (see
-//! [`weir_bench::probe`]): on a virtual machine that number moves, and rows are comparable
-//! only when their probes agree. Progress goes to stderr, the table to stdout.
+//! skewed-work rows run tasks of uneven cost on two workers. The implementations of a workload
+//! take turns, one repetition each per round (see [`interleave`]), so that they all meet the same
+//! drift of the machine; every row is the median of its repetitions, and its ratios are paired
+//! round by round. Beside every workload is the raw cache-line round trip measured before its
+//! first round and after its last (see [`weir_bench::probe`]): on a virtual machine that number
+//! moves. Progress goes to stderr, the table to stdout.
 
 mod cli;
+mod interleave;
 mod table;
-
-use std::time::Duration;
 
 use weir_bench::mpmc::{self, Shape};
 use weir_bench::queues::{
@@ -24,6 +24,7 @@ use weir_bench::skewed::{self, Scheduler, Work};
 use weir_bench::{pin, pingpong, probe, spsc, CAPACITY};
 
 use cli::Config;
+use interleave::Group;
 use table::{Metric, Row};
 
 /// The batch sizes of the batched workloads.
@@ -65,117 +66,92 @@ fn main() {
 
 /// SPSC, one item per push and per pop.
 fn per_item_rows(config: &Config, rows: &mut Vec<Row>) {
-    fn row<Q: Queue>(config: &Config, rows: &mut Vec<Row>) {
-        let items = config.items;
-        let rep = || spsc::per_item::<Q>(items, CAPACITY);
-        rows.extend(measure(
-            config,
-            "SPSC per-item",
-            Q::NAME,
-            Q::IS_WEIR,
-            items,
-            rep,
-            NO_P99,
-        ));
+    fn add<Q: Queue>(group: &mut Group<'_>, items: u64) {
+        group.add(Q::NAME, Q::IS_WEIR, move || {
+            spsc::per_item::<Q>(items, CAPACITY)
+        });
     }
-    row::<WeirRing>(config, rows);
-    row::<StdSyncChannel>(config, rows);
-    row::<CrossbeamChannel>(config, rows);
-    row::<ArrayQueue>(config, rows);
-    row::<Rtrb>(config, rows);
+    let items = config.items;
+    let mut group = Group::new(config, "SPSC per-item", items);
+    add::<WeirRing>(&mut group, items);
+    add::<StdSyncChannel>(&mut group, items);
+    add::<CrossbeamChannel>(&mut group, items);
+    add::<ArrayQueue>(&mut group, items);
+    add::<Rtrb>(&mut group, items);
+    rows.extend(group.run());
 }
 
 /// SPSC, up to `batch` items per push and per pop.
 fn batched_rows(config: &Config, batch: usize, rows: &mut Vec<Row>) {
-    fn row<Q: BatchQueue>(config: &Config, batch: usize, rows: &mut Vec<Row>) {
-        let items = config.items;
-        let workload = format!("SPSC batch {batch}");
-        let rep = || spsc::batched::<Q>(items, batch, CAPACITY);
-        rows.extend(measure(
-            config,
-            &workload,
-            Q::BATCH_NAME,
-            Q::IS_WEIR,
-            items,
-            rep,
-            NO_P99,
-        ));
+    fn add<Q: BatchQueue>(group: &mut Group<'_>, items: u64, batch: usize) {
+        group.add(Q::BATCH_NAME, Q::IS_WEIR, move || {
+            spsc::batched::<Q>(items, batch, CAPACITY)
+        });
     }
-    row::<WeirRing>(config, batch, rows);
-    row::<WeirRingSlices>(config, batch, rows);
-    row::<StdSyncChannel>(config, batch, rows);
-    row::<CrossbeamChannel>(config, batch, rows);
-    row::<ArrayQueue>(config, batch, rows);
-    row::<Rtrb>(config, batch, rows);
+    let items = config.items;
+    let mut group = Group::new(config, format!("SPSC batch {batch}"), items);
+    add::<WeirRing>(&mut group, items, batch);
+    add::<WeirRingSlices>(&mut group, items, batch);
+    add::<StdSyncChannel>(&mut group, items, batch);
+    add::<CrossbeamChannel>(&mut group, items, batch);
+    add::<ArrayQueue>(&mut group, items, batch);
+    add::<Rtrb>(&mut group, items, batch);
+    rows.extend(group.run());
 }
 
 /// Round trips over two queues.
 fn ping_pong_rows(config: &Config, rows: &mut Vec<Row>) {
-    fn row<Q: Queue>(config: &Config, rows: &mut Vec<Row>) {
-        let n = config.round_trips;
-        let rep = || pingpong::round_trips::<Q>(n, CAPACITY);
-        let p99 = || pingpong::percentiles::<Q>(n.min(200_000), CAPACITY);
-        let workload = "ping-pong round trip";
-        let p99 = config.p99.then_some(p99);
-        if let Some(mut row) = measure(config, workload, Q::NAME, Q::IS_WEIR, n, rep, p99) {
-            row.metric = Metric::Latency;
-            row.value = 1e9 / row.value;
-            rows.push(row);
-        }
+    fn add<Q: Queue>(group: &mut Group<'_>, n: u64, p99: bool) {
+        let rep = move || pingpong::round_trips::<Q>(n, CAPACITY);
+        let p99 = p99.then_some(move || pingpong::percentiles::<Q>(n.min(200_000), CAPACITY));
+        group.add_with(Q::NAME, Q::IS_WEIR, rep, p99);
     }
-    row::<WeirRing>(config, rows);
-    row::<StdSyncChannel>(config, rows);
-    row::<CrossbeamChannel>(config, rows);
-    row::<ArrayQueue>(config, rows);
-    row::<Rtrb>(config, rows);
-    row::<Disruptor>(config, rows);
+    let n = config.round_trips;
+    let mut group = Group::new(config, "ping-pong round trip", n);
+    add::<WeirRing>(&mut group, n, config.p99);
+    add::<StdSyncChannel>(&mut group, n, config.p99);
+    add::<CrossbeamChannel>(&mut group, n, config.p99);
+    add::<ArrayQueue>(&mut group, n, config.p99);
+    add::<Rtrb>(&mut group, n, config.p99);
+    add::<Disruptor>(&mut group, n, config.p99);
+    rows.extend(group.run().into_iter().map(|mut row| {
+        row.metric = Metric::Latency;
+        row.value = 1e9 / row.value;
+        row
+    }));
 }
 
 /// P producers to C consumers through one queue, one item per push and per pop.
 fn mpmc_rows(config: &Config, shape: Shape, rows: &mut Vec<Row>) {
-    fn row<Q: MpmcQueue>(config: &Config, shape: Shape, rows: &mut Vec<Row>) {
+    fn add<Q: MpmcQueue>(group: &mut Group<'_>, config: &Config, shape: Shape) {
         if !shape.fits::<Q>() {
             return;
         }
-        let items = config.mpmc_items;
-        let workload = format!("MPMC {}", shape.name());
-        let rep = || mpmc::per_item::<Q>(items, shape, CAPACITY, config.mpmc_pinning);
-        rows.extend(measure(
-            config,
-            &workload,
-            Q::NAME,
-            Q::IS_WEIR,
-            items,
-            rep,
-            NO_P99,
-        ));
+        let (items, pinning) = (config.mpmc_items, config.mpmc_pinning);
+        group.add(Q::NAME, Q::IS_WEIR, move || {
+            mpmc::per_item::<Q>(items, shape, CAPACITY, pinning)
+        });
     }
-    row::<WeirMpmc>(config, shape, rows);
-    row::<StdSyncChannel>(config, shape, rows);
-    row::<CrossbeamChannel>(config, shape, rows);
-    row::<ArrayQueue>(config, shape, rows);
-    row::<Kanal>(config, shape, rows);
-    row::<Flume>(config, shape, rows);
+    let mut group = Group::new(config, format!("MPMC {}", shape.name()), config.mpmc_items);
+    add::<WeirMpmc>(&mut group, config, shape);
+    add::<StdSyncChannel>(&mut group, config, shape);
+    add::<CrossbeamChannel>(&mut group, config, shape);
+    add::<ArrayQueue>(&mut group, config, shape);
+    add::<Kanal>(&mut group, config, shape);
+    add::<Flume>(&mut group, config, shape);
+    rows.extend(group.run());
 }
 
 /// Tasks of uneven cost on two workers: makespan beside the ideal.
 fn skewed_rows(config: &Config, rows: &mut Vec<Row>) {
-    fn row<S: Scheduler>(config: &Config, work: &Work, ideal: f64, rows: &mut Vec<Row>) {
-        let workload = workload_name(config);
-        let rep = || skewed::makespan::<S>(work);
-        if let Some(mut row) = measure(config, &workload, S::NAME, S::IS_WEIR, 1, rep, NO_P99) {
-            row.metric = Metric::Makespan { ideal };
-            row.value = 1.0 / row.value;
-            rows.push(row);
-        }
+    fn add<'a, S: Scheduler>(group: &mut Group<'a>, work: &'a Work) {
+        group.add(S::NAME, S::IS_WEIR, move || skewed::makespan::<S>(work));
     }
-    fn workload_name(config: &Config) -> String {
-        format!(
-            "skewed {} tasks on {} workers",
-            config.tasks,
-            skewed::WORKERS
-        )
-    }
+    let workload = format!(
+        "skewed {} tasks on {} workers",
+        config.tasks,
+        skewed::WORKERS
+    );
     // The calibration and the ideal take a while: only when some row is wanted.
     let names = [
         skewed::WeirRoundRobin::NAME,
@@ -186,7 +162,7 @@ fn skewed_rows(config: &Config, rows: &mut Vec<Row>) {
     ];
     if !names
         .iter()
-        .any(|name| selected(config, &workload_name(config), name))
+        .any(|name| interleave::selected(config, &workload, name))
     {
         return;
     }
@@ -206,65 +182,17 @@ fn skewed_rows(config: &Config, rows: &mut Vec<Row>) {
         total * 1e3,
         ideal * 1e3
     );
-    row::<skewed::WeirRoundRobin>(config, &work, ideal, rows);
-    row::<skewed::WeirLeastLoaded>(config, &work, ideal, rows);
-    row::<skewed::WeirPool>(config, &work, ideal, rows);
-    row::<skewed::Rayon>(config, &work, ideal, rows);
-    row::<skewed::CrossbeamDeque>(config, &work, ideal, rows);
-}
-
-/// Whether `--filter` keeps the row.
-fn selected(config: &Config, workload: &str, implementation: &str) -> bool {
-    config.filter.as_ref().map_or(true, |filter| {
-        format!("{workload} {implementation}").contains(filter.as_str())
-    })
-}
-
-/// No p99 pass, for [`measure`].
-const NO_P99: Option<fn() -> (f64, f64)> = None;
-
-/// Probes, warms up, times `config.reps` repetitions of `rep` (each moving `units` items or
-/// round trips), runs the `p99` pass (median and p99 of single round trips) if there is one, probes again, and returns the median as
-/// a throughput row; `None` if `--filter` leaves the row out.
-fn measure(
-    config: &Config,
-    workload: &str,
-    implementation: &'static str,
-    is_weir: bool,
-    units: u64,
-    mut rep: impl FnMut() -> Duration,
-    p99: Option<impl FnOnce() -> (f64, f64)>,
-) -> Option<Row> {
-    if !selected(config, workload, implementation) {
-        return None;
-    }
-    eprint!("{workload:<22} {implementation:<80} ");
-    let probe_before = probe::probe(config.probe_round_trips);
-    for _ in 0..config.warmups {
-        rep();
-    }
-    let mut times: Vec<Duration> = (0..config.reps).map(|_| rep()).collect();
-    let p99 = p99.map(|pass| pass());
-    let probe_after = probe::probe(config.probe_round_trips);
-    times.sort_unstable();
-    let median = times[times.len() / 2];
-    let value = units as f64 / median.as_secs_f64().max(f64::MIN_POSITIVE);
-    eprintln!(
-        "median {:>9.3} ms  (min {:.3}, max {:.3})  probe {probe_before:.0}/{probe_after:.0} ns",
-        median.as_secs_f64() * 1e3,
-        times[0].as_secs_f64() * 1e3,
-        times[times.len() - 1].as_secs_f64() * 1e3,
-    );
-    Some(Row {
-        workload: workload.to_owned(),
-        implementation,
-        is_weir,
-        metric: Metric::Throughput,
-        value,
-        p99,
-        probe_before,
-        probe_after,
-    })
+    let mut group = Group::new(config, workload, 1);
+    add::<skewed::WeirRoundRobin>(&mut group, &work);
+    add::<skewed::WeirLeastLoaded>(&mut group, &work);
+    add::<skewed::WeirPool>(&mut group, &work);
+    add::<skewed::Rayon>(&mut group, &work);
+    add::<skewed::CrossbeamDeque>(&mut group, &work);
+    rows.extend(group.run().into_iter().map(|mut row| {
+        row.metric = Metric::Makespan { ideal };
+        row.value = 1.0 / row.value;
+        row
+    }));
 }
 
 /// What was run, where, and how to read the table.
@@ -281,6 +209,10 @@ fn print_header(config: &Config) {
              {} items per repetition (throughput), {} round trips (ping-pong)",
             config.reps, config.warmups, config.items, config.round_trips
         ),
+        "interleaved: the implementations of a workload take turns, one repetition each per round \
+         (warm-up rounds too), each round starting with the next implementation, so that all of them \
+         meet the same drift of the machine"
+            .to_owned(),
         format!(
             "MPMC rows: {} items per repetition, P producers to C consumers through one queue \
              (PpCc), threads {}; std::sync::mpsc only where it applies (one consumer)",
@@ -296,8 +228,10 @@ fn print_header(config: &Config) {
             config.unit.as_nanos(),
             skewed::WORKERS
         ),
-        "ratios: >1.00x means the row is better than std::sync::mpsc / than the best non-weir \
-         implementation of the same workload (higher items/s, or fewer ns per round trip, or a shorter makespan)"
+        "ratios (paired): for each round, the row's speed over std::sync::mpsc's / over the fastest \
+         non-weir implementation's in that same round; the cell is the median over the rounds, \
+         (min-max) over the rounds beside it; >1.00x means the row is better (higher items/s, \
+         or fewer ns per round trip, or a shorter makespan)"
             .to_owned(),
         "every harness waits the same way (try, then crossbeam Backoff::snooze: bounded spin, then yield); \
          std, crossbeam, kanal and flume channels run through try_send/try_recv (the non-blocking comparison)"
@@ -305,8 +239,8 @@ fn print_header(config: &Config) {
         "ping-pong result: mean ns per round trip (median over repetitions), rare stalls included; \
          p50/p99: one extra pass timing every single round trip (timer cost included)"
             .to_owned(),
-        "probe: raw cache-line round trip between the two threads right before/after the row \
-         -- compare rows only when their probes agree"
+        "probe: raw cache-line round trip between the two threads right before the first round \
+         and after the last round of the workload (the same for all its rows)"
             .to_owned(),
     ];
     for line in lines {

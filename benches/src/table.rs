@@ -1,5 +1,7 @@
 //! The one table the comparison binary prints: plain text, or GitHub markdown.
 
+use crate::interleave::Spread;
+
 /// What a row's number means.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(crate) enum Metric {
@@ -22,12 +24,15 @@ pub(crate) struct Row {
     pub(crate) workload: String,
     /// The implementation's label.
     pub(crate) implementation: &'static str,
-    /// Whether this row is weir's own (and so not a peer).
-    pub(crate) is_weir: bool,
     /// How to read `value`.
     pub(crate) metric: Metric,
     /// The median over the timed repetitions: items/s, ns per round trip, or seconds.
     pub(crate) value: f64,
+    /// Paired against `std::sync::mpsc`: the median over rounds of this row's speed over
+    /// std's in the same round (see [`crate::interleave`]).
+    pub(crate) vs_std: Option<Spread>,
+    /// Paired against the fastest non-weir implementation of each round.
+    pub(crate) vs_best_peer: Option<Spread>,
     /// The median and 99th percentile of single round trips, in ns, for latency rows.
     pub(crate) p99: Option<(f64, f64)>,
     /// The cache-line probe (ns per round trip) right before the row.
@@ -40,14 +45,6 @@ pub(crate) struct Row {
 pub(crate) const STD_PREFIX: &str = "std::sync::mpsc";
 
 impl Row {
-    /// The row's value turned so that higher is better.
-    fn goodness(&self) -> f64 {
-        match self.metric {
-            Metric::Throughput => self.value,
-            Metric::Latency | Metric::Makespan { .. } => 1.0 / self.value,
-        }
-    }
-
     fn result(&self) -> String {
         match self.metric {
             Metric::Throughput => format!("{:.1} M/s", self.value / 1e6),
@@ -61,11 +58,15 @@ impl Row {
     }
 }
 
-/// `a / b` as a ratio cell, or `-` when there is nothing to compare with.
-fn ratio(a: f64, b: Option<f64>) -> String {
-    match b {
-        Some(b) if b > 0.0 && a.is_finite() && b.is_finite() => format!("{:.2}x", a / b),
-        _ => "-".to_owned(),
+/// A paired ratio as a cell: the median, and the range over rounds when there were several;
+/// `-` when there is nothing to compare with.
+fn ratio(spread: Option<Spread>) -> String {
+    match spread {
+        Some(Spread { median, min, max }) if min < max => {
+            format!("{median:.2}x ({min:.2}-{max:.2})")
+        }
+        Some(Spread { median, .. }) => format!("{median:.2}x"),
+        None => "-".to_owned(),
     }
 }
 
@@ -75,28 +76,20 @@ fn cells(rows: &[Row]) -> (Vec<&'static str>, Vec<Vec<String>>) {
         "workload",
         "implementation",
         "result (median)",
-        "vs std::sync::mpsc",
-        "vs best peer",
+        "vs std::sync::mpsc (paired)",
+        "vs best peer (paired)",
         "round trip p50 / p99",
         "probe ns (before/after)",
     ];
     let body = rows
         .iter()
         .map(|row| {
-            let same = || rows.iter().filter(|other| other.workload == row.workload);
-            let std = same()
-                .find(|other| other.implementation.starts_with(STD_PREFIX))
-                .map(Row::goodness);
-            let best_peer = same()
-                .filter(|other| !other.is_weir)
-                .map(Row::goodness)
-                .reduce(f64::max);
             vec![
                 row.workload.clone(),
                 row.implementation.to_owned(),
                 row.result(),
-                ratio(row.goodness(), std),
-                ratio(row.goodness(), best_peer),
+                ratio(row.vs_std),
+                ratio(row.vs_best_peer),
                 row.p99.map_or_else(
                     || "-".to_owned(),
                     |(p50, p99)| format!("{p50:.0} / {p99:.0} ns"),
