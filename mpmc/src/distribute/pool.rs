@@ -162,6 +162,7 @@ impl Pool {
             WorkStealing::new(self.workers, self.local_capacity, self.injector_capacity);
         let state = State {
             sleepers: Sleepers::new(self.workers),
+            room: Sleepers::new(1),
             finished: AtomicUsize::new(RUNNING),
         };
         let (state, f) = (&state, &f);
@@ -193,6 +194,9 @@ impl Pool {
 /// What the feeder and the workers share, beside the distributor.
 struct State {
     sleepers: Sleepers,
+    /// The feeder, asleep while the injector is full: the one slot of its own `Sleepers`,
+    /// woken by a worker that has taken items out of the injector.
+    room: Sleepers,
     /// [`RUNNING`], [`DONE`] (every item is in the injector) or [`STOPPED`] (a panic).
     finished: AtomicUsize,
 }
@@ -216,6 +220,7 @@ impl State {
                     .compare_exchange(RUNNING, how, Ordering::Release, Ordering::Relaxed);
         }
         self.sleepers.wake_all();
+        self.room.wake_all();
     }
 
     fn finished(&self) -> usize {
@@ -248,6 +253,7 @@ impl Drop for StopOnPanic<'_> {
 /// The calling thread's part: every item into the injector, waking a worker after each.
 fn feed<I: IntoIterator>(mut sender: WorkStealing<I::Item>, items: I, state: &State) {
     let _finish = Finish(state);
+    state.room.register(0);
     for item in items {
         let mut item = item;
         let backoff = Backoff::new();
@@ -260,8 +266,27 @@ fn feed<I: IntoIterator>(mut sender: WorkStealing<I::Item>, items: I, state: &St
                 return;
             }
             // Full: the workers are awake (none parks while the injector has items), so wait
-            // for them to make room.
-            backoff.snooze();
+            // for them to make room: briefly by spinning and yielding, then asleep, so that a
+            // feeder that outpaces its workers does not take a core from them. A worker that
+            // takes items out of the injector wakes it (see `run_one`).
+            if !backoff.is_completed() {
+                backoff.snooze();
+                continue;
+            }
+            state.room.announce(0);
+            // One more try, now that any worker that makes room will see the announcement.
+            match sender.send(item) {
+                Ok(_) => {
+                    state.room.cancel(0);
+                    break;
+                }
+                Err(Full(back)) => item = back,
+            }
+            if state.finished() == STOPPED {
+                state.room.cancel(0);
+                return;
+            }
+            state.room.sleep(0);
         }
         state.sleepers.wake_one();
         if state.finished() == STOPPED {
@@ -323,6 +348,10 @@ fn run_one<T, F: Fn(T)>(
     report: &mut WorkerReport,
 ) {
     report.items += 1;
+    if source == Source::Injector {
+        // Room in the injector: wake the feeder if it sleeps on a full one.
+        state.room.wake_one();
+    }
     if source != Source::Local {
         report.steals += u64::from(matches!(source, Source::Sibling(_)));
         // A batch came with the item: wake a sleeping sibling to share it.
