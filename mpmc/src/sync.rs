@@ -25,6 +25,12 @@ pub(crate) use loom::cell::UnsafeCell;
 
 pub(crate) use backoff::Backoff;
 
+#[cfg(all(feature = "std", loom))]
+pub(crate) use loom::thread::{current as current_thread, park, Thread};
+/// Parking and waking threads: the pool's idle workers and feeder (see `distribute::sleep`).
+#[cfg(all(feature = "std", not(loom)))]
+pub(crate) use std::thread::{current as current_thread, park, Thread};
+
 #[cfg(not(loom))]
 mod core_cell {
     /// `core::cell::UnsafeCell` with loom's closure-based API, so that loom sees every access.

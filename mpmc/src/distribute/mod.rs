@@ -56,8 +56,12 @@ mod pool;
 mod random;
 mod rng;
 mod round_robin;
-#[cfg(all(feature = "std", not(loom)))]
+#[cfg(feature = "std")]
 mod sleep;
+/// The pool's sleep protocol, public only for its loom model.
+#[cfg(all(feature = "std", loom))]
+#[doc(hidden)]
+pub use sleep::Sleepers;
 mod weighted;
 mod work_stealing;
 

@@ -22,22 +22,28 @@
 //! and a waker clears a given announcement (by swapping its flag), and that one lowers the
 //! count, so the count never drifts.
 
+// Public items: reachable only under `cfg(loom)`, where the model uses them.
+#![cfg_attr(not(loom), allow(unreachable_pub))]
+
 use std::boxed::Box;
 use std::sync::OnceLock;
-use std::thread::{self, Thread};
 
 use crossbeam_utils::CachePadded;
 
-use crate::sync::{fence, AtomicUsize, Ordering};
+use crate::sync::{current_thread, fence, park, AtomicUsize, Ordering, Thread};
 
-/// The sleep state of a pool's workers.
-pub(super) struct Sleepers {
+/// The sleep state of a pool's workers. (Public only under `cfg(loom)`, for the model of this
+/// protocol in `loom-tests/tests/sleep.rs`.)
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct Sleepers {
     /// How many workers have announced themselves and not been cleared since: when 0, a waker
     /// has nobody to wake and stops after one load.
     count: CachePadded<AtomicUsize>,
     workers: Box<[Slot]>,
 }
 
+#[derive(Debug)]
 struct Slot {
     /// 1 while the worker is announced as (about to be) asleep.
     asleep: AtomicUsize,
@@ -46,7 +52,7 @@ struct Slot {
 }
 
 impl Sleepers {
-    pub(super) fn new(workers: usize) -> Self {
+    pub fn new(workers: usize) -> Self {
         Sleepers {
             count: CachePadded::new(AtomicUsize::new(0)),
             workers: (0..workers)
@@ -59,24 +65,24 @@ impl Sleepers {
     }
 
     /// Records the calling thread as worker `index`'s, before it first looks for work.
-    pub(super) fn register(&self, index: usize) {
-        let _ = self.workers[index].thread.set(thread::current());
+    pub fn register(&self, index: usize) {
+        let _ = self.workers[index].thread.set(current_thread());
     }
 
     /// Announces worker `index` as about to sleep. The caller must look for work (and for the
     /// end of the stream) once more afterwards, and then either [`sleep`](Sleepers::sleep) or
     /// [`cancel`](Sleepers::cancel).
-    pub(super) fn announce(&self, index: usize) {
+    pub fn announce(&self, index: usize) {
         self.workers[index].asleep.store(1, Ordering::Relaxed);
-        // Release, pairing with the Acquire load of the count in `wake_one`: a waker that sees
-        // this announcement in the count also sees the flag just set.
-        self.count.fetch_add(1, Ordering::Release);
+        // Relaxed: the fence below orders this (and the flag) before the waker's look, or the
+        // waker's publication before this worker's look (see the module docs).
+        self.count.fetch_add(1, Ordering::Relaxed);
         // SeqCst, pairing with the fence in `wake_one` and `wake_all`: see the module docs.
         fence(Ordering::SeqCst);
     }
 
     /// Withdraws worker `index`'s announcement, unless a waker has already cleared it.
-    pub(super) fn cancel(&self, index: usize) {
+    pub fn cancel(&self, index: usize) {
         if self.workers[index].asleep.swap(0, Ordering::Relaxed) == 1 {
             self.count.fetch_sub(1, Ordering::Relaxed);
         }
@@ -84,17 +90,17 @@ impl Sleepers {
 
     /// Parks the calling worker `index` (announced, and found no work since), then withdraws
     /// its announcement. May return spuriously: the caller looks for work again either way.
-    pub(super) fn sleep(&self, index: usize) {
-        thread::park();
+    pub fn sleep(&self, index: usize) {
+        park();
         self.cancel(index);
     }
 
     /// Wakes one announced worker, if there is one. Call after making work available.
-    pub(super) fn wake_one(&self) {
+    pub fn wake_one(&self) {
         // SeqCst, pairing with the fence in `announce`: see the module docs.
         fence(Ordering::SeqCst);
-        // Acquire, pairing with the Release increment in `announce`.
-        if self.count.load(Ordering::Acquire) == 0 {
+        // Relaxed: ordered by the fence above, as is the flag read below.
+        if self.count.load(Ordering::Relaxed) == 0 {
             return;
         }
         for slot in self.workers.iter() {
@@ -111,7 +117,7 @@ impl Sleepers {
     }
 
     /// Wakes every worker, announced or not. Call after setting the flag that ends the run.
-    pub(super) fn wake_all(&self) {
+    pub fn wake_all(&self) {
         // SeqCst, pairing with the fence in `announce`: a worker whose registration this misses
         // sees the flag after its own fence, and does not park.
         fence(Ordering::SeqCst);

@@ -1,0 +1,70 @@
+//! loom models of the sleep protocol of weir-mpmc's worker pool (`distribute/sleep.rs`): a
+//! worker announces itself, looks for work once more, then parks; whoever makes work available
+//! publishes it, then checks for an announced worker and wakes it. No wake-up may be lost: a
+//! lost one leaves the worker parked forever, which loom reports as a deadlock.
+//!
+//! The work here is a Relaxed flag, as weak as the protocol allows: the pool publishes its items
+//! through the queues' Release stores, but the protocol must not depend on that, for it is the
+//! two SeqCst fences that settle the store-buffering race between "announce, then look" and
+//! "publish, then check".
+
+#![cfg(loom)]
+
+use loom::sync::atomic::{AtomicBool, Ordering};
+use loom::sync::Arc;
+use loom::thread;
+use loom_tests::model;
+use weir_mpmc::distribute::Sleepers;
+
+/// The worker's side: park until `ready` is set, announcing itself and looking once more
+/// before each park, as the pool's workers do.
+fn wait_for(sleepers: &Sleepers, index: usize, ready: &AtomicBool) {
+    sleepers.register(index);
+    loop {
+        if ready.load(Ordering::Relaxed) {
+            return;
+        }
+        sleepers.announce(index);
+        if ready.load(Ordering::Relaxed) {
+            sleepers.cancel(index);
+            return;
+        }
+        sleepers.sleep(index);
+    }
+}
+
+/// One worker, one item: the feeder's `wake_one` after publishing always reaches a worker that
+/// has announced itself, or the worker's second look sees the item.
+#[test]
+fn wake_one_is_never_lost() {
+    model(|| {
+        let sleepers = Arc::new(Sleepers::new(1));
+        let ready = Arc::new(AtomicBool::new(false));
+        let worker = {
+            let (sleepers, ready) = (Arc::clone(&sleepers), Arc::clone(&ready));
+            thread::spawn(move || wait_for(&sleepers, 0, &ready))
+        };
+        ready.store(true, Ordering::Relaxed);
+        sleepers.wake_one();
+        worker.join().unwrap();
+    });
+}
+
+/// Two workers and the end of the stream: `wake_all` after setting the flag reaches both,
+/// whether they have announced themselves yet or not.
+#[test]
+fn wake_all_reaches_every_worker() {
+    model(|| {
+        let sleepers = Arc::new(Sleepers::new(2));
+        let done = Arc::new(AtomicBool::new(false));
+        let workers: Vec<_> = (0..2)
+            .map(|index| {
+                let (sleepers, done) = (Arc::clone(&sleepers), Arc::clone(&done));
+                thread::spawn(move || wait_for(&sleepers, index, &done))
+            })
+            .collect();
+        done.store(true, Ordering::Relaxed);
+        sleepers.wake_all();
+        workers.into_iter().for_each(|w| w.join().unwrap());
+    });
+}
