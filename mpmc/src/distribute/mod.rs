@@ -57,11 +57,16 @@ mod random;
 mod rng;
 mod round_robin;
 #[cfg(feature = "std")]
+mod run_state;
+#[cfg(feature = "std")]
 mod sleep;
-/// The pool's sleep protocol, public only for its loom model.
+/// The pool's protocols, public only for their loom models.
 #[cfg(all(feature = "std", loom))]
 #[doc(hidden)]
-pub use sleep::Sleepers;
+pub use {
+    run_state::{Phase, RunState},
+    sleep::Sleepers,
+};
 mod weighted;
 mod work_stealing;
 

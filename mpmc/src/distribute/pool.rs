@@ -5,9 +5,10 @@ use std::panic;
 use std::thread;
 use std::vec::Vec;
 
+use super::run_state::{Phase, RunState};
 use super::sleep::Sleepers;
 use super::{Distributor, Local, Source, TargetsError, WorkStealing};
-use crate::sync::{AtomicUsize, Backoff, Ordering};
+use crate::sync::Backoff;
 use crate::Full;
 
 /// Runs a closure over a stream of items on N worker threads, and returns when every item has
@@ -163,7 +164,7 @@ impl Pool {
         let state = State {
             sleepers: Sleepers::new(self.workers),
             room: Sleepers::new(1),
-            finished: AtomicUsize::new(RUNNING),
+            run: RunState::new(),
         };
         let (state, f) = (&state, &f);
         thread::scope(|s| {
@@ -197,35 +198,24 @@ struct State {
     /// The feeder, asleep while the injector is full: the one slot of its own `Sleepers`,
     /// woken by a worker that has taken items out of the injector.
     room: Sleepers,
-    /// [`RUNNING`], [`DONE`] (every item is in the injector) or [`STOPPED`] (a panic).
-    finished: AtomicUsize,
+    /// Running, done (every item is in the injector) or stopped (a panic).
+    run: RunState,
 }
-
-const RUNNING: usize = 0;
-const DONE: usize = 1;
-const STOPPED: usize = 2;
 
 impl State {
     /// Ends the run (unless it has already been stopped) and wakes every worker.
-    fn finish(&self, how: usize) {
-        if how == STOPPED {
-            // Release, as below; a stop overrides `DONE`.
-            self.finished.store(STOPPED, Ordering::Release);
+    fn finish(&self, how: Phase) {
+        if how == Phase::Stopped {
+            self.run.stop();
         } else {
-            // Release, pairing with the workers' Acquire loads: the items pushed before `DONE`
-            // are visible to a worker that sees it, so that its last look finds them. A stop
-            // is not overridden.
-            let _ =
-                self.finished
-                    .compare_exchange(RUNNING, how, Ordering::Release, Ordering::Relaxed);
+            self.run.done();
         }
         self.sleepers.wake_all();
         self.room.wake_all();
     }
 
-    fn finished(&self) -> usize {
-        // Acquire: see `finish`.
-        self.finished.load(Ordering::Acquire)
+    fn finished(&self) -> Phase {
+        self.run.phase()
     }
 }
 
@@ -234,8 +224,11 @@ struct Finish<'a>(&'a State);
 
 impl Drop for Finish<'_> {
     fn drop(&mut self) {
-        self.0
-            .finish(if thread::panicking() { STOPPED } else { DONE });
+        self.0.finish(if thread::panicking() {
+            Phase::Stopped
+        } else {
+            Phase::Done
+        });
     }
 }
 
@@ -245,7 +238,7 @@ struct StopOnPanic<'a>(&'a State);
 impl Drop for StopOnPanic<'_> {
     fn drop(&mut self) {
         if thread::panicking() {
-            self.0.finish(STOPPED);
+            self.0.finish(Phase::Stopped);
         }
     }
 }
@@ -262,7 +255,7 @@ fn feed<I: IntoIterator>(mut sender: WorkStealing<I::Item>, items: I, state: &St
                 Ok(_) => break,
                 Err(Full(back)) => item = back,
             }
-            if state.finished() == STOPPED {
+            if state.finished() == Phase::Stopped {
                 return;
             }
             // Full: the workers are awake (none parks while the injector has items), so wait
@@ -282,14 +275,14 @@ fn feed<I: IntoIterator>(mut sender: WorkStealing<I::Item>, items: I, state: &St
                 }
                 Err(Full(back)) => item = back,
             }
-            if state.finished() == STOPPED {
+            if state.finished() == Phase::Stopped {
                 state.room.cancel(0);
                 return;
             }
             state.room.sleep(0);
         }
         state.sleepers.wake_one();
-        if state.finished() == STOPPED {
+        if state.finished() == Phase::Stopped {
             return;
         }
     }
@@ -306,7 +299,7 @@ fn work<T, F: Fn(T)>(mut local: Local<T>, state: &State, f: &F) -> WorkerReport 
         // Read before looking: if this says `DONE`, every item was pushed before it, so a look
         // that finds nothing afterwards means there is nothing left.
         let finished = state.finished();
-        if finished == STOPPED {
+        if finished == Phase::Stopped {
             break;
         }
         if let Some(found) = local.find() {
@@ -314,7 +307,7 @@ fn work<T, F: Fn(T)>(mut local: Local<T>, state: &State, f: &F) -> WorkerReport 
             idle = Backoff::new();
             continue;
         }
-        if finished == DONE {
+        if finished == Phase::Done {
             break;
         }
         if !idle.is_completed() {
@@ -329,7 +322,7 @@ fn work<T, F: Fn(T)>(mut local: Local<T>, state: &State, f: &F) -> WorkerReport 
             idle = Backoff::new();
             continue;
         }
-        if state.finished() != RUNNING {
+        if state.finished() != Phase::Running {
             state.sleepers.cancel(me);
             continue;
         }

@@ -1,7 +1,10 @@
-//! loom models of the sleep protocol of weir-mpmc's worker pool (`distribute/sleep.rs`): a
-//! worker announces itself, looks for work once more, then parks; whoever makes work available
-//! publishes it, then checks for an announced worker and wakes it. No wake-up may be lost: a
-//! lost one leaves the worker parked forever, which loom reports as a deadlock.
+//! loom models of the protocols of weir-mpmc's worker pool (the pool itself runs on std's
+//! scoped threads, which loom cannot model, so its two protocols are modelled on their own).
+//!
+//! The sleep protocol (`distribute/sleep.rs`): a worker announces itself, looks for work once
+//! more, then parks; whoever makes work available publishes it, then checks for an announced
+//! worker and wakes it. No wake-up may be lost: a lost one leaves the worker parked forever,
+//! which loom reports as a deadlock.
 //!
 //! The work here is a Relaxed flag, as weak as the protocol allows: the pool publishes its items
 //! through the queues' Release stores, but the protocol must not depend on that, for it is the
@@ -14,7 +17,8 @@ use loom::sync::atomic::{AtomicBool, Ordering};
 use loom::sync::Arc;
 use loom::thread;
 use loom_tests::model;
-use weir_mpmc::distribute::Sleepers;
+use weir_mpmc::distribute::{Phase, RunState, Sleepers};
+use weir_mpmc::Queue;
 
 /// The worker's side: park until `ready` is set, announcing itself and looking once more
 /// before each park, as the pool's workers do.
@@ -66,5 +70,42 @@ fn wake_all_reaches_every_worker() {
         done.store(true, Ordering::Relaxed);
         sleepers.wake_all();
         workers.into_iter().for_each(|w| w.join().unwrap());
+    });
+}
+
+/// The end of the stream (`distribute/run_state.rs`): the feeder pushes its last item, then
+/// marks the run done; a worker reads the phase, then looks for work, and stops only when the
+/// phase it read was `Done` and the look found nothing. It must never stop with the item still
+/// in the queue: seeing `Done` must mean seeing every push made before it.
+#[test]
+fn done_is_seen_with_every_item_before_it() {
+    model(|| {
+        let queue = Arc::new(Queue::new(2));
+        let run = Arc::new(RunState::new());
+        let feeder = {
+            let (queue, run) = (Arc::clone(&queue), Arc::clone(&run));
+            thread::spawn(move || {
+                queue.try_push(7).unwrap();
+                run.done();
+            })
+        };
+        let mut got = Vec::new();
+        loop {
+            let phase = run.phase();
+            if let Some(item) = queue.try_pop() {
+                got.push(item);
+                continue;
+            }
+            if phase == Phase::Done {
+                break;
+            }
+            thread::yield_now();
+        }
+        assert_eq!(got, [7], "stopped with the item still in the queue");
+        feeder.join().unwrap();
+        // A stop overrides `Done`; `done` after a stop does not undo it.
+        run.stop();
+        run.done();
+        assert_eq!(run.phase(), Phase::Stopped);
     });
 }
