@@ -121,7 +121,8 @@ fn ping_pong_rows(config: &Config, rows: &mut Vec<Row>) {
     }));
 }
 
-/// P producers to C consumers through one queue, one item per push and per pop.
+/// P producers to C consumers through one queue, one item per push and per pop (and weir-mpmc
+/// in batches too).
 fn mpmc_rows(config: &Config, shape: Shape, rows: &mut Vec<Row>) {
     fn add<Q: MpmcQueue>(group: &mut Group<'_>, config: &Config, shape: Shape) {
         if !shape.fits::<Q>() {
@@ -134,6 +135,10 @@ fn mpmc_rows(config: &Config, shape: Shape, rows: &mut Vec<Row>) {
     }
     let mut group = Group::new(config, format!("MPMC {}", shape.name()), config.mpmc_items);
     add::<WeirMpmc>(&mut group, config, shape);
+    let (items, pinning) = (config.mpmc_items, config.mpmc_pinning);
+    group.add(mpmc::BATCH_NAME, true, move || {
+        mpmc::batches(items, shape, CAPACITY, pinning)
+    });
     add::<StdSyncChannel>(&mut group, config, shape);
     add::<CrossbeamChannel>(&mut group, config, shape);
     add::<ArrayQueue>(&mut group, config, shape);

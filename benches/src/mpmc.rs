@@ -9,17 +9,21 @@
 //! message. The time runs from the first thread past the start barrier to the moment the last
 //! item is counted.
 //!
+//! [`batches`] runs the same harness for `weir_mpmc::Queue` through `try_push_many` and
+//! `try_pop_many`, [`BATCH`] items at a time, counting and summing every item the same way.
+//!
 //! Every try goes through [`wait_for`], which spins and then yields: with more threads than
 //! cores (2p1c, 1p2c, 2p2c on two cores) the thread being waited for needs the time slice that a
 //! pure spin would burn.
 
+use std::ops::Range;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use crossbeam_utils::CachePadded;
 
 use crate::pin::{run_group, Job, Pinning};
-use crate::queues::MpmcQueue;
+use crate::queues::{MpmcQueue, WeirMpmc};
 use crate::spsc::check;
 use crate::wait::wait_for;
 
@@ -78,6 +82,76 @@ enum Outcome<Q: MpmcQueue> {
     },
 }
 
+/// How many items one `try_push_many` / `try_pop_many` of [`batches`] moves at most.
+pub const BATCH: usize = 64;
+
+/// The table's name for [`batches`].
+pub const BATCH_NAME: &str = "weir-mpmc Queue (Arc), batches of 64 (try_push_many / try_pop_many; \
+     the peers have no batch API)";
+
+/// How the threads of a run move their items: one per try, or in batches.
+trait Moves<Q: MpmcQueue> {
+    /// The capacity of each consumer's reused buffer.
+    const BUFFER: usize;
+    /// Pushes every item of `range`, in order.
+    fn produce(tx: &mut Q::Tx, range: Range<u64>);
+    /// One try to pop: how many items and their sum, or `None` when the queue was empty. `out`
+    /// is the consumer's reused buffer.
+    fn pop(rx: &mut Q::Rx, out: &mut Vec<u64>) -> Option<(u64, u64)>;
+}
+
+/// One item per `try_push` and per `try_pop`.
+enum PerItem {}
+
+impl<Q: MpmcQueue> Moves<Q> for PerItem {
+    const BUFFER: usize = 0;
+    #[inline(always)]
+    fn produce(tx: &mut Q::Tx, range: Range<u64>) {
+        for item in range {
+            wait_for(|| Q::try_push(tx, item).then_some(()));
+        }
+    }
+    #[inline(always)]
+    fn pop(rx: &mut Q::Rx, _out: &mut Vec<u64>) -> Option<(u64, u64)> {
+        Q::try_pop(rx).map(|item| (1, item))
+    }
+}
+
+/// Up to [`BATCH`] items per `try_push_many` and per `try_pop_many` of `weir_mpmc::Queue`.
+enum Batches {}
+
+impl Moves<WeirMpmc> for Batches {
+    const BUFFER: usize = BATCH;
+    #[inline(always)]
+    fn produce(tx: &mut <WeirMpmc as crate::queues::Queue>::Tx, range: Range<u64>) {
+        // Allocated once per thread; `try_push_many` drains what went in from the front.
+        let mut batch = Vec::with_capacity(BATCH);
+        let mut next = range.start;
+        while next < range.end {
+            let end = range.end.min(next + BATCH as u64);
+            batch.extend(next..end);
+            next = end;
+            while !batch.is_empty() {
+                wait_for(|| (tx.try_push_many(&mut batch) > 0).then_some(()));
+            }
+        }
+    }
+    #[inline(always)]
+    fn pop(
+        rx: &mut <WeirMpmc as crate::queues::Queue>::Rx,
+        out: &mut Vec<u64>,
+    ) -> Option<(u64, u64)> {
+        out.clear();
+        let n = rx.try_pop_many(out, BATCH);
+        (n > 0).then(|| {
+            (
+                n as u64,
+                out.iter().fold(0u64, |sum, &item| sum.wrapping_add(item)),
+            )
+        })
+    }
+}
+
 /// Moves `items` items one per push and one per pop through a fresh queue of `capacity`, from
 /// `shape.producers` threads to `shape.consumers` threads placed as `pinning` says, and returns
 /// the time it took.
@@ -86,6 +160,22 @@ enum Outcome<Q: MpmcQueue> {
 ///
 /// If `Q` cannot run `shape` (see [`Shape::fits`]).
 pub fn per_item<Q: MpmcQueue>(
+    items: u64,
+    shape: Shape,
+    capacity: usize,
+    pinning: Pinning,
+) -> Duration {
+    run::<Q, PerItem>(items, shape, capacity, pinning)
+}
+
+/// As [`per_item`], for `weir_mpmc::Queue` through `try_push_many` / `try_pop_many` with up to
+/// [`BATCH`] items each: producers refill one reused buffer, consumers pop into one.
+pub fn batches(items: u64, shape: Shape, capacity: usize, pinning: Pinning) -> Duration {
+    run::<WeirMpmc, Batches>(items, shape, capacity, pinning)
+}
+
+/// The harness behind [`per_item`] and [`batches`].
+fn run<Q: MpmcQueue, M: Moves<Q>>(
     items: u64,
     shape: Shape,
     capacity: usize,
@@ -115,9 +205,7 @@ pub fn per_item<Q: MpmcQueue>(
         let (first, end) = (share(p), share(p + 1));
         jobs.push(Box::new(move || {
             let start = Instant::now();
-            for item in first..end {
-                wait_for(|| Q::try_push(&mut tx, item).then_some(()));
-            }
+            M::produce(&mut tx, first..end);
             Outcome::Producer { start, _tx: tx }
         }));
     }
@@ -132,7 +220,7 @@ pub fn per_item<Q: MpmcQueue>(
             }
             None => unreachable!("the original handle goes to the last consumer"),
         };
-        jobs.push(Box::new(move || consume::<Q>(items, popped, rx)));
+        jobs.push(Box::new(move || consume::<Q, M>(items, popped, rx)));
     }
     let outcomes = run_group(pinning, jobs);
     summarise::<Q>(items, outcomes)
@@ -140,15 +228,18 @@ pub fn per_item<Q: MpmcQueue>(
 
 /// One consumer: pops until all `items` have been counted in `popped`.
 #[inline(always)]
-fn consume<Q: MpmcQueue>(items: u64, popped: &AtomicU64, mut rx: Q::Rx) -> Outcome<Q> {
+fn consume<Q: MpmcQueue, M: Moves<Q>>(items: u64, popped: &AtomicU64, mut rx: Q::Rx) -> Outcome<Q> {
+    // Allocated once per thread, before the clock starts (empty for the per-item harness).
+    let mut out = Vec::with_capacity(M::BUFFER);
     let start = Instant::now();
     let (mut received, mut sum, mut unflushed) = (0u64, 0u64, 0u64);
     let mut end = None;
     loop {
-        // `Some(Some(item))`: popped one; `Some(None)`: all items are counted; `None`: wait.
+        // `Some(Some((n, sum)))`: popped `n` items adding up to `sum`; `Some(None)`: all items
+        // are counted; `None`: wait.
         let next = wait_for(|| {
-            if let Some(item) = Q::try_pop(&mut rx) {
-                return Some(Some(item));
+            if let Some(popped) = M::pop(&mut rx, &mut out) {
+                return Some(Some(popped));
             }
             if unflushed > 0 {
                 // Relaxed: the count only decides when to stop; the items' own handover is
@@ -162,10 +253,10 @@ fn consume<Q: MpmcQueue>(items: u64, popped: &AtomicU64, mut rx: Q::Rx) -> Outco
             (popped.load(Ordering::Relaxed) >= items).then_some(None)
         });
         match next {
-            Some(item) => {
-                sum = sum.wrapping_add(item);
-                received += 1;
-                unflushed += 1;
+            Some((n, part)) => {
+                sum = sum.wrapping_add(part);
+                received += n;
+                unflushed += n;
             }
             None => break,
         }
