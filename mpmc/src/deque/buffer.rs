@@ -135,11 +135,12 @@ impl<T> Buffer<T> {
         while slot.stamp.load(Ordering::Acquire) != bottom {
             backoff.snooze();
         }
-        // SAFETY: the stamp says the slot's last reader is done with it, and positions at or
-        // after `bottom` are only touched by the owner (this thread) until `bottom` moves past
-        // them.
-        slot.value
-            .with_mut(|value| unsafe { value.write(MaybeUninit::new(item)) });
+        slot.value.with_mut(|value| {
+            // SAFETY: the stamp says the slot's last reader is done with it, and positions at or
+            // after `bottom` are only touched by the owner (this thread) until `bottom` moves past
+            // them.
+            unsafe { value.write(MaybeUninit::new(item)) }
+        });
         self.set_bottom(bottom.wrapping_add(1));
     }
 
@@ -167,10 +168,10 @@ impl<T> Buffer<T> {
     /// Only the owner calls this, for the position it has just taken back by lowering `bottom`
     /// below it while `top` stayed below it too; the slot holds the item pushed there.
     pub(super) unsafe fn read_own(&self, pos: usize) -> T {
-        // SAFETY: the caller's promise: nobody else can claim `pos`, and this thread wrote it.
-        self.slot(pos)
-            .value
-            .with(|value| unsafe { (*value).assume_init_read() })
+        self.slot(pos).value.with(|value| {
+            // SAFETY: the caller's promise: nobody else can claim `pos`, and this thread wrote it.
+            unsafe { (*value).assume_init_read() }
+        })
     }
 
     /// Reads the item at `pos` and frees its slot for the push one lap on.
@@ -181,11 +182,11 @@ impl<T> Buffer<T> {
     /// has; the item's write happens before this call.
     pub(super) unsafe fn take(&self, pos: usize) -> T {
         let slot = self.slot(pos);
-        // SAFETY: the claim makes this thread the only reader of the item; the owner cannot
-        // overwrite it before the stamp store below.
-        let item = slot
-            .value
-            .with(|value| unsafe { (*value).assume_init_read() });
+        let item = slot.value.with(|value| {
+            // SAFETY: the claim makes this thread the only reader of the item; the owner cannot
+            // overwrite it before the stamp store below.
+            unsafe { (*value).assume_init_read() }
+        });
         // Release, pairing with the Acquire stamp load in `write` of the push at
         // `pos + size`: the read above happens before that push overwrites the slot.
         slot.stamp
@@ -303,9 +304,10 @@ impl<T> Buffer<T> {
                 from: pos,
                 to,
             };
-            // SAFETY: the caller's promise: the slot holds an item nobody else can reach.
-            slot.value
-                .with_mut(|value| unsafe { (*value).assume_init_drop() });
+            slot.value.with_mut(|value| {
+                // SAFETY: the caller's promise: the slot holds an item nobody else can reach.
+                unsafe { (*value).assume_init_drop() }
+            });
             core::mem::forget(rest);
         }
     }

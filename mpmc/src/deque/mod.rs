@@ -119,7 +119,7 @@
 //! growable array), have nothing left to pair with. `top` is therefore Relaxed throughout: the
 //! claims are decided by the CAS's atomicity, the items' writes are ordered by `bottom`, and the
 //! slots' reuse by the stamps. The loom models in `loom-tests/tests/deque.rs` fail when any of
-//! the remaining Acquire, Release and SeqCst is weakened, but one (see below).
+//! the remaining Acquire, Release and SeqCst is weakened.
 //!
 //! | Operation                 | Paper                 | Here                | Pairs with / why                                |
 //! |---------------------------|-----------------------|---------------------|-------------------------------------------------|
@@ -140,8 +140,9 @@
 //!
 //! (1) In C++20 a later Relaxed store by the owner does not continue the release sequence of a
 //! push's Release store, so a steal that reads it would not be ordered after the items' writes.
-//! (2) The one ordering no loom model can need: without it a steal could read this store in a
-//! load-buffering cycle, which loom does not explore (see `Worker::pop`).
+//! (2) Loom cannot need this one on its own: without it a steal could read this store in a
+//! load-buffering cycle, which loom does not explore (see `Worker::pop_lifo`). Every store of
+//! `bottom` goes through one Release store (`Buffer::set_bottom`), whose mutant the models kill.
 
 mod buffer;
 mod injector;

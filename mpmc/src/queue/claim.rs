@@ -176,9 +176,10 @@ impl<T> Queue<T> {
     #[inline(always)]
     pub(super) unsafe fn write(&self, pos: usize, item: T) {
         let slot = self.slot(pos);
-        // SAFETY: the caller's claim makes this the only access to the slot.
-        slot.value
-            .with_mut(|value| unsafe { value.write(MaybeUninit::new(item)) });
+        slot.value.with_mut(|value| {
+            // SAFETY: the caller's claim makes this the only access to the slot.
+            unsafe { value.write(MaybeUninit::new(item)) }
+        });
         // Release, pairing with `stamp()`'s Acquire in the pop of `pos`.
         slot.stamp.store(pos.wrapping_add(1), Ordering::Release);
     }
@@ -206,9 +207,9 @@ impl<T> Queue<T> {
     /// As for [`read`](Self::read); the caller then frees or refills the slot.
     #[inline(always)]
     unsafe fn take(&self, pos: usize) -> T {
-        // SAFETY: the caller's claim makes this the only access to the initialised slot.
-        self.slot(pos)
-            .value
-            .with(|value| unsafe { (*value).assume_init_read() })
+        self.slot(pos).value.with(|value| {
+            // SAFETY: the caller's claim makes this the only access to the initialised slot.
+            unsafe { (*value).assume_init_read() }
+        })
     }
 }

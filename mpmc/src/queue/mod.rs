@@ -442,9 +442,10 @@ impl<T> Queue<T> {
                 from: pos,
                 to,
             };
-            // SAFETY: the caller's promise: the slot holds an item nobody else can reach.
-            slot.value
-                .with_mut(|value| unsafe { (*value).assume_init_drop() });
+            slot.value.with_mut(|value| {
+                // SAFETY: the caller's promise: the slot holds an item nobody else can reach.
+                unsafe { (*value).assume_init_drop() }
+            });
             core::mem::forget(rest);
         }
     }
