@@ -28,6 +28,7 @@ extern crate alloc;
 
 pub mod deque;
 pub mod distribute;
+mod drop_all;
 mod queue;
 mod sync;
 

@@ -11,6 +11,7 @@ use core::mem::MaybeUninit;
 
 use crossbeam_utils::CachePadded;
 
+use crate::drop_all::drop_all;
 use crate::sync::{fence, AtomicUsize, Backoff, Ordering, UnsafeCell};
 use crate::CapacityError;
 
@@ -269,46 +270,15 @@ impl<T> Drop for Buffer<T> {
             // exactly the positions from `top` to `bottom`. Relaxed for the same reason.
             let top = self.top.load(Ordering::Relaxed);
             let bottom = self.bottom.load(Ordering::Relaxed);
-            // SAFETY: as just said.
-            unsafe { self.drop_items(top, bottom) };
-        }
-    }
-}
-
-impl<T> Buffer<T> {
-    /// Drops the items at positions `from..to`. If a destructor panics, the items after it are
-    /// still dropped while the panic unwinds.
-    ///
-    /// # Safety
-    ///
-    /// Those slots hold items that nobody else can reach, and are treated as empty afterwards.
-    unsafe fn drop_items(&self, from: usize, to: usize) {
-        /// Drops the rest of the items if dropping one of them unwinds.
-        struct DropRest<'a, T> {
-            buffer: &'a Buffer<T>,
-            from: usize,
-            to: usize,
-        }
-        impl<T> Drop for DropRest<'_, T> {
-            fn drop(&mut self) {
-                // SAFETY: the slots after the one whose destructor panicked still hold items.
-                unsafe { self.buffer.drop_items(self.from, self.to) };
-            }
-        }
-        let mut pos = from;
-        while pos != to {
-            let slot = self.slot(pos);
-            pos = pos.wrapping_add(1);
-            let rest = DropRest {
-                buffer: self,
-                from: pos,
-                to,
-            };
-            slot.value.with_mut(|value| {
-                // SAFETY: the caller's promise: the slot holds an item nobody else can reach.
-                unsafe { (*value).assume_init_drop() }
+            let positions = core::iter::successors(Some(top), |&pos| Some(pos.wrapping_add(1)))
+                .take_while(|&pos| pos != bottom);
+            drop_all(positions, |pos| {
+                self.slot(pos).value.with_mut(|value| {
+                    // SAFETY: as just said, the slot holds an item nobody else can reach, and
+                    // nothing reads it again.
+                    unsafe { (*value).assume_init_drop() }
+                });
             });
-            core::mem::forget(rest);
         }
     }
 }

@@ -45,6 +45,7 @@ mod claim;
 
 use crossbeam_utils::CachePadded;
 
+use crate::drop_all::drop_all;
 use crate::sync::{AtomicUsize, Ordering, UnsafeCell};
 use crate::{CapacityError, Full};
 
@@ -407,46 +408,15 @@ impl<T> Drop for Queue<T> {
             // claim is half-done, so the items are exactly the positions from `head` to `tail`.
             let head = self.head.load(Ordering::Relaxed);
             let tail = self.tail.load(Ordering::Relaxed);
-            // SAFETY: as just said.
-            unsafe { self.drop_items(head, tail) };
-        }
-    }
-}
-
-impl<T> Queue<T> {
-    /// Drops the items at positions `from..to`. If a destructor panics, the items after it are
-    /// still dropped while the panic unwinds.
-    ///
-    /// # Safety
-    ///
-    /// Those slots hold items that nobody else can reach, and are treated as empty afterwards.
-    unsafe fn drop_items(&self, from: usize, to: usize) {
-        /// Drops the rest of the items if dropping one of them unwinds.
-        struct DropRest<'a, T> {
-            queue: &'a Queue<T>,
-            from: usize,
-            to: usize,
-        }
-        impl<T> Drop for DropRest<'_, T> {
-            fn drop(&mut self) {
-                // SAFETY: the slots after the one whose destructor panicked still hold items.
-                unsafe { self.queue.drop_items(self.from, self.to) };
-            }
-        }
-        let mut pos = from;
-        while pos != to {
-            let slot = self.slot(pos);
-            pos = self.next(pos);
-            let rest = DropRest {
-                queue: self,
-                from: pos,
-                to,
-            };
-            slot.value.with_mut(|value| {
-                // SAFETY: the caller's promise: the slot holds an item nobody else can reach.
-                unsafe { (*value).assume_init_drop() }
+            let positions = core::iter::successors(Some(head), |&pos| Some(self.next(pos)))
+                .take_while(|&pos| pos != tail);
+            drop_all(positions, |pos| {
+                self.slot(pos).value.with_mut(|value| {
+                    // SAFETY: as just said, the slot holds an item nobody else can reach, and
+                    // nothing reads it again.
+                    unsafe { (*value).assume_init_drop() }
+                });
             });
-            core::mem::forget(rest);
         }
     }
 }
