@@ -1,0 +1,53 @@
+//! Waiting, waking and flow control for weir's queues: what makes them usable where threads
+//! outnumber cores.
+//!
+//! - [`wait`]: how a thread waits, as one trait: [`Spin`](wait::Spin),
+//!   [`Backoff`](wait::Backoff) (spin, then yield) and [`Park`](wait::Park) (spin, yield, then
+//!   sleep on a futex), all with deadlines.
+//! - [`EventCount`]: sleep until a condition may hold, without a lock and without losing a
+//!   wake-up; a notify with nobody waiting makes no system call.
+//! - Blocking channels with `std::sync::mpsc`'s API and errors: [`spsc::channel`] over a
+//!   `weir-ring` ring, and [`mpmc::channel`] over a `weir-mpmc` queue, with batch forms that
+//!   wake once per batch.
+//!
+//! # Examples
+//!
+//! ```
+//! use std::sync::mpsc::RecvTimeoutError;
+//! use std::time::Duration;
+//!
+//! let (sender, receiver) = weir_backpressure::spsc::channel(128);
+//! std::thread::spawn(move || {
+//!     for i in 0..1000u64 {
+//!         sender.send(i).unwrap();
+//!     }
+//! });
+//! let mut sum = 0;
+//! loop {
+//!     match receiver.recv_timeout(Duration::from_secs(10)) {
+//!         Ok(i) => sum += i,
+//!         Err(RecvTimeoutError::Disconnected) => break,
+//!         Err(RecvTimeoutError::Timeout) => panic!("the sender stalled"),
+//!     }
+//! }
+//! assert_eq!(sum, 999 * 1000 / 2);
+//! ```
+
+#![deny(unsafe_op_in_unsafe_fn)]
+#![warn(missing_docs)]
+
+pub mod channel;
+mod error;
+mod event_count;
+pub mod iter;
+pub mod mpmc;
+mod shared;
+pub mod spsc;
+mod sync;
+pub mod wait;
+
+pub use error::{
+    RecvError, RecvTimeoutError, SendError, SendTimeoutError, TryRecvError, TrySendError,
+};
+pub use event_count::{EventCount, Listener};
+pub use weir_ring::CapacityError;

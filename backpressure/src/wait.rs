@@ -1,0 +1,140 @@
+//! How a thread waits for something another thread will do: spin, yield, or sleep.
+
+use crate::event_count::EventCount;
+use crate::sync::{spin_loop, Backoff as Steps, Instant};
+use std::fmt::Debug;
+
+/// A way of waiting until an attempt succeeds: the choice between the lowest latency and the
+/// least CPU.
+///
+/// The blocking channels take one as a type parameter ([`Park`] by default); anything that
+/// waits on a condition another thread makes true can use one directly.
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::atomic::{AtomicUsize, Ordering};
+/// use weir_backpressure::wait::{Park, WaitStrategy};
+/// use weir_backpressure::EventCount;
+///
+/// let (count, changed) = (AtomicUsize::new(0), EventCount::new());
+/// std::thread::scope(|s| {
+///     s.spawn(|| {
+///         count.store(3, Ordering::Release);
+///         changed.notify_all();
+///     });
+///     let seen = Park.wait_for(&changed, None, || match count.load(Ordering::Acquire) {
+///         0 => None,
+///         n => Some(n),
+///     });
+///     assert_eq!(seen, Some(3));
+/// });
+/// ```
+pub trait WaitStrategy: Debug + Clone + Send + Sync + 'static {
+    /// Calls `attempt` until it returns `Some`, waiting in this strategy's way between calls,
+    /// and returns what it returned; or gives up once `deadline` has passed and returns `None`.
+    ///
+    /// `event` is what whoever can make `attempt` succeed notifies after doing so; a strategy
+    /// that sleeps sleeps on it, and one that does not ignores it.
+    fn wait_for<R>(
+        &self,
+        event: &EventCount,
+        deadline: Option<Instant>,
+        attempt: impl FnMut() -> Option<R>,
+    ) -> Option<R>;
+}
+
+/// Busy-waits: the lowest latency, and a whole core for as long as the wait lasts.
+///
+/// Only for a thread with a core of its own. With more threads than cores, a spinning waiter
+/// takes the time slice of the thread it waits for.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Spin;
+
+/// Spins a little, then yields its time slice each time it waits: low latency, and the core
+/// goes to other threads, but it never sleeps, so an idle waiter still costs CPU.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Backoff;
+
+/// Spins a little, yields a little, then sleeps in the kernel until notified (a futex on
+/// Linux): near-zero CPU while idle, and the right choice when threads outnumber cores. The
+/// default for the blocking channels.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Park;
+
+impl WaitStrategy for Spin {
+    fn wait_for<R>(
+        &self,
+        _event: &EventCount,
+        deadline: Option<Instant>,
+        mut attempt: impl FnMut() -> Option<R>,
+    ) -> Option<R> {
+        loop {
+            if let Some(done) = attempt() {
+                return Some(done);
+            }
+            if has_passed(deadline) {
+                return None;
+            }
+            spin_loop();
+        }
+    }
+}
+
+impl WaitStrategy for Backoff {
+    fn wait_for<R>(
+        &self,
+        _event: &EventCount,
+        deadline: Option<Instant>,
+        mut attempt: impl FnMut() -> Option<R>,
+    ) -> Option<R> {
+        let steps = Steps::new();
+        loop {
+            if let Some(done) = attempt() {
+                return Some(done);
+            }
+            if has_passed(deadline) {
+                return None;
+            }
+            steps.snooze();
+        }
+    }
+}
+
+impl WaitStrategy for Park {
+    fn wait_for<R>(
+        &self,
+        event: &EventCount,
+        deadline: Option<Instant>,
+        mut attempt: impl FnMut() -> Option<R>,
+    ) -> Option<R> {
+        let steps = Steps::new();
+        loop {
+            if let Some(done) = attempt() {
+                return Some(done);
+            }
+            if has_passed(deadline) {
+                return None;
+            }
+            if steps.is_completed() {
+                break;
+            }
+            steps.snooze();
+        }
+        loop {
+            let listener = event.listen();
+            if let Some(done) = attempt() {
+                return Some(done);
+            }
+            if !listener.wait_until(deadline) {
+                // The deadline passed while asleep: one last look, so that an item that came
+                // with the deadline is not left behind.
+                return attempt();
+            }
+        }
+    }
+}
+
+fn has_passed(deadline: Option<Instant>) -> bool {
+    deadline.is_some_and(|deadline| Instant::now() >= deadline)
+}
