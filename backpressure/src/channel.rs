@@ -74,6 +74,18 @@ impl<E: SendEnd, W: WaitStrategy> Sender<E, W> {
     pub(crate) fn new(end: E, wait: W) -> Self {
         Sender { end, wait }
     }
+
+    /// The queue's end, for the crate's own senders built on this one (overflow policies).
+    #[allow(dead_code)]
+    pub(crate) fn end(&self) -> &E {
+        &self.end
+    }
+
+    /// The wait strategy.
+    #[allow(dead_code)]
+    pub(crate) fn wait(&self) -> &W {
+        &self.wait
+    }
 }
 
 impl<E: RecvEnd, W: WaitStrategy> Receiver<E, W> {

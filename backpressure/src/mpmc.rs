@@ -120,6 +120,14 @@ impl<T> Clone for QueueEnd<T> {
     }
 }
 
+impl<T> QueueEnd<T> {
+    /// The queue itself, for the crate's own senders built on the channel (overflow policies).
+    #[allow(dead_code)]
+    pub(crate) fn queue(&self) -> &Queue<T> {
+        &self.0.queue
+    }
+}
+
 impl<T> Sealed for QueueEnd<T> {}
 
 impl<T> SendEnd for QueueEnd<T> {
