@@ -72,9 +72,9 @@ impl EventCount {
         // thread counted, or this thread's re-check of the condition sees what the notifier did
         // before notifying (the store-buffering case, ruled out by two SeqCst fences).
         fence(Ordering::SeqCst);
-        // Acquire pairs with the Release bump in `notify`: a waiter that reads a bumped epoch
-        // also sees the condition the notifier made true, so its re-check cannot miss it and
-        // then sleep on an epoch that no later notify will change.
+        // Acquire pairs with the fence before the bump in `notify`: a waiter that reads a bumped
+        // epoch also sees the condition the notifier made true, so its re-check cannot miss it
+        // and then sleep on an epoch that no later notify will change.
         let epoch = self.epoch.load(Ordering::Acquire);
         Listener { event: self, epoch }
     }
@@ -110,8 +110,10 @@ impl EventCount {
         if self.waiters.load(Ordering::Relaxed) == 0 {
             return false;
         }
-        // Release pairs with the Acquire load of the epoch in `listen`.
-        self.epoch.fetch_add(1, Ordering::Release);
+        // Relaxed: the SeqCst fence above is also a release fence, so a listener whose Acquire
+        // load of the epoch reads this bump synchronizes with that fence and sees the caller's
+        // change of the condition.
+        self.epoch.fetch_add(1, Ordering::Relaxed);
         true
     }
 }

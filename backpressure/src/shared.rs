@@ -50,10 +50,11 @@ impl Signals {
 
     /// A sender is gone; when it was the last, wakes every receiver to see the disconnection.
     pub(crate) fn remove_sender(&self) {
-        // Release pairs with the Acquire load in `senders_gone`: every sender's pushes (each
-        // sender's decrement heads a release sequence the later ones continue) happen before
-        // a receiver that sees 0, so its last look at the queue finds them.
-        if self.senders.fetch_sub(1, Ordering::Release) == 1 {
+        // Relaxed, yet a receiver that sees 0 (Acquire, in `senders_gone`) sees every item sent:
+        // each push is followed by a notify, whose SeqCst fence is also a release fence, so a
+        // sender's pushes are released by that fence before this decrement, and the later
+        // senders' decrements continue its (fence-headed) release sequence.
+        if self.senders.fetch_sub(1, Ordering::Relaxed) == 1 {
             self.not_empty.notify_all();
         }
     }
@@ -70,7 +71,7 @@ impl Signals {
     /// Whether every sender is gone. After `true`, the queue holds everything that will ever
     /// be sent.
     pub(crate) fn senders_gone(&self) -> bool {
-        // Acquire pairs with the Release decrement in `remove_sender`.
+        // Acquire pairs with the fence of each sender's last notify (see `remove_sender`).
         self.senders.load(Ordering::Acquire) == 0
     }
 

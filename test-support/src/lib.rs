@@ -168,3 +168,32 @@ impl Drop for Counted {
         }
     }
 }
+
+/// Runs `f` on a thread of its own and returns what it returns, or fails the test if it has
+/// not finished within `limit`: for the tests of blocking code, so that a lost wake-up fails
+/// instead of hanging. The limit is a generous bound on a hang, never a check of speed.
+///
+/// # Panics
+///
+/// If `f` panics (with its message), or takes longer than `limit`.
+pub fn within<T: Send + 'static>(
+    limit: std::time::Duration,
+    f: impl FnOnce() -> T + Send + 'static,
+) -> T {
+    let (done, finished) = std::sync::mpsc::channel();
+    let worker = std::thread::spawn(move || {
+        let result = f();
+        let _ = done.send(());
+        result
+    });
+    match finished.recv_timeout(limit) {
+        // Finished, or panicked (which drops `done`): `join` tells which.
+        Ok(()) | Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => match worker.join() {
+            Ok(result) => result,
+            Err(panic) => std::panic::resume_unwind(panic),
+        },
+        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+            panic!("still blocked after {limit:?}: a lost wake-up?")
+        }
+    }
+}

@@ -1,0 +1,112 @@
+//! loom models of weir-backpressure's blocking channels: disconnection racing a blocked send
+//! and a blocked receive, and wake-ups between a full or empty queue's two sides.
+//!
+//! A lost wake-up leaves a thread asleep forever, which loom reports as a deadlock; a lost item
+//! or one dropped twice fails the models' counts. The queues underneath (weir-ring's ring and
+//! weir-mpmc's queue) are built under loom too, so their own orderings are part of each model.
+
+#![cfg(loom)]
+
+use loom::thread;
+use loom_tests::{model, DropCounter};
+use std::sync::mpsc::{RecvError, SendError};
+use weir_backpressure::{mpmc, spsc};
+
+/// The sender sends one item and leaves while the receiver may be asleep on the empty
+/// channel: the receiver gets the item, then `RecvError`, and never sleeps through the
+/// disconnection. The item is dropped once.
+#[test]
+fn spsc_receiver_drains_then_sees_the_sender_gone() {
+    model(|| {
+        let drops = DropCounter::default();
+        let (sender, receiver) = spsc::channel(1);
+        let item = drops.item(7);
+        let producer = thread::spawn(move || {
+            sender.send(item).unwrap();
+        });
+        assert_eq!(receiver.recv().unwrap().value, 7);
+        assert_eq!(receiver.recv().err(), Some(RecvError));
+        producer.join().unwrap();
+        assert_eq!(drops.dropped(), 1);
+    });
+}
+
+/// The sender fills the channel and blocks on a second item while the receiver takes one item
+/// and leaves: the sender's later sends end in `SendError` with their item, not in a sleep
+/// nobody ends. Every item is dropped exactly once, whether it was received, handed back, or
+/// left in the ring.
+#[test]
+fn spsc_blocked_sender_sees_the_receiver_gone() {
+    model(|| {
+        let drops = DropCounter::default();
+        let (sender, receiver) = spsc::channel(1);
+        sender.send(drops.item(0)).unwrap();
+        let consumer = thread::spawn(move || {
+            assert_eq!(receiver.recv().unwrap().value, 0);
+        });
+        let mut next = 1;
+        let returned = loop {
+            match sender.send(drops.item(next)) {
+                Ok(()) => next += 1,
+                Err(SendError(item)) => break item,
+            }
+        };
+        assert_eq!(returned.value, next);
+        // At most one more item fit: the ring's one slot, freed by the receiver.
+        assert!(next <= 2);
+        drop(returned);
+        consumer.join().unwrap();
+        drop(sender);
+        assert_eq!(drops.dropped(), next as usize + 1);
+    });
+}
+
+/// Two senders send one item each and leave, one of them on the receiver's thread; the
+/// receiver gets both, then `RecvError`. Whichever sender leaves last, its disconnection must
+/// carry the other sender's item with it (the count's release sequence).
+#[test]
+fn mpmc_receiver_drains_two_senders_then_sees_them_gone() {
+    model(|| {
+        let (sender, receiver) = mpmc::channel(2);
+        let other = sender.clone();
+        let second = thread::spawn(move || other.send(2).unwrap());
+        sender.send(1).unwrap();
+        drop(sender);
+        let mut sum = 0;
+        while let Ok(item) = receiver.recv() {
+            sum += item;
+        }
+        assert_eq!(sum, 3);
+        second.join().unwrap();
+    });
+}
+
+/// A sender blocked on a full channel of capacity 1 is woken by each receive: two items go
+/// through a one-slot channel, in order.
+#[test]
+fn mpmc_blocked_sender_is_woken_by_a_receive() {
+    model(|| {
+        let (sender, receiver) = mpmc::channel(1);
+        let producer = thread::spawn(move || {
+            sender.send(1).unwrap();
+            sender.send(2).unwrap();
+        });
+        assert_eq!(receiver.recv(), Ok(1));
+        assert_eq!(receiver.recv(), Ok(2));
+        producer.join().unwrap();
+    });
+}
+
+/// A receiver blocked in `recv` while the other receiver and the sender leave: the sender's
+/// disconnection wakes it.
+#[test]
+fn mpmc_blocked_receiver_sees_the_sender_gone() {
+    model(|| {
+        let (sender, receiver) = mpmc::channel::<u8>(1);
+        let other = receiver.clone();
+        let waiting = thread::spawn(move || other.recv());
+        drop(receiver);
+        drop(sender);
+        assert_eq!(waiting.join().unwrap(), Err(RecvError));
+    });
+}
