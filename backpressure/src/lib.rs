@@ -51,3 +51,8 @@ pub use error::{
 };
 pub use event_count::{EventCount, Listener};
 pub use weir_ring::CapacityError;
+
+/// The README's examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
