@@ -9,6 +9,8 @@
 //! - Blocking channels with `std::sync::mpsc`'s API and errors: [`spsc::channel`] over a
 //!   `weir-ring` ring, and [`mpmc::channel`] over a `weir-mpmc` queue, with batch forms that
 //!   wake once per batch.
+//! - [`Watermark`]: high and low thresholds with hysteresis over a queue's occupancy, a
+//!   pressure state that producers read or wait on, and a count of pressure events.
 //!
 //! # Examples
 //!
@@ -45,9 +47,11 @@ mod shared;
 pub mod spsc;
 mod sync;
 pub mod wait;
+pub mod watermark;
 
 pub use error::{
     RecvError, RecvTimeoutError, SendError, SendTimeoutError, TryRecvError, TrySendError,
 };
 pub use event_count::{EventCount, Listener};
+pub use watermark::{Pressure, ThresholdError, Watermark};
 pub use weir_ring::CapacityError;
