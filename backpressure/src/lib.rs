@@ -11,6 +11,8 @@
 //!   wake once per batch.
 //! - [`Watermark`]: high and low thresholds with hysteresis over a queue's occupancy, a
 //!   pressure state that producers read or wait on, and a count of pressure events.
+//! - [`Credits`]: a bound on the items in flight across several stages; a [`Credit`] acquired
+//!   at the first stage travels with its item and is given back when dropped at the last.
 //!
 //! # Examples
 //!
@@ -39,6 +41,7 @@
 #![warn(missing_docs)]
 
 pub mod channel;
+pub mod credits;
 mod error;
 mod event_count;
 pub mod iter;
@@ -49,6 +52,7 @@ mod sync;
 pub mod wait;
 pub mod watermark;
 
+pub use credits::{AcquireError, Credit, Credits, OwnedCredit, ReleaseError};
 pub use error::{
     RecvError, RecvTimeoutError, SendError, SendTimeoutError, TryRecvError, TrySendError,
 };
