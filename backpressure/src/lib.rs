@@ -9,6 +9,10 @@
 //! - Blocking channels with `std::sync::mpsc`'s API and errors: [`spsc::channel`] over a
 //!   `weir-ring` ring, and [`mpmc::channel`] over a `weir-mpmc` queue, with batch forms that
 //!   wake once per batch.
+//! - [`Watermark`]: high and low thresholds with hysteresis over a queue's occupancy, a
+//!   pressure state that producers read or wait on, and a count of pressure events.
+//! - [`Credits`]: a bound on the items in flight across several stages; a [`Credit`] acquired
+//!   at the first stage travels with its item and is given back when dropped at the last.
 //!
 //! # Examples
 //!
@@ -37,6 +41,7 @@
 #![warn(missing_docs)]
 
 pub mod channel;
+pub mod credits;
 mod error;
 mod event_count;
 pub mod iter;
@@ -45,11 +50,14 @@ mod shared;
 pub mod spsc;
 mod sync;
 pub mod wait;
+pub mod watermark;
 
+pub use credits::{AcquireError, Credit, Credits, OwnedCredit, ReleaseError};
 pub use error::{
     RecvError, RecvTimeoutError, SendError, SendTimeoutError, TryRecvError, TrySendError,
 };
 pub use event_count::{EventCount, Listener};
+pub use watermark::{Pressure, ThresholdError, Watermark};
 pub use weir_ring::CapacityError;
 
 /// The README's examples, compiled and run as doctests.

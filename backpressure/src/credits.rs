@@ -1,0 +1,836 @@
+//! Credits: a bound on the items in flight across several stages, the way a counting semaphore
+//! bounds the holders of a resource.
+
+use crate::event_count::EventCount;
+use crate::sync::{AtomicUsize, Instant, Ordering};
+use crate::wait::{Park, WaitStrategy};
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+use weir_ring::CapacityError;
+
+/// Why an acquisition of credits failed.
+///
+/// # Examples
+///
+/// ```
+/// use weir_backpressure::{AcquireError, Credits};
+///
+/// let credits = Credits::new(2);
+/// let error = credits.acquire_many(3).unwrap_err();
+/// assert_eq!(error, AcquireError::TooMany { requested: 3, capacity: 2 });
+/// assert_eq!(error.to_string(), "3 credits requested, but there are only 2 in all");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AcquireError {
+    /// Not enough credits were available now (a `try_` method) or before the timeout.
+    Unavailable,
+    /// More credits were requested than there are in all: no wait could ever succeed.
+    TooMany {
+        /// The credits that were asked for.
+        requested: usize,
+        /// The credits there are in all.
+        capacity: usize,
+    },
+}
+
+impl fmt::Display for AcquireError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AcquireError::Unavailable => f.write_str("not enough credits were available"),
+            AcquireError::TooMany {
+                requested,
+                capacity,
+            } => write!(
+                f,
+                "{requested} credits requested, but there are only {capacity} in all"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for AcquireError {}
+
+/// Why [`Credits::try_release`] refused: the credits given back would have made more available
+/// than there are in all, so they were never acquired.
+///
+/// # Examples
+///
+/// ```
+/// use weir_backpressure::Credits;
+///
+/// let credits = Credits::new(2);
+/// let error = credits.try_release(1).unwrap_err();
+/// assert_eq!((error.released(), error.available()), (1, 2));
+/// assert_eq!(credits.available(), 2);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ReleaseError {
+    released: usize,
+    available: usize,
+    capacity: usize,
+}
+
+impl ReleaseError {
+    /// The credits that were to be given back.
+    pub fn released(&self) -> usize {
+        self.released
+    }
+
+    /// The credits that were available when the release was refused.
+    pub fn available(&self) -> usize {
+        self.available
+    }
+
+    /// The credits there are in all.
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+}
+
+impl fmt::Display for ReleaseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "releasing {} credits with {} of {} available gives back credits never acquired",
+            self.released, self.available, self.capacity
+        )
+    }
+}
+
+impl std::error::Error for ReleaseError {}
+
+/// A fixed number of credits, each a permit for one item in flight: a stage acquires one before
+/// it takes an item in, and the credit is given back when the item is done, however many stages
+/// later. While every credit is out, [`acquire`](Self::acquire) waits (in the way of its
+/// [`WaitStrategy`], by default sleeping in the kernel) until one comes back.
+///
+/// Credits are never over-issued: an acquisition takes credits with one compare-and-swap, and
+/// only when enough remain. A [`Credit`] gives its credits back when dropped, and wakes the
+/// threads waiting for them. To move a credit to another thread with its item, send the
+/// [`Credit`] itself (it borrows the `Credits`, so scoped threads suit it), acquire an
+/// [`OwnedCredit`] from an `Arc<Credits>`, or [`forget`](Credit::forget) it and
+/// [`release`](Self::release) the credits by hand.
+///
+/// Giving a credit back happens before its next acquisition: whatever a holder did with the
+/// resource a credit stands for, the next holder sees.
+///
+/// # Examples
+///
+/// At most 4 items between the reader and the writer, whatever the channels between them hold:
+///
+/// ```
+/// use weir_backpressure::Credits;
+///
+/// let credits = Credits::new(4);
+/// let (to_worker, from_reader) = weir_backpressure::spsc::channel(16);
+/// let (to_writer, from_worker) = weir_backpressure::spsc::channel(16);
+/// let credits = &credits;
+/// std::thread::scope(|s| {
+///     s.spawn(move || {
+///         for (credit, item) in from_reader {
+///             to_writer.send((credit, item * 2)).unwrap();
+///         }
+///     });
+///     s.spawn(move || {
+///         for i in 0..100u64 {
+///             let credit = credits.acquire();
+///             assert!(credits.available() < 4);
+///             to_worker.send((credit, i)).unwrap();
+///         }
+///     });
+///     let total: u64 = from_worker.iter().map(|(_credit, item)| item).sum();
+///     assert_eq!(total, 99 * 100);
+/// });
+/// ```
+pub struct Credits<W: WaitStrategy = Park> {
+    capacity: usize,
+    /// The credits not held by anyone; never above `capacity`.
+    available: AtomicUsize,
+    /// Acquirers sleep on it; a release notifies it.
+    released: EventCount,
+    wait: W,
+}
+
+impl Credits {
+    /// `capacity` credits, all available, whose acquirers sleep in the kernel when they must
+    /// wait ([`Park`]).
+    ///
+    /// # Panics
+    ///
+    /// If `capacity` is 0; [`try_new`](Self::try_new) returns the error instead.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let credits = weir_backpressure::Credits::new(3);
+    /// assert_eq!((credits.capacity(), credits.available()), (3, 3));
+    /// ```
+    pub fn new(capacity: usize) -> Self {
+        Credits::with_wait(capacity, Park)
+    }
+
+    /// As [`new`](Self::new), but returns an error instead of panicking.
+    ///
+    /// # Errors
+    ///
+    /// [`CapacityError`] if `capacity` is 0.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let error = weir_backpressure::Credits::try_new(0).unwrap_err();
+    /// assert_eq!(error.to_string(), "capacity must be at least 1");
+    /// ```
+    pub fn try_new(capacity: usize) -> Result<Self, CapacityError> {
+        Credits::try_with_wait(capacity, Park)
+    }
+}
+
+impl<W: WaitStrategy> Credits<W> {
+    /// As [`new`](Credits::new), with acquirers waiting in `wait`'s way.
+    ///
+    /// # Panics
+    ///
+    /// If `capacity` is 0.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weir_backpressure::{wait::Backoff, Credits};
+    ///
+    /// let credits = Credits::with_wait(2, Backoff);
+    /// let _credit = credits.acquire();
+    /// assert_eq!(credits.available(), 1);
+    /// ```
+    pub fn with_wait(capacity: usize, wait: W) -> Self {
+        Credits::try_with_wait(capacity, wait).unwrap_or_else(|error| panic!("{error}"))
+    }
+
+    /// As [`with_wait`](Self::with_wait), but returns an error instead of panicking.
+    ///
+    /// # Errors
+    ///
+    /// [`CapacityError`] if `capacity` is 0.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weir_backpressure::{wait::Spin, Credits};
+    ///
+    /// assert!(Credits::try_with_wait(0, Spin).is_err());
+    /// assert!(Credits::try_with_wait(1, Spin).is_ok());
+    /// ```
+    pub fn try_with_wait(capacity: usize, wait: W) -> Result<Self, CapacityError> {
+        if capacity == 0 {
+            return Err(CapacityError::for_items::<()>(0, usize::MAX));
+        }
+        Ok(Credits {
+            capacity,
+            available: AtomicUsize::new(capacity),
+            released: EventCount::new(),
+            wait,
+        })
+    }
+
+    /// Takes one credit, waiting until one is available.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let credits = weir_backpressure::Credits::new(1);
+    /// let credit = credits.acquire();
+    /// assert_eq!(credits.available(), 0);
+    /// drop(credit);
+    /// assert_eq!(credits.available(), 1);
+    /// ```
+    pub fn acquire(&self) -> Credit<'_, W> {
+        match self.acquire_until(1, None) {
+            Ok(credit) => credit,
+            Err(_) => unreachable!("one credit is always within the capacity, and no deadline"),
+        }
+    }
+
+    /// Takes one credit if one is available now.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let credits = weir_backpressure::Credits::new(1);
+    /// let credit = credits.try_acquire().unwrap();
+    /// assert!(credits.try_acquire().is_none());
+    /// drop(credit);
+    /// assert!(credits.try_acquire().is_some());
+    /// ```
+    pub fn try_acquire(&self) -> Option<Credit<'_, W>> {
+        self.try_acquire_many(1).ok()
+    }
+
+    /// Takes one credit, waiting at most `timeout` for one.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let credits = weir_backpressure::Credits::new(1);
+    /// let _held = credits.acquire();
+    /// assert!(credits.acquire_timeout(Duration::from_millis(1)).is_none());
+    /// ```
+    pub fn acquire_timeout(&self, timeout: Duration) -> Option<Credit<'_, W>> {
+        self.acquire_many_timeout(1, timeout).ok()
+    }
+
+    /// Takes one credit, waiting until `deadline` for one.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    ///
+    /// let credits = weir_backpressure::Credits::new(1);
+    /// let deadline = Instant::now() + Duration::from_millis(1);
+    /// let first = credits.acquire_deadline(deadline);
+    /// assert!(first.is_some());
+    /// assert!(credits.acquire_deadline(deadline).is_none());
+    /// ```
+    pub fn acquire_deadline(&self, deadline: Instant) -> Option<Credit<'_, W>> {
+        self.acquire_many_deadline(1, deadline).ok()
+    }
+
+    /// Takes `count` credits at once, waiting until that many are available. Taking them one by
+    /// one could deadlock two threads that each hold some and wait for the rest; this takes all
+    /// or none. `count == 0` gives an empty credit at once.
+    ///
+    /// # Errors
+    ///
+    /// [`AcquireError::TooMany`] if `count` is above the [`capacity`](Self::capacity): it
+    /// could never succeed, so it fails at once instead of waiting forever.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let credits = weir_backpressure::Credits::new(4);
+    /// let three = credits.acquire_many(3).unwrap();
+    /// assert_eq!(three.count(), 3);
+    /// assert_eq!(credits.available(), 1);
+    /// assert!(credits.acquire_many(5).is_err());
+    /// ```
+    pub fn acquire_many(&self, count: usize) -> Result<Credit<'_, W>, AcquireError> {
+        self.acquire_until(count, None)
+    }
+
+    /// Takes `count` credits if that many are available now.
+    ///
+    /// # Errors
+    ///
+    /// [`AcquireError::Unavailable`] if fewer are available now, and
+    /// [`AcquireError::TooMany`] if `count` is above the [`capacity`](Self::capacity).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weir_backpressure::{AcquireError, Credits};
+    ///
+    /// let credits = Credits::new(4);
+    /// let _three = credits.try_acquire_many(3).unwrap();
+    /// assert_eq!(credits.try_acquire_many(2).unwrap_err(), AcquireError::Unavailable);
+    /// ```
+    pub fn try_acquire_many(&self, count: usize) -> Result<Credit<'_, W>, AcquireError> {
+        self.check(count)?;
+        if self.take(count) {
+            Ok(Credit::new(self, count))
+        } else {
+            Err(AcquireError::Unavailable)
+        }
+    }
+
+    /// Takes `count` credits, waiting at most `timeout` until that many are available.
+    ///
+    /// # Errors
+    ///
+    /// [`AcquireError::Unavailable`] if fewer were available until the timeout, and
+    /// [`AcquireError::TooMany`] if `count` is above the [`capacity`](Self::capacity).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let credits = weir_backpressure::Credits::new(2);
+    /// let _one = credits.acquire();
+    /// assert!(credits.acquire_many_timeout(2, Duration::from_millis(1)).is_err());
+    /// ```
+    pub fn acquire_many_timeout(
+        &self,
+        count: usize,
+        timeout: Duration,
+    ) -> Result<Credit<'_, W>, AcquireError> {
+        self.acquire_until(count, Instant::now().checked_add(timeout))
+    }
+
+    /// Takes `count` credits, waiting until `deadline` for that many to be available.
+    ///
+    /// # Errors
+    ///
+    /// As [`acquire_many_timeout`](Self::acquire_many_timeout).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    ///
+    /// let credits = weir_backpressure::Credits::new(2);
+    /// let deadline = Instant::now() + Duration::from_secs(1);
+    /// assert_eq!(credits.acquire_many_deadline(2, deadline).unwrap().count(), 2);
+    /// ```
+    pub fn acquire_many_deadline(
+        &self,
+        count: usize,
+        deadline: Instant,
+    ) -> Result<Credit<'_, W>, AcquireError> {
+        self.acquire_until(count, Some(deadline))
+    }
+
+    /// As [`acquire`](Self::acquire), but the credit holds an `Arc` of the credits instead of
+    /// a borrow, so that it can go anywhere (a `'static` thread, a channel).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use weir_backpressure::Credits;
+    ///
+    /// let credits = Arc::new(Credits::new(1));
+    /// let credit = credits.acquire_owned();
+    /// std::thread::spawn(move || drop(credit)).join().unwrap();
+    /// assert_eq!(credits.available(), 1);
+    /// ```
+    pub fn acquire_owned(self: &Arc<Self>) -> OwnedCredit<W> {
+        self.acquire().forget();
+        OwnedCredit::new(Arc::clone(self), 1)
+    }
+
+    /// As [`try_acquire`](Self::try_acquire), for a credit that holds an `Arc` of the credits.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use weir_backpressure::Credits;
+    ///
+    /// let credits = Arc::new(Credits::new(1));
+    /// let credit = credits.try_acquire_owned().unwrap();
+    /// assert!(credits.try_acquire_owned().is_none());
+    /// drop(credit);
+    /// ```
+    pub fn try_acquire_owned(self: &Arc<Self>) -> Option<OwnedCredit<W>> {
+        let count = self.try_acquire()?.forget();
+        Some(OwnedCredit::new(Arc::clone(self), count))
+    }
+
+    /// As [`acquire_many`](Self::acquire_many), for credits that hold an `Arc` of the credits.
+    ///
+    /// # Errors
+    ///
+    /// [`AcquireError::TooMany`] if `count` is above the [`capacity`](Self::capacity).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use weir_backpressure::Credits;
+    ///
+    /// let credits = Arc::new(Credits::new(3));
+    /// let two = credits.acquire_many_owned(2).unwrap();
+    /// assert_eq!((two.count(), credits.available()), (2, 1));
+    /// ```
+    pub fn acquire_many_owned(
+        self: &Arc<Self>,
+        count: usize,
+    ) -> Result<OwnedCredit<W>, AcquireError> {
+        let count = self.acquire_many(count)?.forget();
+        Ok(OwnedCredit::new(Arc::clone(self), count))
+    }
+
+    /// Gives back `count` credits taken out of their guards with [`Credit::forget`] or
+    /// [`OwnedCredit::forget`], and wakes the threads waiting for credits.
+    ///
+    /// # Panics
+    ///
+    /// If that would make more credits available than the [`capacity`](Self::capacity): they
+    /// were never acquired. Nothing is released then; [`try_release`](Self::try_release) returns
+    /// the error instead.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let credits = weir_backpressure::Credits::new(2);
+    /// let taken = credits.acquire_many(2).unwrap().forget();
+    /// assert_eq!(credits.available(), 0);
+    /// credits.release(taken);
+    /// assert_eq!(credits.available(), 2);
+    /// ```
+    pub fn release(&self, count: usize) {
+        self.try_release(count)
+            .unwrap_or_else(|error| panic!("{error}"));
+    }
+
+    /// As [`release`](Self::release), but returns an error instead of panicking.
+    ///
+    /// # Errors
+    ///
+    /// [`ReleaseError`] if releasing `count` credits would make more available than the
+    /// [`capacity`](Self::capacity); nothing is released then.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let credits = weir_backpressure::Credits::new(2);
+    /// let one = credits.acquire().forget();
+    /// assert!(credits.try_release(one + 1).is_err());
+    /// assert!(credits.try_release(one).is_ok());
+    /// ```
+    pub fn try_release(&self, count: usize) -> Result<(), ReleaseError> {
+        if count == 0 {
+            return Ok(());
+        }
+        // Relaxed: only a guess at the value for the compare-and-swap, which checks it.
+        let mut available = self.available.load(Ordering::Relaxed);
+        loop {
+            let after = match available.checked_add(count) {
+                Some(after) if after <= self.capacity => after,
+                _ => {
+                    return Err(ReleaseError {
+                        released: count,
+                        available,
+                        capacity: self.capacity,
+                    })
+                }
+            };
+            // Release pairs with the Acquire compare-and-swap in `take`: what the holders did
+            // while they held these credits happens before the next holder's acquisition. On
+            // failure, Relaxed: the value read is only the next guess.
+            match self.available.compare_exchange(
+                available,
+                after,
+                Ordering::Release,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => break,
+                Err(now) => available = now,
+            }
+        }
+        // Every waiter, not one: a waiter for more credits than came back cannot use them,
+        // and a wake-up given to it would be lost to a waiter for fewer.
+        self.released.notify_all();
+        Ok(())
+    }
+
+    /// The credits available now: a snapshot, which other threads may change at once.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let credits = weir_backpressure::Credits::new(5);
+    /// let _two = credits.acquire_many(2).unwrap();
+    /// assert_eq!(credits.available(), 3);
+    /// ```
+    pub fn available(&self) -> usize {
+        // Relaxed: a snapshot, which orders nothing.
+        self.available.load(Ordering::Relaxed)
+    }
+
+    /// The credits held now (`capacity - available`): the items in flight.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let credits = weir_backpressure::Credits::new(5);
+    /// let _two = credits.acquire_many(2).unwrap();
+    /// assert_eq!(credits.in_use(), 2);
+    /// ```
+    pub fn in_use(&self) -> usize {
+        self.capacity - self.available()
+    }
+
+    /// The credits there are in all.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(weir_backpressure::Credits::new(5).capacity(), 5);
+    /// ```
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    /// Fails unless `count` credits could ever be available at once.
+    fn check(&self, count: usize) -> Result<(), AcquireError> {
+        if count > self.capacity {
+            Err(AcquireError::TooMany {
+                requested: count,
+                capacity: self.capacity,
+            })
+        } else {
+            Ok(())
+        }
+    }
+
+    fn acquire_until(
+        &self,
+        count: usize,
+        deadline: Option<Instant>,
+    ) -> Result<Credit<'_, W>, AcquireError> {
+        self.check(count)?;
+        self.wait
+            .wait_for(&self.released, deadline, || self.take(count).then_some(()))
+            .map(|()| Credit::new(self, count))
+            .ok_or(AcquireError::Unavailable)
+    }
+
+    /// Takes `count` credits if that many are available; all or none.
+    fn take(&self, count: usize) -> bool {
+        if count == 0 {
+            return true;
+        }
+        // Relaxed: only a guess at the value for the compare-and-swap, which checks it.
+        let mut available = self.available.load(Ordering::Relaxed);
+        loop {
+            let Some(after) = available.checked_sub(count) else {
+                return false;
+            };
+            // Acquire pairs with the Release compare-and-swap in `try_release`: the previous
+            // holders' use of these credits happens before this holder's. On failure, Relaxed:
+            // the value read is only the next guess.
+            match self.available.compare_exchange(
+                available,
+                after,
+                Ordering::Acquire,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => return true,
+                Err(now) => available = now,
+            }
+        }
+    }
+
+    /// Gives back a guard's credits. A guard's credits were acquired, so this cannot exceed the
+    /// capacity unless someone [`release`](Self::release)d credits they did not hold; then it
+    /// gives back what fits (never more than the capacity), and debug builds panic.
+    fn give_back(&self, count: usize) {
+        if let Err(error) = self.try_release(count) {
+            debug_assert!(false, "{error}");
+            let fits = error.capacity - error.available;
+            // Ignore a second failure: another thread gave back credits meanwhile, which is
+            // just as wrong, and the capacity is what matters.
+            let _ = self.try_release(fits.min(count));
+        }
+    }
+}
+
+impl<W: WaitStrategy> fmt::Debug for Credits<W> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Credits")
+            .field("capacity", &self.capacity)
+            .field("available", &self.available())
+            .field("wait", &self.wait)
+            .finish()
+    }
+}
+
+/// Credits held: given back to their [`Credits`] when dropped.
+///
+/// # Examples
+///
+/// ```
+/// let credits = weir_backpressure::Credits::new(2);
+/// {
+///     let credit = credits.acquire();
+///     assert_eq!((credit.count(), credits.available()), (1, 1));
+/// }
+/// assert_eq!(credits.available(), 2);
+/// ```
+#[must_use = "a credit is given back at once when dropped"]
+pub struct Credit<'a, W: WaitStrategy = Park> {
+    credits: &'a Credits<W>,
+    count: usize,
+}
+
+impl<'a, W: WaitStrategy> Credit<'a, W> {
+    fn new(credits: &'a Credits<W>, count: usize) -> Self {
+        Credit { credits, count }
+    }
+
+    /// How many credits this holds.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let credits = weir_backpressure::Credits::new(4);
+    /// assert_eq!(credits.acquire_many(3).unwrap().count(), 3);
+    /// ```
+    pub fn count(&self) -> usize {
+        self.count
+    }
+
+    /// Splits `count` credits off into a credit of their own, to hand them on separately
+    /// (one per item of a batch, say).
+    ///
+    /// # Panics
+    ///
+    /// If this holds fewer than `count` credits.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let credits = weir_backpressure::Credits::new(4);
+    /// let mut batch = credits.acquire_many(3).unwrap();
+    /// let one = batch.split(1);
+    /// assert_eq!((batch.count(), one.count()), (2, 1));
+    /// drop(one);
+    /// assert_eq!(credits.available(), 2);
+    /// ```
+    pub fn split(&mut self, count: usize) -> Credit<'a, W> {
+        assert!(
+            count <= self.count,
+            "cannot split {count} credits off a credit of {}",
+            self.count
+        );
+        self.count -= count;
+        Credit::new(self.credits, count)
+    }
+
+    /// Keeps the credits taken without giving them back, and returns how many: give them back
+    /// later with [`Credits::release`], from any thread.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let credits = weir_backpressure::Credits::new(1);
+    /// let taken = credits.acquire().forget();
+    /// assert_eq!(credits.available(), 0);
+    /// credits.release(taken);
+    /// assert_eq!(credits.available(), 1);
+    /// ```
+    pub fn forget(self) -> usize {
+        let count = self.count;
+        std::mem::forget(self);
+        count
+    }
+}
+
+impl<W: WaitStrategy> Drop for Credit<'_, W> {
+    fn drop(&mut self) {
+        self.credits.give_back(self.count);
+    }
+}
+
+impl<W: WaitStrategy> fmt::Debug for Credit<'_, W> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Credit")
+            .field("count", &self.count)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Credits held through an `Arc` of their [`Credits`], so that they can go anywhere; given back
+/// when dropped. From [`Credits::acquire_owned`] and the like.
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::Arc;
+/// use weir_backpressure::Credits;
+///
+/// let credits = Arc::new(Credits::new(2));
+/// let (sender, receiver) = std::sync::mpsc::channel();
+/// sender.send((credits.acquire_owned(), "item")).unwrap();
+/// assert_eq!(credits.available(), 1);
+/// let worker = std::thread::spawn(move || {
+///     let (_credit, item) = receiver.recv().unwrap();
+///     item.len()
+/// });
+/// assert_eq!(worker.join().unwrap(), 4);
+/// assert_eq!(credits.available(), 2);
+/// ```
+#[must_use = "a credit is given back at once when dropped"]
+pub struct OwnedCredit<W: WaitStrategy = Park> {
+    credits: Arc<Credits<W>>,
+    count: usize,
+}
+
+impl<W: WaitStrategy> OwnedCredit<W> {
+    fn new(credits: Arc<Credits<W>>, count: usize) -> Self {
+        OwnedCredit { credits, count }
+    }
+
+    /// How many credits this holds.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let credits = std::sync::Arc::new(weir_backpressure::Credits::new(4));
+    /// assert_eq!(credits.acquire_owned().count(), 1);
+    /// ```
+    pub fn count(&self) -> usize {
+        self.count
+    }
+
+    /// Splits `count` credits off into a credit of their own.
+    ///
+    /// # Panics
+    ///
+    /// If this holds fewer than `count` credits.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let credits = std::sync::Arc::new(weir_backpressure::Credits::new(4));
+    /// let mut batch = credits.acquire_many_owned(2).unwrap();
+    /// let one = batch.split(1);
+    /// assert_eq!((batch.count(), one.count()), (1, 1));
+    /// ```
+    pub fn split(&mut self, count: usize) -> OwnedCredit<W> {
+        assert!(
+            count <= self.count,
+            "cannot split {count} credits off a credit of {}",
+            self.count
+        );
+        self.count -= count;
+        OwnedCredit::new(Arc::clone(&self.credits), count)
+    }
+
+    /// Keeps the credits taken without giving them back, and returns how many: give them back
+    /// later with [`Credits::release`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let credits = std::sync::Arc::new(weir_backpressure::Credits::new(1));
+    /// let taken = credits.acquire_owned().forget();
+    /// assert_eq!(credits.available(), 0);
+    /// credits.release(taken);
+    /// ```
+    pub fn forget(mut self) -> usize {
+        std::mem::take(&mut self.count)
+    }
+}
+
+impl<W: WaitStrategy> Drop for OwnedCredit<W> {
+    fn drop(&mut self) {
+        self.credits.give_back(self.count);
+    }
+}
+
+impl<W: WaitStrategy> fmt::Debug for OwnedCredit<W> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OwnedCredit")
+            .field("count", &self.count)
+            .finish_non_exhaustive()
+    }
+}
+
+static_assertions::assert_impl_all!(Credits: Send, Sync);
+static_assertions::assert_impl_all!(Credit<'static>: Send, Sync);
+static_assertions::assert_impl_all!(OwnedCredit: Send, Sync);
