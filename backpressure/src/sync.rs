@@ -47,10 +47,6 @@ mod spin {
             Backoff
         }
 
-        pub(crate) fn spin(&self) {
-            loom::thread::yield_now();
-        }
-
         pub(crate) fn snooze(&self) {
             loom::thread::yield_now();
         }

@@ -23,16 +23,6 @@ fn push<T>(queue: &Queue<T>, mut item: T) {
     }
 }
 
-/// Pops one item, yielding to loom while the queue is empty.
-fn pop<T>(queue: &Queue<T>) -> T {
-    loop {
-        if let Some(item) = queue.try_pop() {
-            return item;
-        }
-        thread::yield_now();
-    }
-}
-
 /// Two producers, one consumer, one slot, no waiting: each producer tries one push, the
 /// consumer tries two pops. Every item comes out exactly once (popped, handed back by `Full`,
 /// or left inside), and at most one push can fail, for the slot holds one item. When the
