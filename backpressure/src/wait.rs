@@ -69,15 +69,11 @@ impl WaitStrategy for Spin {
         deadline: Option<Instant>,
         mut attempt: impl FnMut() -> Option<R>,
     ) -> Option<R> {
-        loop {
-            if let Some(done) = attempt() {
-                return Some(done);
-            }
-            if has_passed(deadline) {
-                return None;
-            }
+        retry(deadline, &mut attempt, || {
             spin_loop();
-        }
+            true
+        })
+        .done()
     }
 }
 
@@ -89,15 +85,11 @@ impl WaitStrategy for Backoff {
         mut attempt: impl FnMut() -> Option<R>,
     ) -> Option<R> {
         let steps = Steps::new();
-        loop {
-            if let Some(done) = attempt() {
-                return Some(done);
-            }
-            if has_passed(deadline) {
-                return None;
-            }
+        retry(deadline, &mut attempt, || {
             steps.snooze();
-        }
+            true
+        })
+        .done()
     }
 }
 
@@ -109,17 +101,17 @@ impl WaitStrategy for Park {
         mut attempt: impl FnMut() -> Option<R>,
     ) -> Option<R> {
         let steps = Steps::new();
-        loop {
-            if let Some(done) = attempt() {
-                return Some(done);
-            }
-            if has_passed(deadline) {
-                return None;
-            }
+        let spun = retry(deadline, &mut attempt, || {
             if steps.is_completed() {
-                break;
+                return false;
             }
             steps.snooze();
+            true
+        });
+        match spun {
+            Retry::Done(done) => return Some(done),
+            Retry::TimedOut => return None,
+            Retry::GaveUp => {}
         }
         loop {
             let listener = event.listen();
@@ -131,6 +123,43 @@ impl WaitStrategy for Park {
                 // with the deadline is not left behind.
                 return attempt();
             }
+        }
+    }
+}
+
+/// How a run of [`retry`] ended.
+enum Retry<R> {
+    Done(R),
+    TimedOut,
+    /// `pause` gave up: time to wait some other way.
+    GaveUp,
+}
+
+impl<R> Retry<R> {
+    fn done(self) -> Option<R> {
+        match self {
+            Retry::Done(done) => Some(done),
+            Retry::TimedOut | Retry::GaveUp => None,
+        }
+    }
+}
+
+/// Calls `attempt` until it succeeds, the deadline passes, or `pause` (called between
+/// attempts) returns `false`.
+fn retry<R>(
+    deadline: Option<Instant>,
+    attempt: &mut impl FnMut() -> Option<R>,
+    mut pause: impl FnMut() -> bool,
+) -> Retry<R> {
+    loop {
+        if let Some(done) = attempt() {
+            return Retry::Done(done);
+        }
+        if has_passed(deadline) {
+            return Retry::TimedOut;
+        }
+        if !pause() {
+            return Retry::GaveUp;
         }
     }
 }

@@ -37,6 +37,16 @@ impl Tokens {
             .is_ok()
     }
 
+    /// Two threads, each taking one token.
+    fn two_waiters(self: &Arc<Self>) -> Vec<thread::JoinHandle<()>> {
+        (0..2)
+            .map(|_| {
+                let tokens = Arc::clone(self);
+                thread::spawn(move || tokens.take())
+            })
+            .collect()
+    }
+
     /// Takes one token, sleeping while there is none.
     fn take(&self) {
         loop {
@@ -58,12 +68,7 @@ impl Tokens {
 fn notify_one_wakes_each_of_two_waiters() {
     model(|| {
         let tokens = Tokens::new();
-        let waiters: Vec<_> = (0..2)
-            .map(|_| {
-                let tokens = Arc::clone(&tokens);
-                thread::spawn(move || tokens.take())
-            })
-            .collect();
+        let waiters = tokens.two_waiters();
         for _ in 0..2 {
             tokens.count.fetch_add(1, Ordering::Relaxed);
             tokens.event.notify_one();
@@ -80,12 +85,7 @@ fn notify_one_wakes_each_of_two_waiters() {
 fn notify_all_wakes_both_waiters() {
     model(|| {
         let tokens = Tokens::new();
-        let waiters: Vec<_> = (0..2)
-            .map(|_| {
-                let tokens = Arc::clone(&tokens);
-                thread::spawn(move || tokens.take())
-            })
-            .collect();
+        let waiters = tokens.two_waiters();
         tokens.count.fetch_add(2, Ordering::Relaxed);
         tokens.event.notify_all();
         for waiter in waiters {
