@@ -38,10 +38,10 @@ impl Tokens {
     }
 
     /// Two threads, each taking one token.
-    fn two_waiters(self: &Arc<Self>) -> Vec<thread::JoinHandle<()>> {
+    fn two_waiters(this: &Arc<Self>) -> Vec<thread::JoinHandle<()>> {
         (0..2)
             .map(|_| {
-                let tokens = Arc::clone(self);
+                let tokens = Arc::clone(this);
                 thread::spawn(move || tokens.take())
             })
             .collect()
@@ -68,7 +68,7 @@ impl Tokens {
 fn notify_one_wakes_each_of_two_waiters() {
     model(|| {
         let tokens = Tokens::new();
-        let waiters = tokens.two_waiters();
+        let waiters = Tokens::two_waiters(&tokens);
         for _ in 0..2 {
             tokens.count.fetch_add(1, Ordering::Relaxed);
             tokens.event.notify_one();
@@ -85,7 +85,7 @@ fn notify_one_wakes_each_of_two_waiters() {
 fn notify_all_wakes_both_waiters() {
     model(|| {
         let tokens = Tokens::new();
-        let waiters = tokens.two_waiters();
+        let waiters = Tokens::two_waiters(&tokens);
         tokens.count.fetch_add(2, Ordering::Relaxed);
         tokens.event.notify_all();
         for waiter in waiters {
