@@ -9,6 +9,8 @@
 //! - Blocking channels with `std::sync::mpsc`'s API and errors: [`spsc::channel`] over a
 //!   `weir-ring` ring, and [`mpmc::channel`] over a `weir-mpmc` queue, with batch forms that
 //!   wake once per batch.
+//! - [`overflow`]: policies for producers that must not block (`Block`, `Reject`,
+//!   `DropNewest`, `DropOldest`) over an MPMC channel, counting what each turned away.
 //!
 //! # Examples
 //!
@@ -41,6 +43,7 @@ mod error;
 mod event_count;
 pub mod iter;
 pub mod mpmc;
+pub mod overflow;
 mod shared;
 pub mod spsc;
 mod sync;
