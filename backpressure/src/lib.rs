@@ -11,6 +11,8 @@
 //!   wake once per batch.
 //! - [`overflow`]: policies for producers that must not block (`Block`, `Reject`,
 //!   `DropNewest`, `DropOldest`) over an MPMC channel, counting what each turned away.
+//! - [`priority`]: a queue of N priority levels, highest non-empty first, with an optional
+//!   quota that keeps the lower levels from starving.
 //!
 //! # Examples
 //!
@@ -44,6 +46,7 @@ mod event_count;
 pub mod iter;
 pub mod mpmc;
 pub mod overflow;
+pub mod priority;
 mod shared;
 pub mod spsc;
 mod sync;
@@ -54,3 +57,4 @@ pub use error::{
 };
 pub use event_count::{EventCount, Listener};
 pub use weir_ring::CapacityError;
+pub use weir_ring::Full;
