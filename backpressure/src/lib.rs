@@ -13,6 +13,8 @@
 //!   `DropNewest`, `DropOldest`) over an MPMC channel, counting what each turned away.
 //! - [`priority`]: a queue of N priority levels, highest non-empty first, with an optional
 //!   quota that keeps the lower levels from starving.
+//! - [`adaptive`]: a queue with a soft limit inside its allocated capacity, raised and lowered
+//!   at run time without reallocating or copying.
 //!
 //! # Examples
 //!
@@ -40,6 +42,7 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs)]
 
+pub mod adaptive;
 pub mod channel;
 mod error;
 mod event_count;
