@@ -345,27 +345,75 @@ impl<T> AdaptiveQueue<T> {
     }
 
     /// The limit in force now.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let queue = weir_backpressure::adaptive::AdaptiveQueue::new(2, 8);
+    /// queue.set_limit(6);
+    /// assert_eq!(queue.limit(), 6);
+    /// # queue.try_push(0u8).unwrap();
+    /// ```
     pub fn limit(&self) -> usize {
         limit_of(self.state.load(Ordering::Relaxed))
     }
 
     /// The occupancy now: items pushed (or being pushed) and not yet popped. Above the limit
     /// only after the limit was lowered, until pops bring it under.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let queue = weir_backpressure::adaptive::AdaptiveQueue::new(2, 8);
+    /// queue.set_limit(4);
+    /// for c in ['a', 'b', 'c'] {
+    ///     queue.try_push(c).unwrap();
+    /// }
+    /// queue.set_limit(2);
+    /// assert_eq!((queue.len(), queue.limit()), (3, 2)); // above: pushes fail until it drains
+    /// queue.try_pop();
+    /// assert_eq!(queue.len(), 2);
+    /// ```
     pub fn len(&self) -> usize {
         occupancy_of(self.state.load(Ordering::Relaxed))
     }
 
     /// Whether the occupancy is 0 now.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let queue = weir_backpressure::adaptive::AdaptiveQueue::new(2, 8);
+    /// assert!(queue.is_empty());
+    /// queue.try_push(1).unwrap();
+    /// assert!(!queue.is_empty());
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
     /// The smallest limit.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let queue = weir_backpressure::adaptive::AdaptiveQueue::new(2, 8);
+    /// assert_eq!(queue.min(), 2);
+    /// # queue.try_push(0u8).unwrap();
+    /// ```
     pub fn min(&self) -> usize {
         self.min
     }
 
     /// The largest limit: the capacity allocated.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let queue = weir_backpressure::adaptive::AdaptiveQueue::new(2, 8);
+    /// assert_eq!(queue.max(), 8);
+    /// # queue.try_push(0u8).unwrap();
+    /// ```
     pub fn max(&self) -> usize {
         self.queue.capacity()
     }

@@ -117,27 +117,92 @@ pub struct OverflowStats {
 impl OverflowStats {
     /// Items given to `send` that did not fail from disconnection: queued, dropped (new ones)
     /// or rejected.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weir_backpressure::overflow::{Overflow, OverflowSender};
+    ///
+    /// let (sender, receiver) = weir_backpressure::mpmc::channel(1);
+    /// let sender = OverflowSender::new(sender, Overflow::Reject);
+    /// let _ = sender.send(1);
+    /// let _ = sender.send(2);
+    /// assert_eq!(sender.stats().sent(), 2);
+    /// # drop(receiver);
+    /// ```
     pub fn sent(&self) -> usize {
         self.sent.load(Ordering::Relaxed)
     }
 
     /// Items that went into the channel, including those evicted later.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weir_backpressure::overflow::{Overflow, OverflowSender};
+    ///
+    /// let (sender, receiver) = weir_backpressure::mpmc::channel(1);
+    /// let sender = OverflowSender::new(sender, Overflow::DropOldest);
+    /// let _ = sender.send(1);
+    /// let _ = sender.send(2);
+    /// assert_eq!(sender.stats().queued(), 2);
+    /// # drop(receiver);
+    /// ```
     pub fn queued(&self) -> usize {
         self.queued.load(Ordering::Relaxed)
     }
 
     /// Items lost to the policies: new items dropped by [`Overflow::DropNewest`] plus old items
     /// evicted by [`Overflow::DropOldest`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weir_backpressure::overflow::{Overflow, OverflowSender};
+    ///
+    /// let (sender, receiver) = weir_backpressure::mpmc::channel(1);
+    /// let sender = OverflowSender::new(sender, Overflow::DropNewest);
+    /// let _ = sender.send(1);
+    /// let _ = sender.send(2);
+    /// assert_eq!(sender.stats().dropped(), 1);
+    /// # drop(receiver);
+    /// ```
     pub fn dropped(&self) -> usize {
         self.dropped.load(Ordering::Relaxed)
     }
 
     /// The part of [`dropped`](Self::dropped) that [`Overflow::DropOldest`] evicted.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weir_backpressure::overflow::{Overflow, OverflowSender};
+    ///
+    /// let (sender, receiver) = weir_backpressure::mpmc::channel(1);
+    /// let sender = OverflowSender::new(sender, Overflow::DropOldest);
+    /// let _ = sender.send(1);
+    /// let _ = sender.send(2);
+    /// assert_eq!(sender.stats().evicted(), 1);
+    /// # drop(receiver);
+    /// ```
     pub fn evicted(&self) -> usize {
         self.evicted.load(Ordering::Relaxed)
     }
 
     /// Items handed back by [`Overflow::Reject`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weir_backpressure::overflow::{Overflow, OverflowSender};
+    ///
+    /// let (sender, receiver) = weir_backpressure::mpmc::channel(1);
+    /// let sender = OverflowSender::new(sender, Overflow::Reject);
+    /// let _ = sender.send(1);
+    /// let _ = sender.send(2);
+    /// assert_eq!(sender.stats().rejected(), 1);
+    /// # drop(receiver);
+    /// ```
     pub fn rejected(&self) -> usize {
         self.rejected.load(Ordering::Relaxed)
     }
@@ -306,6 +371,15 @@ impl<T, W: WaitStrategy> OverflowSender<T, W> {
     }
 
     /// The policy applied when the channel is full.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weir_backpressure::overflow::{Overflow, OverflowSender};
+    ///
+    /// let (sender, _receiver) = weir_backpressure::mpmc::channel::<u8>(1);
+    /// assert_eq!(OverflowSender::new(sender, Overflow::Reject).policy(), Overflow::Reject);
+    /// ```
     pub fn policy(&self) -> Overflow {
         self.policy
     }
@@ -335,6 +409,17 @@ impl<T, W: WaitStrategy> OverflowSender<T, W> {
 
     /// The wrapped sender, for what it offers besides sending: `len`, `capacity`,
     /// `is_disconnected`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weir_backpressure::overflow::{Overflow, OverflowSender};
+    ///
+    /// let (sender, _receiver) = weir_backpressure::mpmc::channel(8);
+    /// let sender = OverflowSender::new(sender, Overflow::DropOldest);
+    /// let _ = sender.send('x');
+    /// assert_eq!((sender.sender().len(), sender.sender().capacity()), (1, 8));
+    /// ```
     pub fn sender(&self) -> &mpmc::Sender<T, W> {
         &self.sender
     }

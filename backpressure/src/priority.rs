@@ -342,11 +342,28 @@ impl<T> PriorityQueue<T> {
     }
 
     /// The number of levels.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let queue = weir_backpressure::priority::PriorityQueue::with_capacities(&[2, 4]);
+    /// queue.push(1, 'a').unwrap();
+    /// assert_eq!(queue.levels(), 2);
+    /// ```
     pub fn levels(&self) -> usize {
         self.levels.len()
     }
 
     /// The quota set by [`with_quota`](Self::with_quota); 0 when off.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let queue = weir_backpressure::priority::PriorityQueue::with_capacities(&[2, 4]);
+    /// queue.push(1, 'a').unwrap();
+    /// assert_eq!(queue.quota(), 0);
+    /// assert_eq!(queue.with_quota(3).quota(), 3);
+    /// ```
     pub fn quota(&self) -> usize {
         self.quota
     }
@@ -356,6 +373,14 @@ impl<T> PriorityQueue<T> {
     /// # Panics
     ///
     /// If `level` is not below [`levels`](Self::levels).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let queue = weir_backpressure::priority::PriorityQueue::with_capacities(&[2, 4]);
+    /// queue.push(0, 'a').unwrap();
+    /// assert_eq!((queue.capacity(0), queue.capacity(1)), (2, 4));
+    /// ```
     #[track_caller]
     pub fn capacity(&self, level: usize) -> usize {
         self.level(level).capacity()
@@ -366,17 +391,43 @@ impl<T> PriorityQueue<T> {
     /// # Panics
     ///
     /// If `level` is not below [`levels`](Self::levels).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let queue = weir_backpressure::priority::PriorityQueue::with_capacities(&[2, 4]);
+    /// queue.push(1, 'a').unwrap();
+    /// assert_eq!((queue.len_at(0), queue.len_at(1)), (0, 1));
+    /// ```
     #[track_caller]
     pub fn len_at(&self, level: usize) -> usize {
         self.level(level).len()
     }
 
     /// How many items all the levels hold now: a sum of snapshots, one level after another.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let queue = weir_backpressure::priority::PriorityQueue::with_capacities(&[2, 4]);
+    /// queue.push(0, 'a').unwrap();
+    /// queue.push(1, 'b').unwrap();
+    /// assert_eq!(queue.len(), 2);
+    /// ```
     pub fn len(&self) -> usize {
         self.levels.iter().map(Queue::len).sum()
     }
 
     /// Whether every level was empty when looked at.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let queue = weir_backpressure::priority::PriorityQueue::with_capacities(&[2, 4]);
+    /// assert!(queue.is_empty());
+    /// queue.push(1, 'b').unwrap();
+    /// assert!(!queue.is_empty());
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.levels.iter().all(Queue::is_empty)
     }
