@@ -13,6 +13,12 @@
 //!   pressure state that producers read or wait on, and a count of pressure events.
 //! - [`Credits`]: a bound on the items in flight across several stages; a [`Credit`] acquired
 //!   at the first stage travels with its item and is given back when dropped at the last.
+//! - [`overflow`]: policies for producers that must not block (`Block`, `Reject`,
+//!   `DropNewest`, `DropOldest`) over an MPMC channel, counting what each turned away.
+//! - [`priority`]: a queue of N priority levels, highest non-empty first, with an optional
+//!   quota that keeps the lower levels from starving.
+//! - [`adaptive`]: a queue with a soft limit inside its allocated capacity, raised and lowered
+//!   at run time without reallocating or copying.
 //!
 //! # Examples
 //!
@@ -40,12 +46,15 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs)]
 
+pub mod adaptive;
 pub mod channel;
 pub mod credits;
 mod error;
 mod event_count;
 pub mod iter;
 pub mod mpmc;
+pub mod overflow;
+pub mod priority;
 mod shared;
 pub mod spsc;
 mod sync;
@@ -58,7 +67,7 @@ pub use error::{
 };
 pub use event_count::{EventCount, Listener};
 pub use watermark::{Pressure, ThresholdError, Watermark};
-pub use weir_ring::CapacityError;
+pub use weir_ring::{CapacityError, Full};
 
 /// The README's examples, compiled and run as doctests.
 #[cfg(doctest)]

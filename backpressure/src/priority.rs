@@ -1,0 +1,458 @@
+//! Priority buffering: a queue of N levels, each a bounded `weir-mpmc` queue, popped highest
+//! level first, with an optional quota that keeps the lower levels from starving.
+//!
+//! Level 0 is the highest priority; level `levels() - 1` the lowest.
+//!
+//! # The quota
+//!
+//! Without a quota a pop always serves the highest non-empty level, so a steady stream of
+//! high-priority items starves the levels below. With [`with_quota(q)`](PriorityQueue::with_quota)
+//! the queue counts the pops in a row that were served from a level while some lower level
+//! held an item; once that count reaches `q`, the next pop skips the highest non-empty level and
+//! serves the highest non-empty level below it, and the count starts again.
+//!
+//! What is guaranteed:
+//!
+//! - With one popper at a time (however many pushers), an item waiting at a level with some
+//!   non-empty level above it is served, or its level is, within `q + 1` pops: at most `q`
+//!   pops from above, then one from below. (Pushers racing with a pop may make the pop's view
+//!   of which levels are empty a moment old.)
+//! - With several poppers the count is shared through relaxed atomics, updated beside the pops
+//!   rather than with them: a lower level is still served about once every `q + 1` pops, but
+//!   a run may be longer by about the number of poppers racing on it. Every item is still popped
+//!   exactly once; only the order between levels is approximate.
+//! - Within one level, items come out in the order their pushes took effect.
+//!
+//! The quota protects the levels below the top non-empty one as a group: its turn goes to the
+//! highest of them. With three or more levels, a level is served in its turn only while every
+//! level between it and the top is empty; a level kept busy above it still delays it.
+
+use crate::event_count::EventCount;
+use crate::sync::{AtomicUsize, Instant, Ordering};
+use crate::wait::WaitStrategy;
+use crossbeam_utils::CachePadded;
+use std::fmt;
+use weir_mpmc::{CapacityError, Full, Queue};
+
+/// A bounded multi-producer multi-consumer queue with N priority levels; level 0 is the
+/// highest.
+///
+/// Each level is a `weir-mpmc` queue with its own fixed capacity, allocated once by the
+/// constructor; pushes and pops allocate nothing. Any number of threads may push and pop
+/// through a shared reference. Items still inside when the queue is dropped are dropped,
+/// each exactly once.
+///
+/// # Examples
+///
+/// ```
+/// use weir_backpressure::priority::PriorityQueue;
+///
+/// let queue = PriorityQueue::new(3, 16);
+/// queue.push(2, "low").unwrap();
+/// queue.push(0, "urgent").unwrap();
+/// queue.push(1, "normal").unwrap();
+/// assert_eq!(queue.pop(), Some((0, "urgent")));
+/// assert_eq!(queue.pop(), Some((1, "normal")));
+/// assert_eq!(queue.pop(), Some((2, "low")));
+/// assert_eq!(queue.pop(), None);
+/// ```
+pub struct PriorityQueue<T> {
+    levels: Box<[Queue<T>]>,
+    /// Pops in a row served from a level while a lower level held an item (see the module docs).
+    streak: CachePadded<AtomicUsize>,
+    /// 0: no quota.
+    quota: usize,
+    /// Poppers waiting in [`pop_wait`](PriorityQueue::pop_wait) sleep on it; pushes notify it.
+    not_empty: CachePadded<EventCount>,
+}
+
+/// Why a [`PriorityQueue`] could not be made.
+///
+/// # Examples
+///
+/// ```
+/// use weir_backpressure::priority::{PriorityError, PriorityQueue};
+///
+/// let error = PriorityQueue::<u8>::try_new(0, 8).unwrap_err();
+/// assert_eq!(error, PriorityError::NoLevels);
+/// assert_eq!(error.to_string(), "a priority queue needs at least one level");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PriorityError {
+    /// Zero levels were asked for.
+    NoLevels,
+    /// A level's capacity is 0 or too large.
+    Capacity {
+        /// The level whose queue could not be made.
+        level: usize,
+        /// Why.
+        error: CapacityError,
+    },
+}
+
+impl fmt::Display for PriorityError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PriorityError::NoLevels => f.write_str("a priority queue needs at least one level"),
+            PriorityError::Capacity { level, error } => {
+                write!(f, "priority level {level}: {error}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for PriorityError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            PriorityError::NoLevels => None,
+            PriorityError::Capacity { error, .. } => Some(error),
+        }
+    }
+}
+
+impl<T> PriorityQueue<T> {
+    /// A queue of `levels` levels that each hold `capacity` items, without a quota.
+    ///
+    /// # Panics
+    ///
+    /// If `levels` is 0, or `capacity` is 0 or too large; [`try_new`](Self::try_new) returns
+    /// the error instead.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let queue = weir_backpressure::priority::PriorityQueue::<u32>::new(4, 100);
+    /// assert_eq!((queue.levels(), queue.capacity(3)), (4, 100));
+    /// ```
+    #[track_caller]
+    pub fn new(levels: usize, capacity: usize) -> Self {
+        Self::try_new(levels, capacity)
+            .unwrap_or_else(|error| panic!("PriorityQueue::new: {error}"))
+    }
+
+    /// A queue of `levels` levels that each hold `capacity` items, without a quota.
+    ///
+    /// # Errors
+    ///
+    /// [`PriorityError::NoLevels`] if `levels` is 0, [`PriorityError::Capacity`] if `capacity`
+    /// is 0 or too large to allocate.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weir_backpressure::priority::PriorityQueue;
+    ///
+    /// let error = PriorityQueue::<u8>::try_new(2, 0).unwrap_err();
+    /// assert_eq!(error.to_string(), "priority level 0: capacity must be at least 1");
+    /// ```
+    pub fn try_new(levels: usize, capacity: usize) -> Result<Self, PriorityError> {
+        if levels == 0 {
+            return Err(PriorityError::NoLevels);
+        }
+        Self::build((0..levels).map(|_| capacity))
+    }
+
+    /// A queue with one level per entry of `capacities` (level 0 first), each holding that many
+    /// items, without a quota.
+    ///
+    /// # Panics
+    ///
+    /// If `capacities` is empty, or one of them is 0 or too large;
+    /// [`try_with_capacities`](Self::try_with_capacities) returns the error instead.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let queue = weir_backpressure::priority::PriorityQueue::<u8>::with_capacities(&[4, 64]);
+    /// assert_eq!((queue.capacity(0), queue.capacity(1)), (4, 64));
+    /// ```
+    #[track_caller]
+    pub fn with_capacities(capacities: &[usize]) -> Self {
+        Self::try_with_capacities(capacities)
+            .unwrap_or_else(|error| panic!("PriorityQueue::with_capacities: {error}"))
+    }
+
+    /// As [`with_capacities`](Self::with_capacities), but returns an error instead of
+    /// panicking.
+    ///
+    /// # Errors
+    ///
+    /// [`PriorityError::NoLevels`] if `capacities` is empty, [`PriorityError::Capacity`] for
+    /// the first level whose capacity is 0 or too large to allocate.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weir_backpressure::priority::{PriorityError, PriorityQueue};
+    ///
+    /// let error = PriorityQueue::<u8>::try_with_capacities(&[4, 0]).unwrap_err();
+    /// assert!(matches!(error, PriorityError::Capacity { level: 1, .. }));
+    /// ```
+    pub fn try_with_capacities(capacities: &[usize]) -> Result<Self, PriorityError> {
+        if capacities.is_empty() {
+            return Err(PriorityError::NoLevels);
+        }
+        Self::build(capacities.iter().copied())
+    }
+
+    fn build(capacities: impl Iterator<Item = usize>) -> Result<Self, PriorityError> {
+        let levels = capacities
+            .enumerate()
+            .map(|(level, capacity)| {
+                Queue::try_new(capacity).map_err(|error| PriorityError::Capacity { level, error })
+            })
+            .collect::<Result<Box<[_]>, _>>()?;
+        Ok(PriorityQueue {
+            levels,
+            streak: CachePadded::new(AtomicUsize::new(0)),
+            quota: 0,
+            not_empty: CachePadded::new(EventCount::new()),
+        })
+    }
+
+    /// Sets the anti-starvation quota: after `quota` pops in a row served from a level while a
+    /// lower level held an item, the next pop serves the highest non-empty lower level (see the
+    /// [module docs](crate::priority#the-quota) for what is guaranteed). 0 turns the quota off,
+    /// the default: strict priority.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weir_backpressure::priority::PriorityQueue;
+    ///
+    /// let queue = PriorityQueue::new(2, 8).with_quota(2);
+    /// for i in 0..4 {
+    ///     queue.push(0, i).unwrap();
+    /// }
+    /// queue.push(1, 100).unwrap();
+    /// let order: Vec<_> = std::iter::from_fn(|| queue.pop()).collect();
+    /// assert_eq!(order, [(0, 0), (0, 1), (1, 100), (0, 2), (0, 3)]);
+    /// ```
+    #[must_use]
+    pub fn with_quota(mut self, quota: usize) -> Self {
+        self.quota = quota;
+        self
+    }
+
+    /// Pushes `item` at `level` (0 is the highest), waking a popper waiting in
+    /// [`pop_wait`](Self::pop_wait).
+    ///
+    /// # Errors
+    ///
+    /// [`Full`] with the item if that level is full.
+    ///
+    /// # Panics
+    ///
+    /// If `level` is not below [`levels`](Self::levels).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let queue = weir_backpressure::priority::PriorityQueue::new(2, 1);
+    /// assert!(queue.push(1, 'a').is_ok());
+    /// assert_eq!(queue.push(1, 'b').unwrap_err().into_inner(), 'b');
+    /// assert!(queue.push(0, 'c').is_ok());
+    /// ```
+    #[track_caller]
+    pub fn push(&self, level: usize, item: T) -> Result<(), Full<T>> {
+        let Some(queue) = self.levels.get(level) else {
+            panic!(
+                "PriorityQueue::push: level {level} is out of range: the queue has {} levels \
+                 (0 is the highest)",
+                self.levels.len()
+            );
+        };
+        queue.try_push(item)?;
+        self.not_empty.notify_one();
+        Ok(())
+    }
+
+    /// Pops an item from the highest non-empty level, or from a lower one when the quota says
+    /// so; returns it with its level, or `None` if every level is empty.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let queue = weir_backpressure::priority::PriorityQueue::new(2, 4);
+    /// queue.push(1, "b").unwrap();
+    /// queue.push(0, "a").unwrap();
+    /// assert_eq!(queue.pop(), Some((0, "a")));
+    /// assert_eq!(queue.pop(), Some((1, "b")));
+    /// assert_eq!(queue.pop(), None);
+    /// ```
+    pub fn pop(&self) -> Option<(usize, T)> {
+        if self.quota == 0 {
+            return self.pop_from(0);
+        }
+        // Relaxed, here and below: the streak orders no memory (the items go through the
+        // levels' own queues); a stale value only moves a turn by a pop, as the module docs say.
+        if self.streak.load(Ordering::Relaxed) >= self.quota {
+            if let Some(top) = self.levels.iter().position(|queue| !queue.is_empty()) {
+                if let Some(found) = self.pop_from(top + 1) {
+                    self.streak.store(0, Ordering::Relaxed);
+                    return Some(found);
+                }
+            }
+        }
+        let (level, item) = self.pop_from(0)?;
+        if self.levels[level + 1..]
+            .iter()
+            .any(|queue| !queue.is_empty())
+        {
+            self.streak.fetch_add(1, Ordering::Relaxed);
+        } else {
+            self.streak.store(0, Ordering::Relaxed);
+        }
+        Some((level, item))
+    }
+
+    /// Pops as [`pop`](Self::pop) does, waiting in `wait`'s way while every level is empty,
+    /// until `deadline` if there is one. Returns `None` only once the deadline has passed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// use weir_backpressure::priority::PriorityQueue;
+    /// use weir_backpressure::wait::Park;
+    ///
+    /// let queue = PriorityQueue::new(2, 4);
+    /// std::thread::scope(|s| {
+    ///     s.spawn(|| queue.push(1, 7).unwrap());
+    ///     assert_eq!(queue.pop_wait(&Park, None), Some((1, 7)));
+    /// });
+    /// let soon = Instant::now() + Duration::from_millis(5);
+    /// assert_eq!(queue.pop_wait(&Park, Some(soon)), None);
+    /// ```
+    pub fn pop_wait<W: WaitStrategy>(
+        &self,
+        wait: &W,
+        deadline: Option<Instant>,
+    ) -> Option<(usize, T)> {
+        wait.wait_for(&self.not_empty, deadline, || self.pop())
+    }
+
+    /// The first item found from `from` down, with its level.
+    fn pop_from(&self, from: usize) -> Option<(usize, T)> {
+        self.levels
+            .iter()
+            .enumerate()
+            .skip(from)
+            .find_map(|(level, queue)| Some((level, queue.try_pop()?)))
+    }
+
+    /// The number of levels.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let queue = weir_backpressure::priority::PriorityQueue::with_capacities(&[2, 4]);
+    /// queue.push(1, 'a').unwrap();
+    /// assert_eq!(queue.levels(), 2);
+    /// ```
+    pub fn levels(&self) -> usize {
+        self.levels.len()
+    }
+
+    /// The quota set by [`with_quota`](Self::with_quota); 0 when off.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let queue = weir_backpressure::priority::PriorityQueue::with_capacities(&[2, 4]);
+    /// queue.push(1, 'a').unwrap();
+    /// assert_eq!(queue.quota(), 0);
+    /// assert_eq!(queue.with_quota(3).quota(), 3);
+    /// ```
+    pub fn quota(&self) -> usize {
+        self.quota
+    }
+
+    /// How many items `level` holds at most.
+    ///
+    /// # Panics
+    ///
+    /// If `level` is not below [`levels`](Self::levels).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let queue = weir_backpressure::priority::PriorityQueue::with_capacities(&[2, 4]);
+    /// queue.push(0, 'a').unwrap();
+    /// assert_eq!((queue.capacity(0), queue.capacity(1)), (2, 4));
+    /// ```
+    #[track_caller]
+    pub fn capacity(&self, level: usize) -> usize {
+        self.level(level).capacity()
+    }
+
+    /// How many items `level` holds now. Other threads may change it the moment it returns.
+    ///
+    /// # Panics
+    ///
+    /// If `level` is not below [`levels`](Self::levels).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let queue = weir_backpressure::priority::PriorityQueue::with_capacities(&[2, 4]);
+    /// queue.push(1, 'a').unwrap();
+    /// assert_eq!((queue.len_at(0), queue.len_at(1)), (0, 1));
+    /// ```
+    #[track_caller]
+    pub fn len_at(&self, level: usize) -> usize {
+        self.level(level).len()
+    }
+
+    /// How many items all the levels hold now: a sum of snapshots, one level after another.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let queue = weir_backpressure::priority::PriorityQueue::with_capacities(&[2, 4]);
+    /// queue.push(0, 'a').unwrap();
+    /// queue.push(1, 'b').unwrap();
+    /// assert_eq!(queue.len(), 2);
+    /// ```
+    pub fn len(&self) -> usize {
+        self.levels.iter().map(Queue::len).sum()
+    }
+
+    /// Whether every level was empty when looked at.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let queue = weir_backpressure::priority::PriorityQueue::with_capacities(&[2, 4]);
+    /// assert!(queue.is_empty());
+    /// queue.push(1, 'b').unwrap();
+    /// assert!(!queue.is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.levels.iter().all(Queue::is_empty)
+    }
+
+    #[track_caller]
+    fn level(&self, level: usize) -> &Queue<T> {
+        match self.levels.get(level) {
+            Some(queue) => queue,
+            None => panic!(
+                "PriorityQueue: level {level} is out of range: the queue has {} levels",
+                self.levels.len()
+            ),
+        }
+    }
+}
+
+impl<T> fmt::Debug for PriorityQueue<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let lens: Vec<usize> = self.levels.iter().map(Queue::len).collect();
+        f.debug_struct("PriorityQueue")
+            .field("lens", &lens)
+            .field("quota", &self.quota)
+            .finish_non_exhaustive()
+    }
+}
+
+static_assertions::assert_impl_all!(PriorityQueue<u8>: Send, Sync);
+static_assertions::assert_not_impl_any!(PriorityQueue<*const u8>: Send, Sync);
