@@ -40,7 +40,7 @@ pub fn channel<T>(capacity: usize) -> (Sender<T>, Receiver<T>) {
     channel_with(capacity, Park)
 }
 
-/// As [`channel`], with the ends waiting in `wait`'s way.
+/// As [`channel()`], with the ends waiting in `wait`'s way.
 ///
 /// # Panics
 ///
@@ -62,7 +62,7 @@ pub fn channel_with<T, W: WaitStrategy>(
     try_channel_with(capacity, wait).unwrap_or_else(|error| panic!("{error}"))
 }
 
-/// As [`channel`], but returns an error instead of panicking.
+/// As [`channel()`], but returns an error instead of panicking.
 ///
 /// # Errors
 ///
@@ -78,7 +78,7 @@ pub fn try_channel<T>(capacity: usize) -> Result<(Sender<T>, Receiver<T>), Capac
     try_channel_with(capacity, Park)
 }
 
-/// As [`channel_with`], but returns an error instead of panicking.
+/// As [`channel_with()`], but returns an error instead of panicking.
 ///
 /// # Errors
 ///
@@ -98,11 +98,11 @@ pub fn try_channel_with<T, W: WaitStrategy>(
     ))
 }
 
-/// The sending end of an [`mpmc` channel](channel); its methods are [`channel::Sender`]'s.
+/// The sending end of an [`mpmc` channel](channel()); its methods are [`channel::Sender`]'s.
 /// Clone it for more senders; the channel disconnects when the last is dropped.
 pub type Sender<T, W = Park> = channel::Sender<QueueEnd<T>, W>;
 
-/// The receiving end of an [`mpmc` channel](channel); its methods are [`channel::Receiver`]'s.
+/// The receiving end of an [`mpmc` channel](channel()); its methods are [`channel::Receiver`]'s.
 /// Clone it for more receivers; each item goes to one of them.
 pub type Receiver<T, W = Park> = channel::Receiver<QueueEnd<T>, W>;
 

@@ -42,7 +42,7 @@ pub fn channel<T>(capacity: usize) -> (Sender<T>, Receiver<T>) {
     channel_with(capacity, Park)
 }
 
-/// As [`channel`], with the ends waiting in `wait`'s way.
+/// As [`channel()`], with the ends waiting in `wait`'s way.
 ///
 /// # Panics
 ///
@@ -64,7 +64,7 @@ pub fn channel_with<T, W: WaitStrategy>(
     try_channel_with(capacity, wait).unwrap_or_else(|error| panic!("{error}"))
 }
 
-/// As [`channel`], but returns an error instead of panicking.
+/// As [`channel()`], but returns an error instead of panicking.
 ///
 /// # Errors
 ///
@@ -80,7 +80,7 @@ pub fn try_channel<T>(capacity: usize) -> Result<(Sender<T>, Receiver<T>), Capac
     try_channel_with(capacity, Park)
 }
 
-/// As [`channel_with`], but returns an error instead of panicking.
+/// As [`channel_with()`], but returns an error instead of panicking.
 ///
 /// # Errors
 ///
@@ -106,11 +106,11 @@ pub fn try_channel_with<T, W: WaitStrategy>(
     ))
 }
 
-/// The sending end of an [`spsc` channel](channel); its methods are
+/// The sending end of an [`spsc` channel](channel()); its methods are
 /// [`channel::Sender`]'s. It can move to another thread, but not be cloned or shared.
 pub type Sender<T, W = Park> = channel::Sender<ProducerEnd<T>, W>;
 
-/// The receiving end of an [`spsc` channel](channel); its methods are
+/// The receiving end of an [`spsc` channel](channel()); its methods are
 /// [`channel::Receiver`]'s. It can move to another thread, but not be cloned or shared.
 pub type Receiver<T, W = Park> = channel::Receiver<ConsumerEnd<T>, W>;
 

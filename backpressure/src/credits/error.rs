@@ -44,7 +44,7 @@ impl fmt::Display for AcquireError {
 
 impl std::error::Error for AcquireError {}
 
-/// Why [`Credits::try_release`] refused: the credits given back would have made more available
+/// Why [`Credits::try_release`](super::Credits::try_release) refused: the credits given back would have made more available
 /// than there are in all, so they were never acquired.
 ///
 /// # Examples
