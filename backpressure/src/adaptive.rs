@@ -21,6 +21,8 @@
 //! room for a reserved push.
 
 use crate::sync::{AtomicU64, AtomicUsize, Ordering};
+use crate::wait::WaitStrategy;
+use crate::watermark::{Occupancy, Pressure, Watermark};
 use crossbeam_utils::CachePadded;
 use std::fmt;
 use weir_mpmc::{CapacityError, Full, Queue};
@@ -321,6 +323,47 @@ impl<T> AdaptiveQueue<T> {
         })
     }
 
+    /// Moves the limit by a [`Watermark`] over this queue's occupancy (which this updates), and
+    /// returns the limit now in force: while the watermark reads [`High`](Pressure::High), or
+    /// a push was refused since the last call, the limit doubles (up to `max`); once the
+    /// occupancy is down to the watermark's low mark, it halves (down to `min`); in between it
+    /// stays. The watermark's hysteresis is the limit's: it grows from the high mark until the
+    /// queue drains to the low mark, and its [`events`](Watermark::events) count the surges.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weir_backpressure::adaptive::AdaptiveQueue;
+    /// use weir_backpressure::Watermark;
+    ///
+    /// let queue = AdaptiveQueue::new(4, 64);
+    /// let watermark = Watermark::new(1, 3);
+    /// for i in 0..3 {
+    ///     queue.try_push(i).unwrap();
+    /// }
+    /// assert_eq!(queue.adapt_with(&watermark), 8); // at the high mark: grow
+    /// queue.try_pop();
+    /// assert_eq!(queue.adapt_with(&watermark), 16); // still high until the low mark
+    /// queue.try_pop();
+    /// assert_eq!(queue.adapt_with(&watermark), 8); // down to the low mark: shrink
+    /// assert_eq!(watermark.events(), 1);
+    /// ```
+    pub fn adapt_with<W: WaitStrategy>(&self, watermark: &Watermark<W>) -> usize {
+        // Relaxed: as in `adapt`.
+        let refused = self.refused.swap(0, Ordering::Relaxed) > 0;
+        let pressure = watermark.update(self.len());
+        let (min, max, low) = (self.min, self.max(), watermark.low());
+        self.update_limit(|limit, occupancy| {
+            if refused || pressure.is_high() {
+                limit.saturating_mul(2).min(max)
+            } else if occupancy <= low {
+                (limit / 2).max(min)
+            } else {
+                limit
+            }
+        })
+    }
+
     /// Replaces the limit with `new(limit, occupancy)`, in one atomic step with the occupancy
     /// it was computed from; returns the new limit. `new` returns a limit within `min..=max`.
     fn update_limit(&self, new: impl Fn(usize, usize) -> usize) -> usize {
@@ -416,6 +459,12 @@ impl<T> AdaptiveQueue<T> {
     /// ```
     pub fn max(&self) -> usize {
         self.queue.capacity()
+    }
+}
+
+impl<T> Occupancy for AdaptiveQueue<T> {
+    fn occupancy(&self) -> usize {
+        self.len()
     }
 }
 

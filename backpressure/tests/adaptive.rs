@@ -265,3 +265,35 @@ fn concurrent_pushes_never_exceed_the_limit() {
         "the limit never rose: max occupancy {max_seen}"
     );
 }
+
+/// Driven by a watermark through a random walk of the occupancy, the limit stays within
+/// `min..=max`, grows only while the watermark is high (or after a refused push), shrinks only
+/// at or below the low mark, and the watermark counts each surge once.
+#[test]
+fn a_watermark_drives_the_limit_within_its_bounds() {
+    let queue = AdaptiveQueue::new(2, 64);
+    let watermark = weir_backpressure::Watermark::new(4, 12);
+    let mut rng = Rng::new(11);
+    let mut surges = 0;
+    let mut high = false;
+    for _ in 0..scaled(5_000, 200) {
+        if rng.range(0, 1) == 0 {
+            let _ = queue.try_push(0u8);
+        } else {
+            let _ = queue.try_pop();
+        }
+        let before = queue.limit();
+        let occupancy = queue.len();
+        let after = queue.adapt_with(&watermark);
+        assert!((2..=64).contains(&after));
+        if occupancy >= 12 && !high {
+            surges += 1;
+        }
+        high = watermark.pressure().is_high();
+        if after < before {
+            assert!(occupancy <= 4 && !high, "shrank at occupancy {occupancy}");
+        }
+    }
+    assert!(surges > 0, "the walk never reached the high mark");
+    assert_eq!(watermark.events(), surges);
+}
