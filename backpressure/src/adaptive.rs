@@ -22,7 +22,7 @@
 
 use crate::sync::{AtomicU64, AtomicUsize, Ordering};
 use crate::wait::WaitStrategy;
-use crate::watermark::{Occupancy, Pressure, Watermark};
+use crate::watermark::{Occupancy, Watermark};
 use crossbeam_utils::CachePadded;
 use std::fmt;
 use weir_mpmc::{CapacityError, Full, Queue};
@@ -324,7 +324,7 @@ impl<T> AdaptiveQueue<T> {
     }
 
     /// Moves the limit by a [`Watermark`] over this queue's occupancy (which this updates), and
-    /// returns the limit now in force: while the watermark reads [`High`](Pressure::High), or
+    /// returns the limit now in force: while the watermark reads [`High`](crate::watermark::Pressure::High), or
     /// a push was refused since the last call, the limit doubles (up to `max`); once the
     /// occupancy is down to the watermark's low mark, it halves (down to `min`); in between it
     /// stays. The watermark's hysteresis is the limit's: it grows from the high mark until the
