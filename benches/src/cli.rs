@@ -53,7 +53,8 @@ usage: cargo run --release -p weir-bench -- [options]
                    items per repetition of each blocking throughput row (default 2000000)
   --blocking-round-trips N
                    round trips per repetition of each blocking ping-pong row (default
-                   blocking items / 20; std::sync::mpsc runs 1/20 of them, time scaled)
+                   blocking items / 20; std::sync::mpsc and flume run 1/20 of them, time
+                   scaled)
   --tasks N        tasks per repetition of the skewed-work rows (default 1000000)
   --unit-ns N      nanoseconds in one unit of work of a skewed task (default 50)
   --reps N         timed repetitions per row, median reported (default 5)
