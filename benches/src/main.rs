@@ -77,30 +77,7 @@ fn main() {
         mpmc_rows(&config, shape, &mut rows);
     }
     skewed_rows(&config, &mut rows);
-    blocking_spsc_rows(&config, &mut rows);
-    let (pair, many) = (Shape::new(2, 2), OVERSUBSCRIBED);
-    blocking_mpmc_rows(
-        &config,
-        "blocking MPMC 2p2c",
-        pair,
-        CAPACITY,
-        config.mpmc_pinning,
-        &mut rows,
-    );
-    blocking_ping_pong_rows(&config, &mut rows);
-    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
-    let oversubscribed = format!(
-        "blocking {} on {cores} cores, capacity {OVERSUBSCRIBED_CAPACITY}",
-        many.name()
-    );
-    blocking_mpmc_rows(
-        &config,
-        oversubscribed,
-        many,
-        OVERSUBSCRIBED_CAPACITY,
-        Pinning::None,
-        &mut rows,
-    );
+    blocking_rows(&config, &mut rows);
 
     print_header(&config);
     if config.markdown {
@@ -244,6 +221,36 @@ fn skewed_rows(config: &Config, rows: &mut Vec<Row>) {
         row.value = 1.0 / row.value;
         row
     }));
+}
+
+/// The blocking workloads, in table order: SPSC, MPMC 2p2c, ping-pong, and 4p4c on however
+/// many cores there are (two here: oversubscribed).
+fn blocking_rows(config: &Config, rows: &mut Vec<Row>) {
+    blocking_spsc_rows(config, rows);
+    let pair = Shape::new(2, 2);
+    blocking_mpmc_rows(
+        config,
+        "blocking MPMC 2p2c",
+        pair,
+        CAPACITY,
+        config.mpmc_pinning,
+        rows,
+    );
+    blocking_ping_pong_rows(config, rows);
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let workload = format!(
+        "blocking {} on {cores} cores, capacity {OVERSUBSCRIBED_CAPACITY}",
+        OVERSUBSCRIBED.name()
+    );
+    // Not pinned: the OS spreads the threads as it would for any oversubscribed program.
+    blocking_mpmc_rows(
+        config,
+        workload,
+        OVERSUBSCRIBED,
+        OVERSUBSCRIBED_CAPACITY,
+        Pinning::None,
+        rows,
+    );
 }
 
 /// Adds a blocking row: each repetition runs `rep` and measures what the process spent on it.
