@@ -50,7 +50,7 @@ usage: cargo run --release -p weir-bench -- [options]
   --mpmc-items N   items per repetition of each MPMC row (default: --items)
   --mpmc-pin P     MPMC threads: 'alternate' (thread i on core i % 2) or 'none' (default)
   --blocking-items N
-                   items per repetition of each blocking throughput row (default 5000000)
+                   items per repetition of each blocking throughput row (default 10000000)
   --blocking-round-trips N
                    round trips per repetition of each blocking ping-pong row (default
                    blocking items / 20; std::sync::mpsc and flume run 1/20 of them, time
@@ -120,7 +120,7 @@ pub(crate) fn parse(args: impl IntoIterator<Item = String>) -> Result<Config, (S
         .unwrap_or(if quick { 100_000 } else { 10_000_000 })
         .max(1);
     let blocking_items = blocking_items
-        .unwrap_or(if quick { 10_000 } else { 5_000_000 })
+        .unwrap_or(if quick { 10_000 } else { 10_000_000 })
         .max(1);
     let mut command = "cargo run --release -p weir-bench".to_owned();
     if !args.is_empty() {
