@@ -14,6 +14,10 @@ pub(crate) struct Config {
     pub(crate) mpmc_items: u64,
     /// Where the threads of the MPMC rows run.
     pub(crate) mpmc_pinning: Pinning,
+    /// Items per repetition of each blocking throughput row.
+    pub(crate) blocking_items: u64,
+    /// Round trips per repetition of each blocking ping-pong row (std's rows run a share).
+    pub(crate) blocking_round_trips: u64,
     /// Tasks per repetition of the skewed-work rows.
     pub(crate) tasks: u64,
     /// The length of one unit of work of the skewed-work rows.
@@ -45,13 +49,20 @@ usage: cargo run --release -p weir-bench -- [options]
   --round-trips N  round trips per repetition of each ping-pong row (default items / 50)
   --mpmc-items N   items per repetition of each MPMC row (default: --items)
   --mpmc-pin P     MPMC threads: 'alternate' (thread i on core i % 2) or 'none' (default)
+  --blocking-items N
+                   items per repetition of each blocking throughput row (default 10000000)
+  --blocking-round-trips N
+                   round trips per repetition of each blocking ping-pong row (default
+                   blocking items / 20; std::sync::mpsc and flume run 1/20 of them, time
+                   scaled)
   --tasks N        tasks per repetition of the skewed-work rows (default 1000000)
   --unit-ns N      nanoseconds in one unit of work of a skewed task (default 50)
   --reps N         timed repetitions per row, median reported (default 5)
-  --quick          smoke run for CI: 100000 items (MPMC 20000, 2000 tasks), 1 repetition,
-                   no warm-up
+  --quick          smoke run for CI: 100000 items (MPMC 20000, blocking 10000, 2000 tasks),
+                   1 repetition, no warm-up
   --markdown       print the table as GitHub markdown
   --filter TEXT    only rows whose 'workload implementation' contains TEXT
+                   ('blocking': the blocking workloads only)
   --no-p99         skip the extra per-round-trip timed pass of the ping-pong rows
   --help           this text";
 
@@ -66,6 +77,8 @@ pub(crate) fn parse(args: impl IntoIterator<Item = String>) -> Result<Config, (S
     let mut round_trips = None;
     let mut mpmc_items = None;
     let mut mpmc_pinning = Pinning::None;
+    let mut blocking_items = None;
+    let mut blocking_round_trips = None;
     let mut tasks = None;
     let mut unit_ns = 50;
     let mut reps = None;
@@ -86,6 +99,10 @@ pub(crate) fn parse(args: impl IntoIterator<Item = String>) -> Result<Config, (S
                     _ => return Err(("--mpmc-pin needs 'alternate' or 'none'".to_owned(), 2)),
                 }
             }
+            "--blocking-items" => blocking_items = Some(number(&arg, rest.next())?),
+            "--blocking-round-trips" => {
+                blocking_round_trips = Some(number(&arg, rest.next())?);
+            }
             "--tasks" => tasks = Some(number(&arg, rest.next())?),
             "--unit-ns" => unit_ns = number(&arg, rest.next())?.max(1),
             "--reps" => reps = Some(number(&arg, rest.next())?.max(1) as usize),
@@ -102,6 +119,9 @@ pub(crate) fn parse(args: impl IntoIterator<Item = String>) -> Result<Config, (S
     let items = items
         .unwrap_or(if quick { 100_000 } else { 10_000_000 })
         .max(1);
+    let blocking_items = blocking_items
+        .unwrap_or(if quick { 10_000 } else { 10_000_000 })
+        .max(1);
     let mut command = "cargo run --release -p weir-bench".to_owned();
     if !args.is_empty() {
         command.push_str(" --");
@@ -116,6 +136,10 @@ pub(crate) fn parse(args: impl IntoIterator<Item = String>) -> Result<Config, (S
             .unwrap_or(if quick { 20_000 } else { items })
             .max(1),
         mpmc_pinning,
+        blocking_items,
+        blocking_round_trips: blocking_round_trips
+            .unwrap_or((blocking_items / 20).max(1))
+            .max(1),
         tasks: tasks
             .unwrap_or(if quick { 2_000 } else { 1_000_000 })
             .max(1),

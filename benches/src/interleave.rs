@@ -10,17 +10,22 @@
 
 use std::time::Duration;
 
+use weir_bench::cpu::Usage;
 use weir_bench::probe;
 
 use crate::cli::Config;
-use crate::table::{Metric, Row};
+use crate::table::{Cost, Metric, Row};
+
+/// What one repetition measured: its time, and what it cost the process when the caller
+/// measured that (see [`weir_bench::cpu`]).
+type Sample = (Duration, Option<Usage>);
 
 /// One implementation of a workload: how to run one repetition (which checks what it moved),
 /// and an optional extra pass run once after the rounds (the ping-pong p50/p99).
 struct Entry<'a> {
     implementation: &'static str,
     is_weir: bool,
-    rep: Box<dyn FnMut() -> Duration + 'a>,
+    rep: Box<dyn FnMut() -> Sample + 'a>,
     extra: Option<Box<dyn FnOnce() -> (f64, f64) + 'a>>,
 }
 
@@ -54,6 +59,18 @@ impl<'a> Group<'a> {
         self.add_with(implementation, is_weir, rep, None::<fn() -> (f64, f64)>);
     }
 
+    /// Adds an implementation whose repetitions also report the process's CPU time and
+    /// context switches, unless `--filter` leaves it out. Its row gets a [`Cost`] when every
+    /// repetition reported one.
+    pub(crate) fn add_measured(
+        &mut self,
+        implementation: &'static str,
+        is_weir: bool,
+        rep: impl FnMut() -> Sample + 'a,
+    ) {
+        self.push(implementation, is_weir, Box::new(rep), None);
+    }
+
     /// Adds an implementation with an extra pass (median and p99 of single round trips, in
     /// ns) run once after the rounds, unless `--filter` leaves it out.
     pub(crate) fn add_with(
@@ -63,14 +80,31 @@ impl<'a> Group<'a> {
         rep: impl FnMut() -> Duration + 'a,
         extra: Option<impl FnOnce() -> (f64, f64) + 'a>,
     ) {
+        let mut rep = rep;
+        let extra = extra.map(|pass| Box::new(pass) as Box<dyn FnOnce() -> (f64, f64) + 'a>);
+        self.push(
+            implementation,
+            is_weir,
+            Box::new(move || (rep(), None)),
+            extra,
+        );
+    }
+
+    fn push(
+        &mut self,
+        implementation: &'static str,
+        is_weir: bool,
+        rep: Box<dyn FnMut() -> Sample + 'a>,
+        extra: Option<Box<dyn FnOnce() -> (f64, f64) + 'a>>,
+    ) {
         if !selected(self.config, &self.workload, implementation) {
             return;
         }
         self.entries.push(Entry {
             implementation,
             is_weir,
-            rep: Box::new(rep),
-            extra: extra.map(|pass| Box::new(pass) as Box<dyn FnOnce() -> (f64, f64) + 'a>),
+            rep,
+            extra,
         });
     }
 
@@ -87,12 +121,15 @@ impl<'a> Group<'a> {
         let probe_before = probe::probe(self.config.probe_round_trips);
         // times[i][r]: implementation i's time in timed round r.
         let mut times: Vec<Vec<Duration>> = vec![Vec::with_capacity(reps); n];
+        // usages[i][r]: what implementation i's repetition in timed round r cost, if measured.
+        let mut usages: Vec<Vec<Option<Usage>>> = vec![Vec::with_capacity(reps); n];
         for round in 0..warmups + reps {
             for k in 0..n {
                 let i = (round + k) % n;
-                let time = (self.entries[i].rep)();
+                let (time, usage) = (self.entries[i].rep)();
                 if round >= warmups {
                     times[i].push(time);
+                    usages[i].push(usage);
                 }
             }
             eprint!("{}", if round < warmups { 'w' } else { '.' });
@@ -119,12 +156,17 @@ impl<'a> Group<'a> {
                 let mut sorted = times[i].clone();
                 sorted.sort_unstable();
                 let median = sorted[sorted.len() / 2];
+                let cost = Cost::median(&usages[i], self.units);
                 eprintln!(
-                    "  {:<80} median {:>9.3} ms  (min {:.3}, max {:.3})",
+                    "  {:<80} median {:>9.3} ms  (min {:.3}, max {:.3}){}",
                     entry.implementation,
                     median.as_secs_f64() * 1e3,
                     sorted[0].as_secs_f64() * 1e3,
                     sorted[sorted.len() - 1].as_secs_f64() * 1e3,
+                    cost.map_or_else(String::new, |cost| format!(
+                        "  cpu {:.3} s/M, {:.3} voluntary + {:.3} forced switches per unit",
+                        cost.cpu_per_million, cost.voluntary_per_unit, cost.forced_per_unit
+                    )),
                 );
                 Row {
                     workload: self.workload.clone(),
@@ -134,6 +176,7 @@ impl<'a> Group<'a> {
                     vs_std: paired.vs_std[i],
                     vs_best_peer: paired.vs_best_peer[i],
                     p99,
+                    cost,
                     probe_before,
                     probe_after,
                 }

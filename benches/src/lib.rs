@@ -1,5 +1,5 @@
-//! The harnesses behind `weir-bench`: weir-ring and weir-mpmc beside `std::sync::mpsc` and
-//! their peers.
+//! The harnesses behind `weir-bench`: weir-ring, weir-mpmc and weir-backpressure's blocking
+//! channels beside `std::sync::mpsc` and their peers.
 //!
 //! The comparison binary (`cargo run --release -p weir-bench`) and the criterion benches
 //! (`cargo bench -p weir-bench`) share everything in here, so both measure exactly the same
@@ -8,14 +8,22 @@
 //! - [`queues`]: one small adapter per implementation, all behind the same [`queues::Queue`]
 //!   (and [`queues::BatchQueue`]) trait, so that every harness is generic and no
 //!   implementation gets a different loop.
-//! - [`wait`]: the one busy-wait every harness uses (spin, then yield).
+//! - [`wait`]: the one busy-wait every non-blocking harness uses (spin, then yield).
 //! - [`pin`]: pins the threads of a run to two cores and starts them together.
 //! - [`spsc`]: one producer thread to one consumer thread, per item and in batches.
 //! - [`mpmc`]: P producer threads to C consumer threads through one queue (1p1c to 2p2c).
 //! - [`skewed`]: tasks whose costs vary 100x on two workers, makespan beside the ideal.
 //! - [`pingpong`]: round trips between two threads over two queues.
 //! - [`probe`]: the raw cache-line round trip, the yardstick for every row.
+//! - [`blocking_queues`]: the blocking calls of the channels (weir-backpressure's two, std's,
+//!   crossbeam-channel's, kanal's, flume's) on top of their adapters.
+//! - [`blocking`]: the blocking workloads: SPSC, MPMC (oversubscribed too) and ping-pong, each
+//!   channel waiting in its own way.
+//! - [`cpu`]: the CPU time and context switches of a run, from `getrusage`.
 
+pub mod blocking;
+pub mod blocking_queues;
+pub mod cpu;
 pub mod mpmc;
 pub mod pin;
 pub mod pingpong;

@@ -10,18 +10,29 @@
 //! round by round. Beside every workload is the raw cache-line round trip measured before its
 //! first round and after its last (see [`weir_bench::probe`]): on a virtual machine that number
 //! moves. Progress goes to stderr, the table to stdout.
+//!
+//! The blocking workloads (`--filter blocking`) drive weir-backpressure's channels and the
+//! peers' through their blocking `send` / `recv`, each waiting in its own way, and add the
+//! process's CPU time per item to their rows (see [`weir_bench::blocking`]).
 
 mod cli;
 mod interleave;
 mod table;
 
+use std::time::Duration;
+
+use weir_bench::blocking::{self, Batches, PerItem, Transfer};
+use weir_bench::blocking_queues::{
+    BlockingBatch, BlockingQueue, StdSharedReceiver, WeirMpmcChannel, WeirSpscChannel,
+};
 use weir_bench::mpmc::{self, Shape};
+use weir_bench::pin::Pinning;
 use weir_bench::queues::{
     ArrayQueue, BatchQueue, CrossbeamChannel, Disruptor, Flume, Kanal, MpmcQueue, Queue, Rtrb,
     StdSyncChannel, WeirMpmc, WeirRing, WeirRingSlices,
 };
 use weir_bench::skewed::{self, Scheduler, Work};
-use weir_bench::{pin, pingpong, probe, spsc, CAPACITY};
+use weir_bench::{cpu, pin, pingpong, probe, spsc, CAPACITY};
 
 use cli::Config;
 use interleave::Group;
@@ -29,6 +40,17 @@ use table::{Metric, Row};
 
 /// The batch sizes of the batched workloads.
 const BATCHES: [usize; 2] = [64, 256];
+
+/// The capacity of each channel of the blocking ping-pong: every send waits for its echo.
+const PING_PONG_CAPACITY: usize = 1;
+/// The shape of the oversubscribed blocking workload: more threads than a 2-core machine has.
+const OVERSUBSCRIBED: Shape = Shape::new(4, 4);
+/// The capacity of the channel of the oversubscribed workload.
+const OVERSUBSCRIBED_CAPACITY: usize = 256;
+/// std's and flume's blocking ping-pong park at once (40-120 µs per round trip): their rows
+/// run one in this many of the round trips, their time and cost scaled up.
+const SLOW_PING_PONG_SHARE: u64 = 20;
+const _: () = assert!(SLOW_PING_PONG_SHARE == 20, "the ping-pong labels say 1/20");
 
 fn main() {
     let config = match cli::parse(std::env::args().skip(1)) {
@@ -55,6 +77,7 @@ fn main() {
         mpmc_rows(&config, shape, &mut rows);
     }
     skewed_rows(&config, &mut rows);
+    blocking_rows(&config, &mut rows);
 
     print_header(&config);
     if config.markdown {
@@ -200,6 +223,142 @@ fn skewed_rows(config: &Config, rows: &mut Vec<Row>) {
     }));
 }
 
+/// The blocking workloads, in table order: SPSC, MPMC 2p2c, ping-pong, and 4p4c on however
+/// many cores there are (two here: oversubscribed).
+fn blocking_rows(config: &Config, rows: &mut Vec<Row>) {
+    blocking_spsc_rows(config, rows);
+    let pair = Shape::new(2, 2);
+    blocking_mpmc_rows(
+        config,
+        "blocking MPMC 2p2c",
+        pair,
+        CAPACITY,
+        config.mpmc_pinning,
+        rows,
+    );
+    blocking_ping_pong_rows(config, rows);
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let workload = format!(
+        "blocking {} on {cores} cores, capacity {OVERSUBSCRIBED_CAPACITY}",
+        OVERSUBSCRIBED.name()
+    );
+    // Not pinned: the OS spreads the threads as it would for any oversubscribed program.
+    blocking_mpmc_rows(
+        config,
+        workload,
+        OVERSUBSCRIBED,
+        OVERSUBSCRIBED_CAPACITY,
+        Pinning::None,
+        rows,
+    );
+}
+
+/// Adds a blocking row: each repetition runs `rep` and measures what the process spent on it.
+fn add_blocking<'a>(
+    group: &mut Group<'a>,
+    implementation: &'static str,
+    is_weir: bool,
+    mut rep: impl FnMut() -> Duration + 'a,
+) {
+    group.add_measured(implementation, is_weir, move || cpu::measure(&mut rep));
+}
+
+/// One producer to one consumer (pinned), blocking `send` / `recv` (and weir's batch calls).
+fn blocking_spsc_rows(config: &Config, rows: &mut Vec<Row>) {
+    fn add<Q: BlockingQueue, T: Transfer<Q>>(group: &mut Group<'_>, items: u64) {
+        add_blocking(group, T::NAME, Q::IS_WEIR, move || {
+            blocking::spsc::<Q, T>(items, CAPACITY)
+        });
+    }
+    let items = config.blocking_items;
+    let mut group = Group::new(config, "blocking SPSC", items);
+    add::<WeirSpscChannel, PerItem>(&mut group, items);
+    add::<WeirSpscChannel, Batches>(&mut group, items);
+    add::<WeirMpmcChannel, PerItem>(&mut group, items);
+    add::<StdSyncChannel, PerItem>(&mut group, items);
+    add::<CrossbeamChannel, PerItem>(&mut group, items);
+    add::<Kanal, PerItem>(&mut group, items);
+    add::<Flume, PerItem>(&mut group, items);
+    rows.extend(group.run());
+}
+
+/// `shape` producers and consumers on clones of one channel of `capacity`, blocking `send` /
+/// `recv` (and weir's batch calls); std's receiver is shared behind a mutex.
+fn blocking_mpmc_rows(
+    config: &Config,
+    workload: impl Into<String>,
+    shape: Shape,
+    capacity: usize,
+    pinning: Pinning,
+    rows: &mut Vec<Row>,
+) {
+    fn add<Q: BlockingQueue + MpmcQueue, T: Transfer<Q>>(
+        group: &mut Group<'_>,
+        items: u64,
+        shape: Shape,
+        capacity: usize,
+        pinning: Pinning,
+    ) {
+        add_blocking(group, T::NAME, Q::IS_WEIR, move || {
+            blocking::mpmc::<Q, T>(items, shape, capacity, pinning)
+        });
+    }
+    fn add_all<Q: BlockingBatch + MpmcQueue>(
+        group: &mut Group<'_>,
+        items: u64,
+        shape: Shape,
+        capacity: usize,
+        pinning: Pinning,
+    ) {
+        add::<Q, PerItem>(group, items, shape, capacity, pinning);
+        add::<Q, Batches>(group, items, shape, capacity, pinning);
+    }
+    let items = config.blocking_items;
+    let mut group = Group::new(config, workload, items);
+    add_all::<WeirMpmcChannel>(&mut group, items, shape, capacity, pinning);
+    add::<StdSharedReceiver, PerItem>(&mut group, items, shape, capacity, pinning);
+    add::<CrossbeamChannel, PerItem>(&mut group, items, shape, capacity, pinning);
+    add::<Kanal, PerItem>(&mut group, items, shape, capacity, pinning);
+    add::<Flume, PerItem>(&mut group, items, shape, capacity, pinning);
+    rows.extend(group.run());
+}
+
+/// Round trips over two blocking channels of capacity 1 between two pinned threads.
+fn blocking_ping_pong_rows(config: &Config, rows: &mut Vec<Row>) {
+    /// Runs `n / share` round trips, reported as if it had run all `n`.
+    fn add<Q: BlockingQueue>(group: &mut Group<'_>, label: &'static str, n: u64, share: u64) {
+        let run = (n / share).max(1);
+        let scale = n as f64 / run as f64;
+        group.add_measured(label, Q::IS_WEIR, move || {
+            let (time, usage) = cpu::measure(|| blocking::ping_pong::<Q>(run, PING_PONG_CAPACITY));
+            (time.mul_f64(scale), usage.map(|usage| usage.scaled(scale)))
+        });
+    }
+    let n = config.blocking_round_trips;
+    let mut group = Group::new(config, "blocking ping-pong, capacity 1", n);
+    add::<WeirSpscChannel>(&mut group, WeirSpscChannel::BLOCKING_NAME, n, 1);
+    add::<WeirMpmcChannel>(&mut group, WeirMpmcChannel::BLOCKING_NAME, n, 1);
+    add::<StdSyncChannel>(
+        &mut group,
+        "std::sync::mpsc::sync_channel (send/recv; 1/20 of the round trips, scaled)",
+        n,
+        SLOW_PING_PONG_SHARE,
+    );
+    add::<CrossbeamChannel>(&mut group, CrossbeamChannel::BLOCKING_NAME, n, 1);
+    add::<Kanal>(&mut group, Kanal::BLOCKING_NAME, n, 1);
+    add::<Flume>(
+        &mut group,
+        "flume bounded (send/recv; 1/20 of the round trips, scaled)",
+        n,
+        SLOW_PING_PONG_SHARE,
+    );
+    rows.extend(group.run().into_iter().map(|mut row| {
+        row.metric = Metric::Latency;
+        row.value = 1e9 / row.value;
+        row
+    }));
+}
+
 /// What was run, where, and how to read the table.
 fn print_header(config: &Config) {
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
@@ -238,8 +397,32 @@ fn print_header(config: &Config) {
          (min-max) over the rounds beside it; >1.00x means the row is better (higher items/s, \
          or fewer ns per round trip, or a shorter makespan)"
             .to_owned(),
-        "every harness waits the same way (try, then crossbeam Backoff::snooze: bounded spin, then yield); \
-         std, crossbeam, kanal and flume channels run through try_send/try_recv (the non-blocking comparison)"
+        "every non-blocking harness waits the same way (try, then crossbeam Backoff::snooze: bounded spin, \
+         then yield); std, crossbeam, kanal and flume channels run through try_send/try_recv there (the \
+         non-blocking comparison)"
+            .to_owned(),
+        format!(
+            "blocking rows: every channel through its own blocking send/recv (weir-backpressure: default \
+             wait, Park: spin, yield, then futex), no wait loop in the harness; {} items per repetition, \
+             producers drop their senders when done and consumers receive until disconnected (count and \
+             sum checked); SPSC pinned like the other pairs, capacity {CAPACITY}; MPMC 2p2c capacity \
+             {CAPACITY}, threads {}; {} capacity {OVERSUBSCRIBED_CAPACITY}, threads not pinned; std's \
+             one receiver shared by its consumers in an Arc<Mutex>; weir's batch rows (send_many/recv_many \
+             of {}) are weir rows, not peers",
+            config.blocking_items,
+            config.mpmc_pinning.describe(),
+            OVERSUBSCRIBED.name(),
+            blocking::BATCH
+        ),
+        format!(
+            "blocking ping-pong: {} round trips per repetition over two channels of capacity \
+             {PING_PONG_CAPACITY}, threads pinned; std::sync::mpsc and flume run 1/{SLOW_PING_PONG_SHARE} \
+             of them, their time and cost scaled",
+            config.blocking_round_trips
+        ),
+        "CPU s per M: the process's user+system CPU time (getrusage, every thread) over each \
+         repetition, thread start and join included, per million items (round trips for ping-pong), \
+         median over repetitions; in brackets the context switches (voluntary + forced) per item"
             .to_owned(),
         "ping-pong result: mean ns per round trip (median over repetitions), rare stalls included; \
          p50/p99: one extra pass timing every single round trip (timer cost included)"

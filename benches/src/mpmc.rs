@@ -189,41 +189,33 @@ fn run<Q: MpmcQueue, M: Moves<Q>>(
     let popped = CachePadded::new(AtomicU64::new(0));
     let popped = &popped;
     let mut jobs: Vec<Job<'_, Outcome<Q>>> = Vec::with_capacity(producers + consumers);
-    // Every thread but the last of its side gets a clone; the last gets the original.
-    let mut tx = Some(tx);
-    for p in 0..producers {
-        let mut tx = match tx.take() {
-            Some(last) if p + 1 == producers => last,
-            Some(original) => {
-                let clone = Q::clone_tx(&original);
-                tx = Some(original);
-                clone
-            }
-            None => unreachable!("the original handle goes to the last producer"),
-        };
-        let share = |p: usize| items * p as u64 / producers as u64;
-        let (first, end) = (share(p), share(p + 1));
+    for (p, mut tx) in handles(tx, producers, Q::clone_tx).into_iter().enumerate() {
+        let range = share(items, p, producers);
         jobs.push(Box::new(move || {
             let start = Instant::now();
-            M::produce(&mut tx, first..end);
+            M::produce(&mut tx, range);
             Outcome::Producer { start, _tx: tx }
         }));
     }
-    let mut rx = Some(rx);
-    for c in 0..consumers {
-        let rx = match rx.take() {
-            Some(last) if c + 1 == consumers => last,
-            Some(original) => {
-                let clone = Q::clone_rx(&original);
-                rx = Some(original);
-                clone
-            }
-            None => unreachable!("the original handle goes to the last consumer"),
-        };
+    for rx in handles(rx, consumers, Q::clone_rx) {
         jobs.push(Box::new(move || consume::<Q, M>(items, popped, rx)));
     }
     let outcomes = run_group(pinning, jobs);
     summarise::<Q>(items, outcomes)
+}
+
+/// `n` handles onto one queue (at least one): `n - 1` clones of `original`, then `original`
+/// itself, so that every thread but the last of its side gets a clone.
+pub(crate) fn handles<H>(original: H, n: usize, clone: impl Fn(&H) -> H) -> Vec<H> {
+    let mut all: Vec<H> = (1..n.max(1)).map(|_| clone(&original)).collect();
+    all.push(original);
+    all
+}
+
+/// Producer `p`'s contiguous share of `0..items`, out of `producers`.
+pub(crate) fn share(items: u64, p: usize, producers: usize) -> Range<u64> {
+    let bound = |p: usize| items * p as u64 / producers as u64;
+    bound(p)..bound(p + 1)
 }
 
 /// One consumer: pops until all `items` have been counted in `popped`.

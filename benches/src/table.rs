@@ -1,5 +1,7 @@
 //! The one table the comparison binary prints: plain text, or GitHub markdown.
 
+use weir_bench::cpu::Usage;
+
 use crate::interleave::Spread;
 
 /// What a row's number means.
@@ -35,10 +37,46 @@ pub(crate) struct Row {
     pub(crate) vs_best_peer: Option<Spread>,
     /// The median and 99th percentile of single round trips, in ns, for latency rows.
     pub(crate) p99: Option<(f64, f64)>,
+    /// What the process spent per unit moved, for the rows that measured it.
+    pub(crate) cost: Option<Cost>,
     /// The cache-line probe (ns per round trip) right before the row.
     pub(crate) probe_before: f64,
     /// The cache-line probe right after the row.
     pub(crate) probe_after: f64,
+}
+
+/// What a row cost the process per unit it moved (item or round trip): the medians over its
+/// repetitions, each taken on its own.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct Cost {
+    /// CPU seconds (user + system, every thread) per million units.
+    pub(crate) cpu_per_million: f64,
+    /// Context switches a thread asked for (it went to sleep), per unit.
+    pub(crate) voluntary_per_unit: f64,
+    /// Context switches the scheduler forced, per unit.
+    pub(crate) forced_per_unit: f64,
+}
+
+impl Cost {
+    /// The median cost per unit of repetitions that each moved `units`; `None` unless every
+    /// repetition measured its use.
+    pub(crate) fn median(usages: &[Option<Usage>], units: u64) -> Option<Cost> {
+        let usages: Vec<Usage> = usages.iter().copied().collect::<Option<_>>()?;
+        if usages.is_empty() {
+            return None;
+        }
+        let units = units.max(1) as f64;
+        let median = |value: fn(&Usage) -> f64| {
+            let mut values: Vec<f64> = usages.iter().map(value).collect();
+            values.sort_unstable_by(f64::total_cmp);
+            values[values.len() / 2]
+        };
+        Some(Cost {
+            cpu_per_million: median(|u| u.cpu.as_secs_f64()) / units * 1e6,
+            voluntary_per_unit: median(|u| u.voluntary_switches as f64) / units,
+            forced_per_unit: median(|u| u.involuntary_switches as f64) / units,
+        })
+    }
 }
 
 /// The name every "vs std" ratio is taken against.
@@ -70,9 +108,11 @@ fn ratio(spread: Option<Spread>) -> String {
     }
 }
 
-/// Renders the header line and the cells of every row.
+/// Renders the header line and the cells of every row; the cost column only when some row
+/// measured its cost.
 fn cells(rows: &[Row]) -> (Vec<&'static str>, Vec<Vec<String>>) {
-    let header = vec![
+    let with_cost = rows.iter().any(|row| row.cost.is_some());
+    let mut header = vec![
         "workload",
         "implementation",
         "result (median)",
@@ -81,10 +121,13 @@ fn cells(rows: &[Row]) -> (Vec<&'static str>, Vec<Vec<String>>) {
         "round trip p50 / p99",
         "probe ns (before/after)",
     ];
+    if with_cost {
+        header.push("CPU s per M (switches per unit)");
+    }
     let body = rows
         .iter()
         .map(|row| {
-            vec![
+            let mut line = vec![
                 row.workload.clone(),
                 row.implementation.to_owned(),
                 row.result(),
@@ -95,7 +138,20 @@ fn cells(rows: &[Row]) -> (Vec<&'static str>, Vec<Vec<String>>) {
                     |(p50, p99)| format!("{p50:.0} / {p99:.0} ns"),
                 ),
                 format!("{:.0} / {:.0}", row.probe_before, row.probe_after),
-            ]
+            ];
+            if with_cost {
+                line.push(row.cost.map_or_else(
+                    || "-".to_owned(),
+                    |cost| {
+                        format!(
+                            "{:.3} ({:.2})",
+                            cost.cpu_per_million,
+                            cost.voluntary_per_unit + cost.forced_per_unit
+                        )
+                    },
+                ));
+            }
+            line
         })
         .collect();
     (header, body)
