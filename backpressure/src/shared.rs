@@ -70,12 +70,14 @@ impl Signals {
 
     /// Whether every sender is gone. After `true`, the queue holds everything that will ever
     /// be sent.
+    #[inline]
     pub(crate) fn senders_gone(&self) -> bool {
         // Acquire pairs with the fence of each sender's last notify (see `remove_sender`).
         self.senders.load(Ordering::Acquire) == 0
     }
 
     /// Whether every receiver is gone.
+    #[inline]
     pub(crate) fn receivers_gone(&self) -> bool {
         self.receivers.load(Ordering::Relaxed) == 0
     }
@@ -95,7 +97,30 @@ impl Signals {
     }
 
     /// Sends, waiting with `wait` while the queue is full, until `deadline` if there is one.
+    #[inline]
     pub(crate) fn send<T, W: WaitStrategy>(
+        &self,
+        wait: &W,
+        item: T,
+        deadline: Option<Instant>,
+        mut try_push: impl FnMut(T) -> Result<(), T>,
+    ) -> Result<(), SendTimeoutError<T>> {
+        // The common case first, without the waiting machinery: room now.
+        if self.receivers_gone() {
+            return Err(SendTimeoutError::Disconnected(item));
+        }
+        let item = match try_push(item) {
+            Ok(()) => {
+                self.not_empty.notify_one();
+                return Ok(());
+            }
+            Err(item) => item,
+        };
+        self.send_waiting(wait, item, deadline, try_push)
+    }
+
+    /// `send` once the queue was full.
+    fn send_waiting<T, W: WaitStrategy>(
         &self,
         wait: &W,
         item: T,
@@ -173,7 +198,23 @@ impl Signals {
 
     /// Receives, waiting with `wait` while the queue is empty, until `deadline` if there is
     /// one.
+    #[inline]
     pub(crate) fn recv<T, W: WaitStrategy>(
+        &self,
+        wait: &W,
+        deadline: Option<Instant>,
+        mut try_pop: impl FnMut() -> Option<T>,
+    ) -> Result<T, RecvTimeoutError> {
+        // The common case first, without the waiting machinery: an item now.
+        if let Some(item) = try_pop() {
+            self.not_full.notify_one();
+            return Ok(item);
+        }
+        self.recv_waiting(wait, deadline, try_pop)
+    }
+
+    /// `recv` once the queue was empty.
+    fn recv_waiting<T, W: WaitStrategy>(
         &self,
         wait: &W,
         deadline: Option<Instant>,
