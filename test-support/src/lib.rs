@@ -173,6 +173,10 @@ impl Drop for Counted {
 /// not finished within `limit`: for the tests of blocking code, so that a lost wake-up fails
 /// instead of hanging. The limit is a generous bound on a hang, never a check of speed.
 ///
+/// Under Miri the limit is 100 times longer: Miri's clock advances with the instructions it
+/// interprets, so a thread that spins while it waits (the `Spin` and `Backoff` strategies)
+/// uses up seconds of it (and Miri reports a real deadlock itself).
+///
 /// # Panics
 ///
 /// If `f` panics (with its message), or takes longer than `limit`.
@@ -180,6 +184,7 @@ pub fn within<T: Send + 'static>(
     limit: std::time::Duration,
     f: impl FnOnce() -> T + Send + 'static,
 ) -> T {
+    let limit = if cfg!(miri) { limit * 100 } else { limit };
     let (done, finished) = std::sync::mpsc::channel();
     let worker = std::thread::spawn(move || {
         let result = f();
