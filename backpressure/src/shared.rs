@@ -83,6 +83,7 @@ impl Signals {
     }
 
     /// Sends without waiting: `try_push` puts the item in the queue or hands it back.
+    #[inline]
     pub(crate) fn try_send<T>(
         &self,
         item: T,
@@ -106,17 +107,11 @@ impl Signals {
         mut try_push: impl FnMut(T) -> Result<(), T>,
     ) -> Result<(), SendTimeoutError<T>> {
         // The common case first, without the waiting machinery: room now.
-        if self.receivers_gone() {
-            return Err(SendTimeoutError::Disconnected(item));
+        match self.try_send(item, &mut try_push) {
+            Ok(()) => Ok(()),
+            Err(TrySendError::Disconnected(item)) => Err(SendTimeoutError::Disconnected(item)),
+            Err(TrySendError::Full(item)) => self.send_waiting(wait, item, deadline, try_push),
         }
-        let item = match try_push(item) {
-            Ok(()) => {
-                self.not_empty.notify_one();
-                return Ok(());
-            }
-            Err(item) => item,
-        };
-        self.send_waiting(wait, item, deadline, try_push)
     }
 
     /// `send` once the queue was full.
@@ -182,6 +177,7 @@ impl Signals {
     }
 
     /// Receives without waiting.
+    #[inline]
     pub(crate) fn try_recv<T>(
         &self,
         mut try_pop: impl FnMut() -> Option<T>,
@@ -206,11 +202,11 @@ impl Signals {
         mut try_pop: impl FnMut() -> Option<T>,
     ) -> Result<T, RecvTimeoutError> {
         // The common case first, without the waiting machinery: an item now.
-        if let Some(item) = try_pop() {
-            self.not_full.notify_one();
-            return Ok(item);
+        match self.try_recv(&mut try_pop) {
+            Ok(item) => Ok(item),
+            Err(TryRecvError::Disconnected) => Err(RecvTimeoutError::Disconnected),
+            Err(TryRecvError::Empty) => self.recv_waiting(wait, deadline, try_pop),
         }
-        self.recv_waiting(wait, deadline, try_pop)
     }
 
     /// `recv` once the queue was empty.
