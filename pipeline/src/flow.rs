@@ -8,12 +8,13 @@ use std::time::Duration;
 
 use crate::control::Control;
 use crate::error::{panic_message, ErrorKind, PipelineError, ReceiverGone};
-use crate::launch::{Launch, Upstream, Want};
+use crate::launch::{spawn_counted, Launch, Upstream, Want};
 use crate::metrics::StageMetrics;
 use crate::pipeline::{Pipeline, Spec};
 use crate::report::Report;
 use crate::stage::Drain;
-use crate::sync::{spawn, thread::JoinHandle, AtomicU64, Mutex, Ordering};
+use crate::sync::stats::{AtomicU64, AtomicUsize, Mutex, Ordering};
+use crate::sync::thread::JoinHandle;
 use crate::OnError;
 
 /// The sink's work, started on the caller's thread by `run` or on a thread of its own by
@@ -155,10 +156,12 @@ fn launch<R>(
         threads: Vec::new(),
         source: None,
         sink: None,
+        live: Arc::new(AtomicUsize::new(0)),
     };
     let job = start(&mut launch);
     let figures = Figures {
         control,
+        live: launch.live,
         source: launch.source.expect("every pipeline has a source"),
         sink: launch.sink.expect("every flow has a sink"),
         stages: launch.stages,
@@ -172,6 +175,7 @@ fn launch<R>(
 /// Where a report's figures come from.
 struct Figures {
     control: Arc<Control>,
+    live: Arc<AtomicUsize>,
     source: Arc<StageMetrics>,
     sink: Arc<StageMetrics>,
     stages: Vec<Arc<StageMetrics>>,
@@ -266,7 +270,7 @@ impl<R: Send + 'static> Flow<R> {
         let (figures, threads, job) = launch(self.start, self.specs, self.on_error);
         let slot = Arc::new(Mutex::new(None));
         let sink_slot = Arc::clone(&slot);
-        let sink = spawn("weir-sink".to_owned(), move || {
+        let sink = spawn_counted(&figures.live, "weir-sink".to_owned(), move || {
             let output = job();
             *sink_slot.lock().unwrap_or_else(|e| e.into_inner()) = output;
         });
@@ -313,8 +317,8 @@ impl<R> Running<R> {
 
     /// Whether every thread of the run has ended (so that `join` will not wait).
     pub fn is_finished(&self) -> bool {
-        self.sink.as_ref().map_or(true, |sink| sink.is_finished())
-            && self.threads.iter().all(|thread| thread.is_finished())
+        // Relaxed: a snapshot; `join` is what synchronizes with the threads.
+        self.figures.live.load(Ordering::Relaxed) == 0
     }
 
     /// Waits for the run to end and gives its output and report.

@@ -11,6 +11,7 @@ use crate::link::{Deal, Inlet, Outlet};
 use crate::metrics::StageMetrics;
 use crate::op::Identity;
 use crate::stage::{run_stage, Context};
+use crate::sync::stats::{AtomicUsize, Ordering};
 use crate::sync::{spawn, thread::JoinHandle};
 
 /// The shape of input queue a stage needs.
@@ -52,6 +53,30 @@ pub(crate) struct Launch {
     pub(crate) threads: Vec<JoinHandle<()>>,
     pub(crate) source: Option<Arc<StageMetrics>>,
     pub(crate) sink: Option<Arc<StageMetrics>>,
+    /// How many of the run's threads have not ended yet.
+    pub(crate) live: Arc<AtomicUsize>,
+}
+
+/// Starts a thread that counts itself in `live` until it ends.
+pub(crate) fn spawn_counted(
+    live: &Arc<AtomicUsize>,
+    name: String,
+    body: impl FnOnce() + Send + 'static,
+) -> JoinHandle<()> {
+    /// Counts its thread out when dropped, even by a panic.
+    struct Alive(Arc<AtomicUsize>);
+    impl Drop for Alive {
+        fn drop(&mut self) {
+            // Relaxed: a count for `is_finished`; `join` is what synchronizes with the thread.
+            self.0.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
+    live.fetch_add(1, Ordering::Relaxed);
+    let alive = Alive(Arc::clone(live));
+    spawn(name, move || {
+        let _alive = alive;
+        body();
+    })
 }
 
 impl Launch {
@@ -76,7 +101,7 @@ impl Launch {
     }
 
     pub(crate) fn spawn(&mut self, name: String, body: impl FnOnce() + Send + 'static) {
-        let handle = spawn(name, body);
+        let handle = spawn_counted(&self.live, name, body);
         self.threads.push(handle);
     }
 

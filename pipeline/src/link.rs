@@ -18,7 +18,11 @@ use weir_backpressure::{spsc, RecvTimeoutError, TryRecvError};
 use crate::op::Frame;
 
 /// How many consecutive items an ordered stage deals to one worker before the next.
+#[cfg(not(loom))]
 pub(crate) const DEAL_BLOCK: usize = 16;
+/// Under loom, one item per turn, so that a model of a few items goes round the workers.
+#[cfg(loom)]
+pub(crate) const DEAL_BLOCK: usize = 1;
 
 /// What waiting for input gave.
 #[derive(Debug, PartialEq, Eq)]

@@ -3,17 +3,25 @@
 
 #[cfg(loom)]
 pub(crate) use loom::{
-    sync::atomic::{AtomicBool, AtomicU64, Ordering},
+    sync::atomic::{AtomicBool, Ordering},
     sync::Mutex,
     thread,
 };
 
 #[cfg(not(loom))]
 pub(crate) use std::{
-    sync::atomic::{AtomicBool, AtomicU64, Ordering},
+    sync::atomic::{AtomicBool, Ordering},
     sync::Mutex,
     thread,
 };
+
+/// The run's statistics (the report's counters, the count of live threads, the latency
+/// histograms): std's atomics and locks even under loom. They order nothing that the protocols
+/// rely on, and as loom objects they would multiply the interleavings a model explores.
+pub(crate) mod stats {
+    pub(crate) use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+    pub(crate) use std::sync::Mutex;
+}
 
 /// Starts a thread named `name` (under loom, an unnamed loom thread).
 ///

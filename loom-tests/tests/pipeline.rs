@@ -1,0 +1,104 @@
+//! loom models of weir-pipeline's own protocols, run through its public API: the source, the
+//! stage threads and the workers are loom threads, and the queues between them are
+//! weir-backpressure's channels built under loom, so that every interleaving of a small run is
+//! explored. Under loom an ordered stage deals one item per turn (instead of 16), so that a
+//! model of a few items goes round its workers.
+//!
+//! A thread left blocked is a deadlock that loom reports; an item lost, twice or out of order
+//! fails the models' checks. loom runs at most 5 threads, the model's own included: each model
+//! is a source, one or two stage threads, and the sink on the model's thread.
+
+#![cfg(loom)]
+
+use loom_tests::model_with_bound;
+use weir_pipeline::{ErrorKind, OnError, Pipeline, Workers};
+
+#[derive(Debug)]
+struct Odd;
+
+impl std::fmt::Display for Odd {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("odd")
+    }
+}
+
+impl std::error::Error for Odd {}
+
+/// End of stream through an unordered parallel stage: two workers share the input queue and
+/// the output queue; the sink gets every item once before the end, whichever worker finishes
+/// last, and the report's counts agree.
+#[test]
+fn end_of_stream_through_a_parallel_stage() {
+    model_with_bound(1, || {
+        let finished = Pipeline::from_iter(0..2u32)
+            .capacity(4)
+            .parallel(2, |s| s.map(|x| x + 10))
+            .collect::<Vec<_>>()
+            .run()
+            .unwrap();
+        let mut out = finished.output;
+        out.sort_unstable();
+        assert_eq!(out, [10, 11]);
+        assert_eq!(finished.report.items_in(), 2);
+        assert_eq!(finished.report.items_out(), 2);
+        assert_eq!(finished.report.discarded(), 0);
+    });
+}
+
+/// The ordered window: items dealt in turns to two workers, one of which filters, come back
+/// in the input order, each once, through queues of one slot per worker (a full window holds
+/// the dealer back instead of deadlocking).
+#[test]
+fn ordered_window_keeps_order_when_full() {
+    model_with_bound(1, || {
+        let out: Vec<u32> = Pipeline::from_iter(0..4u32)
+            .capacity(2)
+            .parallel(Workers::new(2).ordered(), |s| s.filter(|x| *x != 2))
+            .collect()
+            .run()
+            .unwrap()
+            .output;
+        assert_eq!(out, [0, 1, 3]);
+    });
+}
+
+/// Cancel racing blocked ends: the sink takes one item and drops the output while the source
+/// and the stage may be blocked on full queues of one slot; every thread ends (no deadlock)
+/// and the run reports the cancel.
+#[test]
+fn early_drop_ends_threads_blocked_on_full_queues() {
+    model_with_bound(1, || {
+        let mut output = Pipeline::from_iter(0..3u32)
+            .capacity(1)
+            .map(|x| x * 2)
+            .into_iter();
+        assert_eq!(output.next(), Some(0));
+        let error = output.finish().unwrap_err();
+        assert!(matches!(error.kind(), ErrorKind::Cancelled) || error.report().items_out() == 3);
+    });
+}
+
+/// A failure racing the other worker and the source: one worker's `try_map` fails while the
+/// other may be blocked on its input or output; the run returns the error, every thread ends,
+/// and the counts add up.
+#[test]
+fn failure_in_one_worker_stops_the_others() {
+    model_with_bound(1, || {
+        let error = Pipeline::from_iter(0..2u32)
+            .capacity(4)
+            .on_error(OnError::FailFast)
+            .parallel(2, |s| s.try_map(|x| if x == 1 { Err(Odd) } else { Ok(x) }))
+            .named("check")
+            .for_each(drop)
+            .run()
+            .unwrap_err();
+        assert_eq!(error.stage(), "check");
+        let report = error.report();
+        let stage = report.stage("check").unwrap();
+        assert_eq!(stage.failed(), 1);
+        assert_eq!(
+            report.items_in(),
+            report.items_out() + stage.failed() + report.discarded()
+        );
+    });
+}
