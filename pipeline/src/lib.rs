@@ -72,3 +72,8 @@ static_assertions::assert_impl_all!(Running<u64>: Send);
 static_assertions::assert_impl_all!(Output<u64>: Send);
 static_assertions::assert_impl_all!(Batch<u64>: Send, Sync);
 static_assertions::assert_impl_all!(PipelineError: Send, Sync, std::error::Error);
+
+/// The README's examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
