@@ -8,19 +8,7 @@
 use std::thread;
 use std::time::Duration;
 use weir_backpressure::{mpmc, spsc};
-
-/// User plus system CPU time of the whole process so far.
-fn process_cpu_time() -> Duration {
-    // SAFETY: `usage` is a plain C struct for which all zeroes is a valid value.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: RUSAGE_SELF with a valid pointer to a `rusage` it fills in.
-    let status = unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) };
-    assert_eq!(status, 0, "getrusage failed");
-    let time = |t: libc::timeval| {
-        Duration::from_secs(t.tv_sec as u64) + Duration::from_micros(t.tv_usec as u64)
-    };
-    time(usage.ru_utime) + time(usage.ru_stime)
-}
+use weir_test_support::process_cpu_time;
 
 #[test]
 fn blocked_ends_sleep_without_burning_cpu() {

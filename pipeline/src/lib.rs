@@ -1,1 +1,74 @@
-//! stub
+//! Typed multi-threaded pipelines of closures over weir's rings, queues and wake-ups.
+//!
+//! A chain of closures becomes a pipeline of stages, each on a thread of its own, joined by
+//! bounded queues: memory stays bounded whatever the speed of the stages, a slow stage makes
+//! the ones before it wait (backpressure), and an idle pipeline parks its threads.
+//! [`parallel`](Pipeline::parallel) fans a segment of the chain out over several workers, in
+//! order ([`Workers::ordered`]) or not. An error or a panic stops every thread cleanly, and the
+//! [`Report`] says where the time went: items in and out, filtered, failed and discarded, busy
+//! time, waiting for input and on a full output, closure latency and queue occupancy, per stage.
+//!
+//! ```
+//! use weir_pipeline::{Pipeline, Workers};
+//!
+//! let finished = Pipeline::from_iter(0..100_000u64)
+//!     .map(|x| x * 3).named("triple")
+//!     .filter(|x| x % 2 == 0)
+//!     .parallel(Workers::new(2).ordered(), |s| s.map(|x| x / 2)).named("halve")
+//!     .fold(0u64, |acc, x| acc + x)
+//!     .run()?;
+//! assert_eq!(finished.output, (0..100_000u64).filter(|x| x % 2 == 0).map(|x| x * 3 / 2).sum());
+//! let report = &finished.report;
+//! assert_eq!(report.items_in(), 100_000);
+//! assert_eq!(report.stage("halve").unwrap().workers(), 2);
+//! println!("{report}");
+//! # Ok::<(), weir_pipeline::PipelineError>(())
+//! ```
+//!
+//! # How it runs
+//!
+//! - The source (an iterator, or [`Input`] handles) runs on a thread of its own; so does each
+//!   stage. Items move between threads in chunks of up to 256 through weir-backpressure's
+//!   blocking channels (an SPSC weir-ring ring between two single threads, the weir-mpmc
+//!   queue into and out of an unordered parallel stage), which wake a sleeper once per chunk.
+//! - [`Flow::run`] runs the sink on the calling thread; [`Flow::spawn`] on a thread of its
+//!   own; iterating a [`Pipeline`] gives its items on the calling thread.
+//! - Nothing is allocated per item once the pipeline runs: chunk buffers are reused, and a
+//!   [`Batch`]'s buffer goes back to its stage when dropped.
+
+#![deny(unsafe_op_in_unsafe_fn)]
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod batch;
+mod control;
+mod error;
+mod flow;
+mod launch;
+mod link;
+mod metrics;
+mod op;
+mod pipeline;
+mod report;
+mod segment;
+mod source;
+mod stage;
+mod sync;
+mod workers;
+
+pub use batch::{Batch, IntoIter as BatchIntoIter};
+pub use error::{BoxError, ErrorKind, OnError, PipelineError, ReceiverGone};
+pub use flow::{Finished, Flow, Output, Running};
+pub use pipeline::{Pipeline, DEFAULT_CAPACITY};
+pub use report::{Latency, Report, StageReport};
+pub use segment::Segment;
+pub use source::Input;
+pub use weir_backpressure::{SendError, TrySendError};
+pub use workers::Workers;
+
+static_assertions::assert_impl_all!(Pipeline<u64>: Send);
+static_assertions::assert_impl_all!(Input<u64>: Send, Sync, Clone);
+static_assertions::assert_impl_all!(Running<u64>: Send);
+static_assertions::assert_impl_all!(Output<u64>: Send);
+static_assertions::assert_impl_all!(Batch<u64>: Send, Sync);
+static_assertions::assert_impl_all!(PipelineError: Send, Sync, std::error::Error);

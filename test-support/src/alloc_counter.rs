@@ -10,6 +10,7 @@
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Counts the calls to `alloc`/`realloc` made on each thread, then forwards to `System`.
 #[derive(Debug)]
@@ -20,7 +21,11 @@ thread_local! {
     static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
 }
 
+/// Allocations made on every thread since the process started.
+static TOTAL: AtomicUsize = AtomicUsize::new(0);
+
 fn bump() {
+    TOTAL.fetch_add(1, Ordering::Relaxed);
     // `try_with`: the allocator can be called while the thread-local is being torn down.
     let _ = ALLOCATIONS.try_with(|n| n.set(n.get() + 1));
 }
@@ -57,4 +62,11 @@ pub fn allocations_in<R>(f: impl FnOnce() -> R) -> (usize, R) {
     let before = ALLOCATIONS.with(Cell::get);
     let result = f();
     (ALLOCATIONS.with(Cell::get) - before, result)
+}
+
+/// Allocations made on every thread of the process so far (counted only where
+/// [`CountingAlloc`] is the global allocator): for code that allocates on threads of its own.
+/// Read it where no other test runs at the same time (a test binary with one test).
+pub fn total_allocations() -> usize {
+    TOTAL.load(Ordering::Relaxed)
 }

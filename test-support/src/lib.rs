@@ -4,10 +4,12 @@
 
 mod alloc_counter;
 
-pub use alloc_counter::{allocations_in, CountingAlloc};
+pub use alloc_counter::{allocations_in, total_allocations, CountingAlloc};
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+#[cfg(target_os = "linux")]
+use std::time::Duration;
 
 /// `full` when running natively, `miri` under Miri (which is roughly a thousand times slower).
 pub fn scaled(full: usize, miri: usize) -> usize {
@@ -201,4 +203,18 @@ pub fn within<T: Send + 'static>(
             panic!("still blocked after {limit:?}: a lost wake-up?")
         }
     }
+}
+
+/// User plus system CPU time of the whole process so far.
+#[cfg(target_os = "linux")]
+pub fn process_cpu_time() -> Duration {
+    // SAFETY: `usage` is a plain C struct for which all zeroes is a valid value.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: RUSAGE_SELF with a valid pointer to a `rusage` it fills in.
+    let status = unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) };
+    assert_eq!(status, 0, "getrusage failed");
+    let time = |t: libc::timeval| {
+        Duration::from_secs(t.tv_sec as u64) + Duration::from_micros(t.tv_usec as u64)
+    };
+    time(usage.ru_utime) + time(usage.ru_stime)
 }

@@ -1,0 +1,81 @@
+//! What every thread of one run shares: whether the run must stop, and why.
+
+use std::time::Instant;
+
+use crate::error::{ErrorKind, OnError};
+use crate::sync::{AtomicBool, Mutex, Ordering};
+
+/// How many of the errors skipped under [`OnError::Skip`] the report keeps.
+pub(crate) const KEPT_ERRORS: usize = 8;
+
+/// The run's stop flag and the first failure.
+///
+/// Threads read the flag between chunks of items, and every blocked thread is woken by its
+/// neighbours leaving (a stage that stops drops its channel ends, which disconnects them), so a
+/// stop reaches every thread without a broadcast.
+#[derive(Debug)]
+pub(crate) struct Control {
+    stopped: AtomicBool,
+    failure: Mutex<Option<(String, ErrorKind)>>,
+    skipped: Mutex<Vec<String>>,
+    pub(crate) on_error: OnError,
+    pub(crate) started: Instant,
+}
+
+impl Control {
+    pub(crate) fn new(on_error: OnError) -> Self {
+        Control {
+            stopped: AtomicBool::new(false),
+            failure: Mutex::new(None),
+            skipped: Mutex::new(Vec::new()),
+            on_error,
+            started: Instant::now(),
+        }
+    }
+
+    /// Whether the run must stop (a failure or a cancel).
+    #[inline]
+    pub(crate) fn is_stopped(&self) -> bool {
+        // Relaxed: the flag publishes nothing; the failure is read under its lock.
+        self.stopped.load(Ordering::Relaxed)
+    }
+
+    /// Stops the run because of `kind` at `stage`, unless it already failed or was cancelled:
+    /// the first reason is the one reported.
+    pub(crate) fn fail(&self, stage: &str, kind: ErrorKind) {
+        let mut failure = self.failure.lock().unwrap_or_else(|e| e.into_inner());
+        if failure.is_none() {
+            *failure = Some((stage.to_owned(), kind));
+        }
+        self.stopped.store(true, Ordering::Relaxed);
+    }
+
+    /// Stops the run as cancelled (unless it already failed).
+    pub(crate) fn cancel(&self) {
+        self.fail("pipeline", ErrorKind::Cancelled);
+    }
+
+    /// Keeps the message of an error skipped under [`OnError::Skip`], if there is room.
+    pub(crate) fn skipped(&self, stage: &str, error: &dyn std::error::Error) {
+        let mut skipped = self.skipped.lock().unwrap_or_else(|e| e.into_inner());
+        if skipped.len() < KEPT_ERRORS {
+            skipped.push(format!("{stage}: {error}"));
+        }
+    }
+
+    /// The errors kept so far.
+    pub(crate) fn skipped_errors(&self) -> Vec<String> {
+        self.skipped
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Takes the failure out, once every thread has ended.
+    pub(crate) fn take_failure(&self) -> Option<(String, ErrorKind)> {
+        self.failure
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+    }
+}

@@ -1,0 +1,448 @@
+//! Running a pipeline: the sinks that make a [`Flow`], [`Flow::run`] and [`Flow::spawn`], the
+//! [`Running`] handle, and [`Output`], the pipeline as an iterator on the caller's thread.
+
+use std::fmt;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::control::Control;
+use crate::error::{panic_message, ErrorKind, PipelineError, ReceiverGone};
+use crate::launch::{Launch, Upstream, Want};
+use crate::metrics::StageMetrics;
+use crate::pipeline::{Pipeline, Spec};
+use crate::report::Report;
+use crate::stage::Drain;
+use crate::sync::{spawn, thread::JoinHandle, AtomicU64, Mutex, Ordering};
+use crate::OnError;
+
+/// The sink's work, started on the caller's thread by `run` or on a thread of its own by
+/// `spawn`: `None` when it panicked (the failure is in the run's control).
+type SinkJob<R> = Box<dyn FnOnce() -> Option<R> + Send>;
+
+/// Starts every thread before the sink and gives the sink's work.
+type Start<R> = Box<dyn FnOnce(&mut Launch) -> SinkJob<R> + Send>;
+
+/// A pipeline with its sink: ready to [`run`](Self::run) or [`spawn`](Self::spawn).
+#[must_use = "a flow does nothing until it is run or spawned"]
+pub struct Flow<R> {
+    start: Start<R>,
+    specs: Vec<Spec>,
+    on_error: OnError,
+}
+
+/// What a finished run gives: the sink's output and the report.
+#[derive(Debug)]
+pub struct Finished<R> {
+    /// What the sink made (`()` for `for_each` and `into_sender`).
+    pub output: R,
+    /// What every stage did.
+    pub report: Report,
+}
+
+impl<T: Send + 'static> Pipeline<T> {
+    fn sink<R: Send + 'static>(
+        self,
+        name: &'static str,
+        consume: impl FnOnce(&mut Drain<T>) -> R + Send + 'static,
+    ) -> Flow<R> {
+        let (tail, capacity) = (self.tail, self.capacity);
+        let start = move |launch: &mut Launch| -> SinkJob<R> {
+            let (drain, cx) = sink_end(launch, tail, name, capacity);
+            Box::new(move || {
+                let mut drain = drain;
+                match catch_unwind(AssertUnwindSafe(|| consume(&mut drain))) {
+                    Ok(output) => Some(output),
+                    Err(payload) => {
+                        cx.control
+                            .fail(name, ErrorKind::Panicked(panic_message(&*payload)));
+                        None
+                    }
+                }
+            })
+        };
+        Flow {
+            start: Box::new(start),
+            specs: self.specs,
+            on_error: self.on_error,
+        }
+    }
+
+    /// Ends the pipeline with `f`, called on each item in order.
+    pub fn for_each<F>(self, f: F) -> Flow<()>
+    where
+        F: FnMut(T) + Send + 'static,
+    {
+        self.sink("for_each", move |drain| drain.for_each(f))
+    }
+
+    /// Ends the pipeline by folding its items into one value, as `Iterator::fold`.
+    pub fn fold<A, F>(self, init: A, f: F) -> Flow<A>
+    where
+        A: Send + 'static,
+        F: FnMut(A, T) -> A + Send + 'static,
+    {
+        self.sink("fold", move |drain| drain.fold(init, f))
+    }
+
+    /// Ends the pipeline by collecting its items, as `Iterator::collect`.
+    pub fn collect<C>(self) -> Flow<C>
+    where
+        C: FromIterator<T> + Send + 'static,
+    {
+        self.sink("collect", |drain| drain.collect())
+    }
+
+    /// Ends the pipeline by sending its items to a weir-backpressure channel, waiting while it
+    /// is full. If every receiver of the channel is gone, the run fails (at `"into_sender"`,
+    /// [`ErrorKind::Failed`] with [`ReceiverGone`]).
+    pub fn into_sender(self, sender: weir_backpressure::mpmc::Sender<T>) -> Flow<()> {
+        let (tail, capacity) = (self.tail, self.capacity);
+        let start = move |launch: &mut Launch| -> SinkJob<()> {
+            let (mut drain, cx) = sink_end(launch, tail, "into_sender", capacity);
+            Box::new(move || {
+                for item in drain.by_ref() {
+                    if sender.send(item).is_err() {
+                        cx.control
+                            .fail("into_sender", ErrorKind::Failed(Box::new(ReceiverGone)));
+                        break;
+                    }
+                }
+                Some(())
+            })
+        };
+        Flow {
+            start: Box::new(start),
+            specs: self.specs,
+            on_error: self.on_error,
+        }
+    }
+}
+
+/// Starts everything before the sink and gives the sink's end of the last queue.
+fn sink_end<T: Send + 'static>(
+    launch: &mut Launch,
+    tail: crate::launch::Tail<T>,
+    name: &str,
+    capacity: usize,
+) -> (Drain<T>, crate::stage::Context) {
+    let metrics = launch.hidden(name);
+    launch.sink = Some(Arc::clone(&metrics));
+    let Upstream { taken, producer } = tail(launch, Want::One { capacity });
+    launch.link(&producer, &metrics);
+    let inlet = Launch::one(taken);
+    metrics.set_capacity(inlet.capacity());
+    let cx = launch.context(&metrics);
+    (Drain::new(inlet, cx.clone()), cx)
+}
+
+/// Starts every thread of a pipeline; gives what the report and the join need.
+fn launch<R>(
+    start: Box<dyn FnOnce(&mut Launch) -> R + Send>,
+    specs: Vec<Spec>,
+    on_error: OnError,
+) -> (Figures, Vec<JoinHandle<()>>, R) {
+    let control = Arc::new(Control::new(on_error));
+    let stages = specs
+        .into_iter()
+        .map(|spec| Arc::new(StageMetrics::new(spec.name, spec.workers)))
+        .collect();
+    let mut launch = Launch {
+        control: Arc::clone(&control),
+        stages,
+        hidden: Vec::new(),
+        links: Vec::new(),
+        threads: Vec::new(),
+        source: None,
+        sink: None,
+    };
+    let job = start(&mut launch);
+    let figures = Figures {
+        control,
+        source: launch.source.expect("every pipeline has a source"),
+        sink: launch.sink.expect("every flow has a sink"),
+        stages: launch.stages,
+        hidden: launch.hidden,
+        links: launch.links,
+        ended: Mutex::new(None),
+    };
+    (figures, launch.threads, job)
+}
+
+/// Where a report's figures come from.
+struct Figures {
+    control: Arc<Control>,
+    source: Arc<StageMetrics>,
+    sink: Arc<StageMetrics>,
+    stages: Vec<Arc<StageMetrics>>,
+    hidden: Vec<Arc<StageMetrics>>,
+    links: Vec<(Arc<StageMetrics>, Arc<StageMetrics>)>,
+    /// The elapsed time once the run ended.
+    ended: Mutex<Option<Duration>>,
+}
+
+impl Figures {
+    /// The report now. Once every thread has ended (`ended`), the items left in the queues
+    /// count as discarded; while the run goes on they are in flight.
+    fn report(&self, ended: bool) -> Report {
+        let load = |counter: &AtomicU64| counter.load(Ordering::Relaxed);
+        let mut discarded: u64 = self
+            .stages
+            .iter()
+            .chain(&self.hidden)
+            .map(|metrics| load(&metrics.discarded))
+            .sum();
+        if ended {
+            discarded += self
+                .links
+                .iter()
+                .map(|(producer, consumer)| {
+                    load(&producer.items_out).saturating_sub(load(&consumer.items_in))
+                })
+                .sum::<u64>();
+        }
+        let elapsed = {
+            let mut end = self.ended.lock().unwrap_or_else(|e| e.into_inner());
+            if ended && end.is_none() {
+                *end = Some(self.control.started.elapsed());
+            }
+            end.unwrap_or_else(|| self.control.started.elapsed())
+        };
+        Report {
+            stages: self
+                .stages
+                .iter()
+                .map(|metrics| metrics.snapshot())
+                .collect(),
+            items_in: load(&self.source.items_in),
+            items_out: load(&self.sink.items_out),
+            discarded,
+            elapsed,
+            errors: self.control.skipped_errors(),
+        }
+    }
+
+    /// The run's result, once every thread has ended.
+    fn result<R>(&self, output: Option<R>) -> Result<Finished<R>, PipelineError> {
+        let report = self.report(true);
+        match (self.control.take_failure(), output) {
+            (None, Some(output)) => Ok(Finished { output, report }),
+            (Some((stage, kind)), _) => Err(PipelineError::new(stage, kind, report)),
+            (None, None) => Err(PipelineError::new(
+                "pipeline".to_owned(),
+                ErrorKind::Panicked("the sink ended without its output".to_owned()),
+                report,
+            )),
+        }
+    }
+}
+
+fn join_all(threads: &mut Vec<JoinHandle<()>>) {
+    for thread in threads.drain(..) {
+        // Every thread catches its closures' panics; a join error would be a bug of ours,
+        // and the run's failure is already recorded or the report shows the loss.
+        let _ = thread.join();
+    }
+}
+
+impl<R: Send + 'static> Flow<R> {
+    /// Runs the pipeline to its end, the sink on the calling thread, and gives its output and
+    /// report.
+    ///
+    /// # Errors
+    ///
+    /// [`PipelineError`] if a stage failed (under [`OnError::FailFast`]) or a closure
+    /// panicked: every thread has ended, and the error carries the report so far.
+    pub fn run(self) -> Result<Finished<R>, PipelineError> {
+        let (figures, mut threads, job) = launch(self.start, self.specs, self.on_error);
+        let output = job();
+        join_all(&mut threads);
+        figures.result(output)
+    }
+
+    /// Starts the pipeline, the sink on a thread of its own, and gives a handle to watch it,
+    /// cancel it or join it.
+    pub fn spawn(self) -> Running<R> {
+        let (figures, threads, job) = launch(self.start, self.specs, self.on_error);
+        let slot = Arc::new(Mutex::new(None));
+        let sink_slot = Arc::clone(&slot);
+        let sink = spawn("weir-sink".to_owned(), move || {
+            let output = job();
+            *sink_slot.lock().unwrap_or_else(|e| e.into_inner()) = output;
+        });
+        Running {
+            figures,
+            threads,
+            sink: Some(sink),
+            slot,
+        }
+    }
+}
+
+impl<R> fmt::Debug for Flow<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let names: Vec<&str> = self.specs.iter().map(|spec| spec.name.as_str()).collect();
+        f.debug_struct("Flow")
+            .field("stages", &names)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A pipeline running in the background, made by [`Flow::spawn`].
+///
+/// Dropping it before [`join`](Self::join) cancels the run and waits for its threads.
+pub struct Running<R> {
+    figures: Figures,
+    threads: Vec<JoinHandle<()>>,
+    sink: Option<JoinHandle<()>>,
+    slot: Arc<Mutex<Option<R>>>,
+}
+
+impl<R> Running<R> {
+    /// Stops the run: the source stops, queued items are discarded, every thread ends
+    /// promptly, and [`join`](Self::join) returns [`ErrorKind::Cancelled`] (unless the run
+    /// had already failed).
+    pub fn cancel(&self) {
+        self.figures.control.cancel();
+    }
+
+    /// A snapshot of the run's figures now.
+    pub fn report(&self) -> Report {
+        self.figures.report(false)
+    }
+
+    /// Whether every thread of the run has ended (so that `join` will not wait).
+    pub fn is_finished(&self) -> bool {
+        self.sink.as_ref().map_or(true, |sink| sink.is_finished())
+            && self.threads.iter().all(|thread| thread.is_finished())
+    }
+
+    /// Waits for the run to end and gives its output and report.
+    ///
+    /// # Errors
+    ///
+    /// [`PipelineError`] if a stage failed, a closure panicked or the run was cancelled.
+    pub fn join(mut self) -> Result<Finished<R>, PipelineError> {
+        self.join_threads();
+        let output = self.slot.lock().unwrap_or_else(|e| e.into_inner()).take();
+        self.figures.result(output)
+    }
+
+    fn join_threads(&mut self) {
+        if let Some(sink) = self.sink.take() {
+            let _ = sink.join();
+        }
+        join_all(&mut self.threads);
+    }
+}
+
+impl<R> Drop for Running<R> {
+    fn drop(&mut self) {
+        if self.sink.is_some() {
+            self.cancel();
+            self.join_threads();
+        }
+    }
+}
+
+impl<R> fmt::Debug for Running<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Running")
+            .field("threads", &(self.threads.len() + 1))
+            .finish_non_exhaustive()
+    }
+}
+
+/// A pipeline's output as an iterator on the caller's thread: what iterating a
+/// [`Pipeline`] gives.
+///
+/// After the last item, [`finish`](Self::finish) gives the report, or the error that ended
+/// the run early (the iterator then simply ends). Dropping it before the end cancels the run
+/// and waits for its threads.
+///
+/// # Examples
+///
+/// ```
+/// use weir_pipeline::Pipeline;
+///
+/// let mut output = Pipeline::from_iter(0..10u32).map(|x| x + 1).into_iter();
+/// let items: Vec<u32> = output.by_ref().collect();
+/// assert_eq!(items, (1..=10).collect::<Vec<_>>());
+/// let report = output.finish().unwrap();
+/// assert_eq!(report.items_out(), 10);
+/// ```
+pub struct Output<T> {
+    drain: Option<Drain<T>>,
+    figures: Figures,
+    threads: Vec<JoinHandle<()>>,
+}
+
+impl<T> Output<T> {
+    /// Ends the run (cancelling it if items are left) and gives its report.
+    ///
+    /// # Errors
+    ///
+    /// [`PipelineError`] if a stage failed or a closure panicked, or
+    /// [`ErrorKind::Cancelled`] if items were still coming.
+    pub fn finish(mut self) -> Result<Report, PipelineError> {
+        self.stop();
+        self.figures
+            .result(Some(()))
+            .map(|finished| finished.report)
+    }
+
+    /// A snapshot of the run's figures now.
+    pub fn report(&self) -> Report {
+        self.figures.report(false)
+    }
+
+    /// Cancels the run unless it ended, and waits for its threads.
+    fn stop(&mut self) {
+        if let Some(drain) = self.drain.take() {
+            if !drain.is_ended() {
+                self.figures.control.cancel();
+            }
+            // The sink's end goes first, so that a stage waiting on a full queue wakes.
+            drop(drain);
+        }
+        join_all(&mut self.threads);
+    }
+}
+
+impl<T> Iterator for Output<T> {
+    type Item = T;
+
+    #[inline]
+    fn next(&mut self) -> Option<T> {
+        self.drain.as_mut()?.next()
+    }
+}
+
+impl<T> Drop for Output<T> {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+impl<T> fmt::Debug for Output<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Output").finish_non_exhaustive()
+    }
+}
+
+impl<T: Send + 'static> IntoIterator for Pipeline<T> {
+    type Item = T;
+    type IntoIter = Output<T>;
+
+    /// Starts the pipeline; its output comes through the iterator, on this thread.
+    fn into_iter(self) -> Output<T> {
+        let (tail, capacity) = (self.tail, self.capacity);
+        let start = move |launch: &mut Launch| sink_end(launch, tail, "output", capacity).0;
+        let (figures, threads, drain) = launch(Box::new(start), self.specs, self.on_error);
+        Output {
+            drain: Some(drain),
+            figures,
+            threads,
+        }
+    }
+}

@@ -1,0 +1,132 @@
+//! Starting a run: each stage, asked by the stage after it for an input queue of some shape,
+//! asks the stage before it for its own, starts its threads, and hands back the queue's far
+//! end. The source starts first and the sink last.
+
+use std::sync::Arc;
+
+use weir_backpressure::{mpmc, spsc};
+
+use crate::control::Control;
+use crate::link::{Deal, Inlet, Outlet};
+use crate::metrics::StageMetrics;
+use crate::op::Identity;
+use crate::stage::{run_stage, Context};
+use crate::sync::{spawn, thread::JoinHandle};
+
+/// The shape of input queue a stage needs.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Want {
+    /// One consumer thread.
+    One { capacity: usize },
+    /// Any number of consumer threads sharing one queue.
+    Shared { capacity: usize },
+    /// One queue per worker, dealt in turns (an ordered stage).
+    Dealt { workers: usize, capacity: usize },
+}
+
+/// The far end of the queue a stage asked for, in the shape it asked for.
+pub(crate) enum Taken<T> {
+    One(Box<dyn Inlet<T>>),
+    Shared(mpmc::Receiver<T>),
+    Dealt(Vec<spsc::Receiver<T>>),
+}
+
+/// What a stage gets from the stage before it: its input queue, and who fills it.
+pub(crate) struct Upstream<T> {
+    pub(crate) taken: Taken<T>,
+    pub(crate) producer: Arc<StageMetrics>,
+}
+
+/// How a pipeline's last stage starts, given the shape its consumer wants.
+pub(crate) type Tail<T> = Box<dyn FnOnce(&mut Launch, Want) -> Upstream<T> + Send>;
+
+/// A run being started: its threads and figures.
+pub(crate) struct Launch {
+    pub(crate) control: Arc<Control>,
+    /// The figures of every stage the user added, in order (the report's rows).
+    pub(crate) stages: Vec<Arc<StageMetrics>>,
+    /// The source, the relays and the sink.
+    pub(crate) hidden: Vec<Arc<StageMetrics>>,
+    /// Every queue: who fills it and who empties it.
+    pub(crate) links: Vec<(Arc<StageMetrics>, Arc<StageMetrics>)>,
+    pub(crate) threads: Vec<JoinHandle<()>>,
+    pub(crate) source: Option<Arc<StageMetrics>>,
+    pub(crate) sink: Option<Arc<StageMetrics>>,
+}
+
+impl Launch {
+    pub(crate) fn context(&self, metrics: &Arc<StageMetrics>) -> Context {
+        Context {
+            metrics: Arc::clone(metrics),
+            control: Arc::clone(&self.control),
+        }
+    }
+
+    /// Figures for a thread that is not one of the user's stages.
+    pub(crate) fn hidden(&mut self, name: &str) -> Arc<StageMetrics> {
+        let metrics = Arc::new(StageMetrics::new(name.to_owned(), 1));
+        self.hidden.push(Arc::clone(&metrics));
+        metrics
+    }
+
+    /// Records the queue from `producer` to `consumer`.
+    pub(crate) fn link(&mut self, producer: &Arc<StageMetrics>, consumer: &Arc<StageMetrics>) {
+        self.links
+            .push((Arc::clone(producer), Arc::clone(consumer)));
+    }
+
+    pub(crate) fn spawn(&mut self, name: String, body: impl FnOnce() + Send + 'static) {
+        let handle = spawn(name, body);
+        self.threads.push(handle);
+    }
+
+    /// A single-consumer inlet from whatever `upstream` gave.
+    pub(crate) fn one<T: Send + 'static>(taken: Taken<T>) -> Box<dyn Inlet<T>> {
+        match taken {
+            Taken::One(inlet) => inlet,
+            Taken::Shared(receiver) => Box::new(receiver),
+            Taken::Dealt(_) => unreachable!("a dealt queue is only made for an ordered stage"),
+        }
+    }
+
+    /// Makes the queue `want` describes: the outlet for the thread that fills it, and the far
+    /// end for the stage that asked.
+    pub(crate) fn queue<T: Send + 'static>(want: Want) -> (Box<dyn Outlet<T>>, Taken<T>) {
+        match want {
+            Want::One { capacity } => {
+                let (sender, receiver) = spsc::channel(capacity);
+                (Box::new(sender), Taken::One(Box::new(receiver)))
+            }
+            Want::Shared { capacity } => {
+                let (sender, receiver) = mpmc::channel(capacity);
+                (Box::new(sender), Taken::Shared(receiver))
+            }
+            Want::Dealt { workers, capacity } => {
+                let (senders, receivers) = (0..workers).map(|_| spsc::channel(capacity)).unzip();
+                (Box::new(Deal::new(senders)), Taken::Dealt(receivers))
+            }
+        }
+    }
+
+    /// Gives `want` from a single-consumer queue that does not have that shape, through a
+    /// relay thread (between two parallel stages, say).
+    pub(crate) fn relay<T: Send + 'static>(
+        &mut self,
+        upstream: Upstream<T>,
+        name: &str,
+        want: Want,
+    ) -> Upstream<T> {
+        let metrics = self.hidden(name);
+        self.link(&upstream.producer, &metrics);
+        let inlet = Launch::one(upstream.taken);
+        let (outlet, taken) = Launch::queue(want);
+        let cx = self.context(&metrics);
+        self.spawn(format!("weir-{name}"), move || {
+            run_stage(Identity::new(), inlet, outlet, cx);
+        });
+        Upstream {
+            taken,
+            producer: metrics,
+        }
+    }
+}

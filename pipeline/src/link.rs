@@ -1,0 +1,214 @@
+//! The ends of the queues between stages, as one stage sees them: an [`Inlet`] it takes chunks
+//! of items from and an [`Outlet`] it hands chunks to. Both sit on weir-backpressure's blocking
+//! channels, which wait by spinning briefly, then parking (no CPU while idle), and wake a
+//! sleeper once per chunk.
+//!
+//! - Between two single threads: an SPSC channel over a weir-ring ring.
+//! - Into and out of an unordered parallel stage: an MPMC channel, shared by the workers.
+//! - Into an ordered parallel stage: one SPSC channel per worker, dealt [`DEAL_BLOCK`] items
+//!   at a time in turn ([`Deal`]); out of it, one SPSC channel of [`Frame`]s per worker, read
+//!   back in the same turns ([`Ordered`]). The reorder window is those rings: bounded, and
+//!   a slow item holds the dealer back instead of letting memory grow.
+
+use std::time::Instant;
+
+use weir_backpressure::channel::{Receiver, RecvEnd, SendEnd, Sender};
+use weir_backpressure::{spsc, RecvTimeoutError, TryRecvError};
+
+use crate::op::Frame;
+
+/// How many consecutive items an ordered stage deals to one worker before the next.
+pub(crate) const DEAL_BLOCK: usize = 16;
+
+/// What waiting for input gave.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Recv {
+    /// Items were appended to the buffer.
+    Got,
+    /// The deadline passed with nothing new.
+    Timeout,
+    /// The stream ended: every upstream thread is gone and the queue is drained.
+    End,
+}
+
+/// The downstream end of a stage's input queue.
+pub(crate) trait Inlet<T>: Send {
+    /// Appends at most `max` items to `buf`, waiting for at least one, until `deadline` if any.
+    fn recv(&mut self, buf: &mut Vec<T>, max: usize, deadline: Option<Instant>) -> Recv;
+    /// How many items wait in the queue now.
+    fn queued(&self) -> usize;
+    /// How many items the queue holds at most.
+    fn capacity(&self) -> usize;
+}
+
+/// The downstream stage (or every one of its workers) is gone.
+#[derive(Debug)]
+pub(crate) struct Gone;
+
+/// The upstream end of the next stage's input queue.
+pub(crate) trait Outlet<T>: Send {
+    /// Sends every item of `buf` in order, draining it, waiting while the queue is full.
+    /// On `Gone`, the items not sent are left in `buf`.
+    fn send(&mut self, buf: &mut Vec<T>) -> Result<(), Gone>;
+}
+
+impl<E> Inlet<E::Item> for Receiver<E>
+where
+    E: RecvEnd + Send,
+{
+    fn recv(&mut self, buf: &mut Vec<E::Item>, max: usize, deadline: Option<Instant>) -> Recv {
+        let Some(deadline) = deadline else {
+            return match self.recv_many(buf, max) {
+                Ok(_) => Recv::Got,
+                Err(_) => Recv::End,
+            };
+        };
+        match self.recv_deadline(deadline) {
+            Ok(item) => buf.push(item),
+            Err(RecvTimeoutError::Timeout) => return Recv::Timeout,
+            Err(RecvTimeoutError::Disconnected) => return Recv::End,
+        }
+        for _ in 1..max {
+            match self.try_recv() {
+                Ok(item) => buf.push(item),
+                Err(TryRecvError::Empty | TryRecvError::Disconnected) => break,
+            }
+        }
+        Recv::Got
+    }
+
+    fn queued(&self) -> usize {
+        self.len()
+    }
+
+    fn capacity(&self) -> usize {
+        Receiver::capacity(self)
+    }
+}
+
+impl<E> Outlet<E::Item> for Sender<E>
+where
+    E: SendEnd + Send,
+{
+    fn send(&mut self, buf: &mut Vec<E::Item>) -> Result<(), Gone> {
+        self.send_many(buf).map_err(|_| Gone)
+    }
+}
+
+/// Deals items to the workers of an ordered stage, [`DEAL_BLOCK`] to each in turn.
+pub(crate) struct Deal<T> {
+    workers: Vec<spsc::Sender<T>>,
+    turn: usize,
+    left: usize,
+    block: Vec<T>,
+}
+
+impl<T> Deal<T> {
+    pub(crate) fn new(workers: Vec<spsc::Sender<T>>) -> Self {
+        Deal {
+            workers,
+            turn: 0,
+            left: DEAL_BLOCK,
+            block: Vec::with_capacity(DEAL_BLOCK),
+        }
+    }
+}
+
+impl<T: Send> Outlet<T> for Deal<T> {
+    fn send(&mut self, buf: &mut Vec<T>) -> Result<(), Gone> {
+        let mut items = buf.drain(..);
+        loop {
+            self.block.extend(items.by_ref().take(self.left));
+            if self.block.is_empty() {
+                return Ok(());
+            }
+            self.left -= self.block.len();
+            if self.workers[self.turn].send_many(&mut self.block).is_err() {
+                // The items of this block and the ones after it go back to the caller.
+                self.block.extend(items);
+                buf.append(&mut self.block);
+                return Err(Gone);
+            }
+            if self.left == 0 {
+                self.turn = (self.turn + 1) % self.workers.len();
+                self.left = DEAL_BLOCK;
+            }
+        }
+    }
+}
+
+/// Reads an ordered stage's workers back in the turns [`Deal`] dealt them.
+pub(crate) struct Ordered<T> {
+    workers: Vec<spsc::Receiver<Frame<T>>>,
+    turn: usize,
+    left: usize,
+    frames: Vec<Frame<T>>,
+    ended: bool,
+}
+
+impl<T> Ordered<T> {
+    pub(crate) fn new(workers: Vec<spsc::Receiver<Frame<T>>>) -> Self {
+        Ordered {
+            workers,
+            turn: 0,
+            left: DEAL_BLOCK,
+            frames: Vec::with_capacity(DEAL_BLOCK),
+            ended: false,
+        }
+    }
+}
+
+impl<T: Send> Inlet<T> for Ordered<T> {
+    fn recv(&mut self, buf: &mut Vec<T>, max: usize, deadline: Option<Instant>) -> Recv {
+        let start = buf.len();
+        while !self.ended {
+            // At most one frame per item still owed by this worker in this turn, so that the
+            // next turn's frames stay in its ring; and no more frames than room for items.
+            let room = max.saturating_sub(buf.len() - start).max(1);
+            let limit = self.left.min(room);
+            let worker = &mut self.workers[self.turn];
+            let got = match deadline {
+                None => worker.recv(&mut self.frames, limit, None),
+                Some(_) if buf.len() > start => return Recv::Got,
+                Some(deadline) => worker.recv(&mut self.frames, limit, Some(deadline)),
+            };
+            match got {
+                Recv::Got => {}
+                Recv::Timeout => return Recv::Timeout,
+                // A worker's ring ends only after its last dealt item: the items were dealt in
+                // turns, so no later turn holds anything.
+                Recv::End => self.ended = true,
+            }
+            for frame in self.frames.drain(..) {
+                match frame {
+                    Frame::More(item) => buf.push(item),
+                    Frame::Last(item) => {
+                        buf.push(item);
+                        self.left -= 1;
+                    }
+                    Frame::Empty => self.left -= 1,
+                }
+            }
+            if self.left == 0 {
+                self.turn = (self.turn + 1) % self.workers.len();
+                self.left = DEAL_BLOCK;
+            }
+            if buf.len() > start {
+                return Recv::Got;
+            }
+        }
+        if buf.len() > start {
+            Recv::Got
+        } else {
+            Recv::End
+        }
+    }
+
+    fn queued(&self) -> usize {
+        self.workers.iter().map(|worker| worker.len()).sum()
+    }
+
+    fn capacity(&self) -> usize {
+        self.workers.iter().map(|worker| worker.capacity()).sum()
+    }
+}

@@ -1,0 +1,228 @@
+//! The live figures of one stage: counters its threads add to once per chunk, and a sampled
+//! histogram of its closure's latency. [`StageMetrics::snapshot`] turns them into a
+//! [`StageReport`].
+
+use std::time::{Duration, Instant};
+
+use hdrhistogram::Histogram;
+use weir_backpressure::Watermark;
+
+use crate::report::{Latency, StageReport};
+use crate::sync::{AtomicU64, Mutex, Ordering};
+
+/// One item in this many has its closure timed.
+pub(crate) const LATENCY_SAMPLE_EVERY: u64 = 64;
+
+/// The longest latency a histogram holds (longer ones count as this).
+const LATENCY_MAX_NS: u64 = 3_600_000_000_000;
+
+/// A histogram of latencies in nanoseconds, from 1 ns to an hour, 2 significant digits.
+pub(crate) fn latency_histogram() -> Histogram<u64> {
+    Histogram::new_with_bounds(1, LATENCY_MAX_NS, 2).expect("valid histogram bounds")
+}
+
+/// The shared figures of one stage (all its workers add to the same ones).
+#[derive(Debug)]
+pub(crate) struct StageMetrics {
+    pub(crate) name: String,
+    pub(crate) workers: usize,
+    /// The capacity of its input queue (0 for the source).
+    pub(crate) capacity: AtomicU64,
+    pub(crate) items_in: AtomicU64,
+    pub(crate) items_out: AtomicU64,
+    pub(crate) filtered: AtomicU64,
+    pub(crate) failed: AtomicU64,
+    /// Items the stage took but could not pass on because the run stopped.
+    pub(crate) discarded: AtomicU64,
+    pub(crate) busy_ns: AtomicU64,
+    pub(crate) input_wait_ns: AtomicU64,
+    pub(crate) output_wait_ns: AtomicU64,
+    pub(crate) occupancy_max: AtomicU64,
+    pub(crate) occupancy_sum: AtomicU64,
+    pub(crate) occupancy_samples: AtomicU64,
+    /// High above three quarters of the input queue, low below a quarter.
+    pub(crate) pressure: Mutex<Option<Watermark>>,
+    pub(crate) latency: Mutex<Histogram<u64>>,
+}
+
+impl StageMetrics {
+    pub(crate) fn new(name: String, workers: usize) -> Self {
+        StageMetrics {
+            name,
+            workers,
+            capacity: AtomicU64::new(0),
+            items_in: AtomicU64::new(0),
+            items_out: AtomicU64::new(0),
+            filtered: AtomicU64::new(0),
+            failed: AtomicU64::new(0),
+            discarded: AtomicU64::new(0),
+            busy_ns: AtomicU64::new(0),
+            input_wait_ns: AtomicU64::new(0),
+            output_wait_ns: AtomicU64::new(0),
+            occupancy_max: AtomicU64::new(0),
+            occupancy_sum: AtomicU64::new(0),
+            occupancy_samples: AtomicU64::new(0),
+            pressure: Mutex::new(None),
+            latency: Mutex::new(latency_histogram()),
+        }
+    }
+
+    /// Records the capacity of the stage's input queue and sets up its watermark.
+    pub(crate) fn set_capacity(&self, capacity: usize) {
+        self.capacity.store(capacity as u64, Ordering::Relaxed);
+        let low = capacity / 4;
+        let high = (capacity * 3 / 4).max(low + 1);
+        *self.pressure.lock().unwrap_or_else(|e| e.into_inner()) = Some(Watermark::new(low, high));
+    }
+
+    /// The figures now, as a report row.
+    pub(crate) fn snapshot(&self) -> StageReport {
+        let load = |counter: &AtomicU64| counter.load(Ordering::Relaxed);
+        let samples = load(&self.occupancy_samples);
+        let latency = self.latency.lock().unwrap_or_else(|e| e.into_inner());
+        let pressure_events = self
+            .pressure
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+            .map_or(0, Watermark::events);
+        StageReport {
+            name: self.name.clone(),
+            items_in: load(&self.items_in),
+            items_out: load(&self.items_out),
+            filtered: load(&self.filtered),
+            failed: load(&self.failed),
+            discarded: load(&self.discarded),
+            workers: self.workers,
+            busy: Duration::from_nanos(load(&self.busy_ns)),
+            input_wait: Duration::from_nanos(load(&self.input_wait_ns)),
+            output_wait: Duration::from_nanos(load(&self.output_wait_ns)),
+            latency: Latency::of(&latency),
+            capacity: load(&self.capacity) as usize,
+            occupancy_max: load(&self.occupancy_max) as usize,
+            occupancy_mean: if samples == 0 {
+                0.0
+            } else {
+                load(&self.occupancy_sum) as f64 / samples as f64
+            },
+            pressure_events,
+        }
+    }
+}
+
+/// What one thread of a stage counted since it last flushed into the shared figures.
+#[derive(Debug)]
+pub(crate) struct Local {
+    pub(crate) items_in: u64,
+    pub(crate) items_out: u64,
+    pub(crate) filtered: u64,
+    pub(crate) failed: u64,
+    pub(crate) discarded: u64,
+    pub(crate) busy: Duration,
+    pub(crate) input_wait: Duration,
+    pub(crate) output_wait: Duration,
+    /// Time spent sending a full output buffer in the middle of a chunk (not busy time).
+    pub(crate) output_wait_in_chunk: Duration,
+    /// Items until the next timed one.
+    pub(crate) until_sample: u64,
+    pub(crate) latency: Histogram<u64>,
+    pub(crate) latency_samples: u64,
+}
+
+impl Local {
+    pub(crate) fn new() -> Self {
+        Local {
+            items_in: 0,
+            items_out: 0,
+            filtered: 0,
+            failed: 0,
+            discarded: 0,
+            busy: Duration::ZERO,
+            input_wait: Duration::ZERO,
+            output_wait: Duration::ZERO,
+            output_wait_in_chunk: Duration::ZERO,
+            until_sample: 0,
+            latency: latency_histogram(),
+            latency_samples: 0,
+        }
+    }
+
+    /// Whether the next item's closure is to be timed.
+    #[inline]
+    pub(crate) fn sample_next(&mut self) -> bool {
+        if self.until_sample == 0 {
+            self.until_sample = LATENCY_SAMPLE_EVERY - 1;
+            true
+        } else {
+            self.until_sample -= 1;
+            false
+        }
+    }
+
+    /// Records one timed closure call.
+    pub(crate) fn record_latency(&mut self, started: Instant) {
+        let ns = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        self.latency.saturating_record(ns.max(1));
+        self.latency_samples += 1;
+    }
+
+    /// Records how full the input queue is as the stage comes to take a chunk from it.
+    pub(crate) fn observe_queue(&self, metrics: &StageMetrics, queued: usize) {
+        let queued = queued as u64;
+        metrics.occupancy_max.fetch_max(queued, Ordering::Relaxed);
+        metrics.occupancy_sum.fetch_add(queued, Ordering::Relaxed);
+        metrics.occupancy_samples.fetch_add(1, Ordering::Relaxed);
+        if let Ok(pressure) = metrics.pressure.try_lock() {
+            if let Some(watermark) = pressure.as_ref() {
+                watermark.update(queued as usize);
+            }
+        }
+    }
+
+    /// Adds what was counted to the shared figures and starts counting again.
+    pub(crate) fn flush(&mut self, metrics: &StageMetrics) {
+        let add = |counter: &AtomicU64, value: &mut u64| {
+            if *value != 0 {
+                counter.fetch_add(*value, Ordering::Relaxed);
+                *value = 0;
+            }
+        };
+        add(&metrics.items_in, &mut self.items_in);
+        add(&metrics.items_out, &mut self.items_out);
+        add(&metrics.filtered, &mut self.filtered);
+        add(&metrics.failed, &mut self.failed);
+        add(&metrics.discarded, &mut self.discarded);
+        let nanos = |duration: &mut Duration| {
+            let ns = duration.as_nanos() as u64;
+            *duration = Duration::ZERO;
+            ns
+        };
+        metrics
+            .busy_ns
+            .fetch_add(nanos(&mut self.busy), Ordering::Relaxed);
+        metrics
+            .input_wait_ns
+            .fetch_add(nanos(&mut self.input_wait), Ordering::Relaxed);
+        metrics
+            .output_wait_ns
+            .fetch_add(nanos(&mut self.output_wait), Ordering::Relaxed);
+        if self.latency_samples != 0 {
+            if let Ok(mut shared) = metrics.latency.try_lock() {
+                // Same bounds on both sides: adding never reallocates.
+                let _ = shared.add(&self.latency);
+                self.latency.reset();
+                self.latency_samples = 0;
+            }
+        }
+    }
+
+    /// The last flush, which waits for the histogram's lock.
+    pub(crate) fn finish(&mut self, metrics: &StageMetrics) {
+        self.flush(metrics);
+        if self.latency_samples != 0 {
+            let mut shared = metrics.latency.lock().unwrap_or_else(|e| e.into_inner());
+            let _ = shared.add(&self.latency);
+            self.latency_samples = 0;
+        }
+    }
+}

@@ -1,0 +1,465 @@
+//! [`Pipeline`]: the typed builder. Each method adds a stage and returns the pipeline of the
+//! stage's output type; a sink turns it into a [`Flow`] to run.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::batch::{self, Batch};
+use crate::error::{BoxError, OnError};
+use crate::launch::{Launch, Tail, Taken, Upstream, Want};
+use crate::link::Ordered;
+use crate::op::{Filter, FilterMap, FlatMap, Framed, Inspect, Map, Op, TryMap};
+use crate::segment::Segment;
+use crate::source::{Input, InputSource, IterSource};
+use crate::stage::{run_source, run_stage};
+use crate::workers::Workers;
+
+/// The queue capacity of a stage when [`Pipeline::capacity`] did not set one.
+pub const DEFAULT_CAPACITY: usize = 1024;
+
+/// A stage as the builder knows it, before the run.
+#[derive(Clone, Debug)]
+pub(crate) struct Spec {
+    pub(crate) name: String,
+    pub(crate) workers: usize,
+}
+
+/// A pipeline being built, whose items are `T` at its current end.
+///
+/// Start with a source ([`from_iter`](Self::from_iter) or [`input`](Self::input)), add stages
+/// (each runs on a thread of its own, joined to the next by a bounded queue), and end with a
+/// sink ([`for_each`](Self::for_each), [`fold`](Self::fold), [`collect`](Self::collect),
+/// [`into_sender`](Self::into_sender)) that makes a [`Flow`](crate::Flow) to
+/// [`run`](crate::Flow::run) or [`spawn`](crate::Flow::spawn); or iterate the pipeline itself.
+///
+/// Stages keep the order of their items, but for an unordered [`parallel`](Self::parallel)
+/// stage. Memory stays bounded by the queues' capacities: a slow stage makes the ones before it
+/// wait (backpressure), and every wait parks the thread once it has spun briefly.
+///
+/// # Examples
+///
+/// ```
+/// use weir_pipeline::{Pipeline, Workers};
+///
+/// #[derive(Debug)]
+/// struct Odd(u64);
+/// impl std::fmt::Display for Odd {
+///     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+///         write!(f, "{} is odd", self.0)
+///     }
+/// }
+/// impl std::error::Error for Odd {}
+///
+/// fn check(x: u64) -> Result<u64, Odd> {
+///     if x % 2 == 0 { Ok(x / 2) } else { Err(Odd(x)) }
+/// }
+///
+/// let finished = Pipeline::from_iter(0..10_000u64)
+///     .map(|x| x * 3).named("triple")
+///     .filter(|x| x % 2 == 0)
+///     .parallel(Workers::new(2).ordered(), |s| s.try_map(check)).named("check")
+///     .fold(0u64, |acc, x| acc + x)
+///     .run()?;
+/// assert_eq!(finished.output, (0..10_000u64).map(|x| x * 3).filter(|x| x % 2 == 0).map(|x| x / 2).sum::<u64>());
+/// println!("{}", finished.report);
+/// # Ok::<(), weir_pipeline::PipelineError>(())
+/// ```
+pub struct Pipeline<T> {
+    pub(crate) tail: Tail<T>,
+    pub(crate) specs: Vec<Spec>,
+    pub(crate) capacity: usize,
+    pub(crate) on_error: OnError,
+}
+
+impl Pipeline<()> {
+    /// A pipeline fed through [`Input`] handles, and its first handle: `send` waits while the
+    /// first queue (of `capacity` items) is full, and the stream ends when every `Input` is
+    /// dropped.
+    ///
+    /// The item type is the function's: `Pipeline::input::<u32>(64)`.
+    ///
+    /// # Panics
+    ///
+    /// If `capacity` is 0 or too large for a queue.
+    #[track_caller]
+    pub fn input<T: Send + 'static>(capacity: usize) -> (Input<T>, Pipeline<T>) {
+        assert!(
+            capacity > 0,
+            "weir_pipeline::Pipeline::input: capacity must be at least 1"
+        );
+        let (sender, receiver) = weir_backpressure::mpmc::channel(capacity);
+        let pipeline = Pipeline::<T>::with_source("input", InputSource { receiver });
+        (Input { sender }, pipeline)
+    }
+}
+
+impl<T: Send + 'static> Pipeline<T> {
+    /// A pipeline whose items come from `iter`, read on a thread of its own.
+    ///
+    /// A cancel or a failure stops the source between two items; an iterator that blocks in
+    /// `next` delays it until `next` returns.
+    #[allow(clippy::should_implement_trait)] // reads lazily on its own thread: not `FromIterator`
+    pub fn from_iter<I>(iter: I) -> Self
+    where
+        I: IntoIterator<Item = T>,
+        I::IntoIter: Send + 'static,
+    {
+        let iter = iter.into_iter();
+        Pipeline::with_source("from_iter", IterSource::new(iter))
+    }
+
+    fn with_source<S: crate::stage::Source<T> + 'static>(name: &'static str, source: S) -> Self {
+        let tail: Tail<T> = Box::new(move |launch: &mut Launch, want| {
+            let metrics = launch.hidden(name);
+            launch.source = Some(Arc::clone(&metrics));
+            let (outlet, taken) = Launch::queue(want);
+            let cx = launch.context(&metrics);
+            launch.spawn(format!("weir-{name}"), move || {
+                run_source(source, outlet, cx)
+            });
+            Upstream {
+                taken,
+                producer: metrics,
+            }
+        });
+        Pipeline {
+            tail,
+            specs: Vec::new(),
+            capacity: DEFAULT_CAPACITY,
+            on_error: OnError::default(),
+        }
+    }
+
+    /// Names the stage added last: errors and the report use the name. The default is the
+    /// method's name (`"map"`, `"parallel"`, ...).
+    ///
+    /// # Panics
+    ///
+    /// If no stage was added yet (the source and the sink are not stages).
+    #[track_caller]
+    pub fn named(mut self, name: &str) -> Self {
+        let stage = self
+            .specs
+            .last_mut()
+            .expect("weir_pipeline::Pipeline::named: no stage to name yet (call it after a stage)");
+        stage.name = name.to_owned();
+        self
+    }
+
+    /// Sets the capacity of the input queue of every stage added after this call (and of the
+    /// sink's). The default is [`DEFAULT_CAPACITY`].
+    ///
+    /// # Panics
+    ///
+    /// If `capacity` is 0.
+    #[track_caller]
+    pub fn capacity(mut self, capacity: usize) -> Self {
+        assert!(
+            capacity > 0,
+            "weir_pipeline::Pipeline::capacity: capacity must be at least 1"
+        );
+        self.capacity = capacity;
+        self
+    }
+
+    /// Sets what the whole pipeline does when a `try_map` returns `Err`.
+    pub fn on_error(mut self, policy: OnError) -> Self {
+        self.on_error = policy;
+        self
+    }
+
+    /// Adds a stage that runs `op` on a thread of its own.
+    fn serial<U: Send + 'static, P: Op<T, Out = U> + 'static>(
+        mut self,
+        name: &str,
+        op: P,
+    ) -> Pipeline<U> {
+        let index = self.push_spec(name, 1);
+        let capacity = self.capacity;
+        let (upstream, rest) = self.split();
+        let tail: Tail<U> = Box::new(move |launch: &mut Launch, want| {
+            let metrics = Arc::clone(&launch.stages[index]);
+            let up = upstream(launch, Want::One { capacity });
+            launch.link(&up.producer, &metrics);
+            let inlet = Launch::one(up.taken);
+            metrics.set_capacity(inlet.capacity());
+            let (outlet, taken) = Launch::queue(want);
+            let cx = launch.context(&metrics);
+            launch.spawn(format!("weir-{}", metrics.name), move || {
+                run_stage(op, inlet, outlet, cx)
+            });
+            Upstream {
+                taken,
+                producer: metrics,
+            }
+        });
+        rest.with(tail)
+    }
+
+    fn push_spec(&mut self, name: &str, workers: usize) -> usize {
+        self.specs.push(Spec {
+            name: name.to_owned(),
+            workers,
+        });
+        self.specs.len() - 1
+    }
+
+    /// The pipeline's last stage, and the rest of it, to put a new last stage on.
+    fn split(self) -> (Tail<T>, Rest) {
+        let rest = Rest {
+            specs: self.specs,
+            capacity: self.capacity,
+            on_error: self.on_error,
+        };
+        (self.tail, rest)
+    }
+
+    /// Applies `f` to each item.
+    pub fn map<U: Send + 'static, F>(self, f: F) -> Pipeline<U>
+    where
+        F: FnMut(T) -> U + Send + 'static,
+    {
+        self.serial("map", Map(f))
+    }
+
+    /// Keeps the items for which `f` is true; the others count as the stage's
+    /// [`filtered`](crate::StageReport::filtered).
+    pub fn filter<F>(self, f: F) -> Pipeline<T>
+    where
+        F: FnMut(&T) -> bool + Send + 'static,
+    {
+        self.serial("filter", Filter(f))
+    }
+
+    /// Keeps the `Some` results of `f`; a `None` counts as filtered.
+    pub fn filter_map<U: Send + 'static, F>(self, f: F) -> Pipeline<U>
+    where
+        F: FnMut(T) -> Option<U> + Send + 'static,
+    {
+        self.serial("filter_map", FilterMap(f))
+    }
+
+    /// Replaces each item by the items of `f(item)`, in order: one item to any number.
+    pub fn flat_map<J, F>(self, f: F) -> Pipeline<J::Item>
+    where
+        F: FnMut(T) -> J + Send + 'static,
+        J: IntoIterator,
+        J::Item: Send + 'static,
+    {
+        self.serial("flat_map", FlatMap(f))
+    }
+
+    /// Calls `f` on each item as it passes.
+    pub fn inspect<F>(self, f: F) -> Pipeline<T>
+    where
+        F: FnMut(&T) + Send + 'static,
+    {
+        self.serial("inspect", Inspect(f))
+    }
+
+    /// Applies `f` to each item; an `Err` fails the item: the run stops with it
+    /// ([`OnError::FailFast`], the default) or counts it and goes on ([`OnError::Skip`]).
+    pub fn try_map<U: Send + 'static, E, F>(self, mut f: F) -> Pipeline<U>
+    where
+        F: FnMut(T) -> Result<U, E> + Send + 'static,
+        E: std::error::Error + Send + Sync + 'static,
+    {
+        self.serial(
+            "try_map",
+            TryMap(move |item| f(item).map_err(|error| Box::new(error) as BoxError)),
+        )
+    }
+
+    /// Groups the items into [`Batch`]es of `size` (the last may be shorter).
+    ///
+    /// # Panics
+    ///
+    /// If `size` is 0.
+    #[track_caller]
+    pub fn batch(self, size: usize) -> Pipeline<Batch<T>> {
+        assert!(
+            size > 0,
+            "weir_pipeline::Pipeline::batch: size must be at least 1"
+        );
+        self.batching("batch", size, None)
+    }
+
+    /// Groups the items into [`Batch`]es of `size`, and sends a shorter one once the input
+    /// has been idle for `idle` with items waiting.
+    ///
+    /// # Panics
+    ///
+    /// If `size` is 0.
+    #[track_caller]
+    pub fn batch_timeout(self, size: usize, idle: Duration) -> Pipeline<Batch<T>> {
+        assert!(
+            size > 0,
+            "weir_pipeline::Pipeline::batch_timeout: size must be at least 1"
+        );
+        self.batching("batch_timeout", size, Some(idle))
+    }
+
+    fn batching(mut self, name: &str, size: usize, idle: Option<Duration>) -> Pipeline<Batch<T>> {
+        let index = self.push_spec(name, 1);
+        let capacity = self.capacity;
+        let (upstream, rest) = self.split();
+        let tail: Tail<Batch<T>> = Box::new(move |launch: &mut Launch, want| {
+            let metrics = Arc::clone(&launch.stages[index]);
+            let up = upstream(launch, Want::One { capacity });
+            launch.link(&up.producer, &metrics);
+            let inlet = Launch::one(up.taken);
+            metrics.set_capacity(inlet.capacity());
+            let out_capacity = match want {
+                Want::One { capacity } | Want::Shared { capacity } => capacity,
+                Want::Dealt { workers, capacity } => workers * capacity,
+            };
+            // Every batch alive sits in a queue or a stage: a few more than the next queue
+            // holds covers the steady state.
+            let pool = batch::pool(out_capacity + 16);
+            let (outlet, taken) = Launch::queue(want);
+            let cx = launch.context(&metrics);
+            launch.spawn(format!("weir-{}", metrics.name), move || {
+                batch::run_batch(size, idle, pool, inlet, outlet, cx)
+            });
+            Upstream {
+                taken,
+                producer: metrics,
+            }
+        });
+        rest.with(tail)
+    }
+
+    /// Runs a segment on each of several worker threads: `build` is called once per worker
+    /// (so each worker owns its closures, which need not be `Sync`) and the worker's segment
+    /// runs fused on its thread.
+    ///
+    /// `workers` is a number (unordered) or a [`Workers`]: unordered, items come out as they
+    /// complete, and the workers share one input queue, so uneven items balance; with
+    /// [`Workers::ordered`], they come out in the input order, dealt to the workers in turns
+    /// of a few items and read back in the same turns (the reorder window is the workers'
+    /// queues, so one slow item holds the input back instead of growing memory).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weir_pipeline::Pipeline;
+    ///
+    /// let mut squares: Vec<u64> = Pipeline::from_iter(0..1000u64)
+    ///     .parallel(2, |s| s.map(|x| x * x))
+    ///     .collect::<Vec<_>>()
+    ///     .run()
+    ///     .unwrap()
+    ///     .output;
+    /// squares.sort_unstable();
+    /// assert_eq!(squares, (0..1000u64).map(|x| x * x).collect::<Vec<_>>());
+    /// ```
+    pub fn parallel<U, B>(mut self, workers: impl Into<Workers>, build: B) -> Pipeline<U>
+    where
+        U: Send + 'static,
+        B: Fn(Segment<T>) -> Segment<T, U> + Send + 'static,
+    {
+        let workers = workers.into();
+        let count = workers.count();
+        let index = self.push_spec("parallel", count);
+        let capacity = self.capacity;
+        let (upstream, rest) = self.split();
+        let tail: Tail<U> = Box::new(move |launch: &mut Launch, want| {
+            let metrics = Arc::clone(&launch.stages[index]);
+            let name = metrics.name.clone();
+            let out_capacity = match want {
+                Want::One { capacity } | Want::Shared { capacity } => capacity,
+                Want::Dealt { workers, capacity } => workers * capacity,
+            };
+            if !workers.is_ordered() {
+                let up = upstream(launch, Want::Shared { capacity });
+                launch.link(&up.producer, &metrics);
+                let Taken::Shared(input) = up.taken else {
+                    unreachable!("a shared queue was asked for")
+                };
+                metrics.set_capacity(input.capacity());
+                let (sender, receiver) = weir_backpressure::mpmc::channel(out_capacity);
+                for worker in 0..count {
+                    let op = build(Segment::new()).op;
+                    let (inlet, outlet) = (Box::new(input.clone()), Box::new(sender.clone()));
+                    let cx = launch.context(&metrics);
+                    launch.spawn(format!("weir-{name}-{worker}"), move || {
+                        run_stage(op, inlet, outlet, cx)
+                    });
+                }
+                let here = Upstream {
+                    taken: Taken::Shared(receiver),
+                    producer: metrics,
+                };
+                match want {
+                    Want::One { .. } | Want::Shared { .. } => here,
+                    Want::Dealt { .. } => launch.relay(here, &format!("{name}.deal"), want),
+                }
+            } else {
+                let per_worker = (capacity / count).max(1);
+                let up = upstream(
+                    launch,
+                    Want::Dealt {
+                        workers: count,
+                        capacity: per_worker,
+                    },
+                );
+                launch.link(&up.producer, &metrics);
+                let Taken::Dealt(inputs) = up.taken else {
+                    unreachable!("dealt queues were asked for")
+                };
+                metrics.set_capacity(per_worker * count);
+                let per_worker_out = (out_capacity / count).max(1);
+                let mut outputs = Vec::with_capacity(count);
+                for (worker, input) in inputs.into_iter().enumerate() {
+                    let op = Framed(build(Segment::new()).op);
+                    let (sender, receiver) = weir_backpressure::spsc::channel(per_worker_out);
+                    outputs.push(receiver);
+                    let (inlet, outlet) = (Box::new(input), Box::new(sender));
+                    let cx = launch.context(&metrics);
+                    launch.spawn(format!("weir-{name}-{worker}"), move || {
+                        run_stage(op, inlet, outlet, cx)
+                    });
+                }
+                let here = Upstream {
+                    taken: Taken::One(Box::new(Ordered::new(outputs))),
+                    producer: metrics,
+                };
+                match want {
+                    Want::One { .. } => here,
+                    _ => launch.relay(here, &format!("{name}.merge"), want),
+                }
+            }
+        });
+        rest.with(tail)
+    }
+}
+
+/// A pipeline without its last stage.
+struct Rest {
+    specs: Vec<Spec>,
+    capacity: usize,
+    on_error: OnError,
+}
+
+impl Rest {
+    fn with<U>(self, tail: Tail<U>) -> Pipeline<U> {
+        Pipeline {
+            tail,
+            specs: self.specs,
+            capacity: self.capacity,
+            on_error: self.on_error,
+        }
+    }
+}
+
+impl<T> fmt::Debug for Pipeline<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let names: Vec<&str> = self.specs.iter().map(|spec| spec.name.as_str()).collect();
+        f.debug_struct("Pipeline")
+            .field("stages", &names)
+            .field("capacity", &self.capacity)
+            .field("on_error", &self.on_error)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,277 @@
+//! The loops that the threads of a run execute: a stage (or one worker of a parallel stage)
+//! taking chunks from its inlet, feeding each item to its operation and handing the outputs to
+//! its outlet; the source; and the sink's side, an iterator over the last queue.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Arc;
+use std::time::Instant;
+
+use crate::control::Control;
+use crate::error::{panic_message, ErrorKind, OnError};
+use crate::link::{Inlet, Outlet, Recv};
+use crate::metrics::{Local, StageMetrics};
+use crate::op::{Counts, Halt, Op};
+
+/// The most items a stage takes from its input queue, or hands on, at once.
+pub(crate) const CHUNK: usize = 256;
+
+/// What the threads of one stage share: where they report and what stops them.
+#[derive(Clone)]
+pub(crate) struct Context {
+    pub(crate) metrics: Arc<StageMetrics>,
+    pub(crate) control: Arc<Control>,
+}
+
+impl Context {
+    /// Handles an item that failed: counts it, and stops the run unless errors are skipped.
+    /// Returns whether the stage goes on.
+    fn failed(&self, local: &mut Local, halt: Halt) -> bool {
+        match halt {
+            Halt::Stopped => false,
+            Halt::Failed(error) => {
+                local.failed += 1;
+                match self.control.on_error {
+                    OnError::Skip => {
+                        self.control.skipped(&self.metrics.name, &*error);
+                        true
+                    }
+                    OnError::FailFast => {
+                        self.control
+                            .fail(&self.metrics.name, ErrorKind::Failed(error));
+                        false
+                    }
+                }
+            }
+        }
+    }
+
+    /// Handles a panic of the stage's closure.
+    fn panicked(&self, payload: &(dyn std::any::Any + Send)) {
+        self.control.fail(
+            &self.metrics.name,
+            ErrorKind::Panicked(panic_message(payload)),
+        );
+    }
+}
+
+/// Runs a stage until its input ends or the run stops.
+pub(crate) fn run_stage<I, P: Op<I>>(
+    mut op: P,
+    mut inlet: Box<dyn Inlet<I>>,
+    mut outlet: Box<dyn Outlet<P::Out>>,
+    cx: Context,
+) {
+    let mut input = Vec::with_capacity(CHUNK);
+    let mut output = Vec::with_capacity(CHUNK);
+    let mut local = Local::new();
+    let counts = Counts::default();
+    while !cx.control.is_stopped() {
+        local.observe_queue(&cx.metrics, inlet.queued());
+        let waited = Instant::now();
+        let got = inlet.recv(&mut input, CHUNK, None);
+        let started = Instant::now();
+        local.input_wait += started - waited;
+        if got == Recv::End {
+            break;
+        }
+        local.items_in += input.len() as u64;
+        let go_on = feed_chunk(
+            &mut op,
+            &mut input,
+            &mut output,
+            &mut *outlet,
+            &counts,
+            &mut local,
+            &cx,
+        );
+        let fed = Instant::now();
+        local.busy += (fed - started).saturating_sub(local.output_wait_in_chunk);
+        local.output_wait += local.output_wait_in_chunk;
+        local.output_wait_in_chunk = Default::default();
+        let sent = go_on && outlet.send(&mut output).is_ok();
+        local.output_wait += fed.elapsed();
+        // Outputs that could not be sent count as out of this stage and not into the next:
+        // the run's report finds them in the difference.
+        output.clear();
+        local.filtered += counts.filtered.take();
+        local.items_out -= counts.fillers.take();
+        local.flush(&cx.metrics);
+        if !sent {
+            break;
+        }
+    }
+    local.finish(&cx.metrics);
+}
+
+/// Feeds a chunk of items to `op`, item by item, pushing outputs to `output` and sending them
+/// on whenever a chunk's worth is ready. Returns whether the stage goes on; when it does not,
+/// the items not fed are counted as discarded.
+fn feed_chunk<I, P: Op<I>>(
+    op: &mut P,
+    input: &mut Vec<I>,
+    output: &mut Vec<P::Out>,
+    outlet: &mut dyn Outlet<P::Out>,
+    counts: &Counts,
+    local: &mut Local,
+    cx: &Context,
+) -> bool {
+    let total = input.len();
+    let mut taken = 0;
+    let fed = catch_unwind(AssertUnwindSafe(|| {
+        for item in input.drain(..) {
+            taken += 1;
+            let timed = local.sample_next().then(Instant::now);
+            let items_out = &mut local.items_out;
+            let output_wait = &mut local.output_wait_in_chunk;
+            let result = op.feed(item, counts, &mut |out| {
+                output.push(out);
+                *items_out += 1;
+                if output.len() < CHUNK {
+                    return Ok(());
+                }
+                let waited = Instant::now();
+                let sent = outlet.send(output);
+                *output_wait += waited.elapsed();
+                output.clear();
+                sent.map_err(|_| Halt::Stopped)
+            });
+            if let Some(started) = timed {
+                local.record_latency(started);
+            }
+            if let Err(halt) = result {
+                if !cx.failed(local, halt) {
+                    return false;
+                }
+            }
+        }
+        true
+    }));
+    let go_on = match fed {
+        Ok(go_on) => go_on,
+        Err(payload) => {
+            local.failed += 1;
+            cx.panicked(&*payload);
+            false
+        }
+    };
+    if !go_on {
+        local.discarded += (total - taken) as u64;
+        input.clear();
+    }
+    go_on
+}
+
+/// Where a source's items come from.
+pub(crate) trait Source<T>: Send {
+    /// Appends at most `max` items to `buf`; returns `false` once the source has no more.
+    fn fill(&mut self, buf: &mut Vec<T>, max: usize, control: &Control) -> bool;
+}
+
+/// Runs a source until it ends or the run stops.
+pub(crate) fn run_source<T, S: Source<T>>(
+    mut source: S,
+    mut outlet: Box<dyn Outlet<T>>,
+    cx: Context,
+) {
+    let mut buf = Vec::with_capacity(CHUNK);
+    let mut local = Local::new();
+    while !cx.control.is_stopped() {
+        let started = Instant::now();
+        let filled = catch_unwind(AssertUnwindSafe(|| {
+            source.fill(&mut buf, CHUNK, &cx.control)
+        }));
+        let more = match filled {
+            Ok(more) => more,
+            Err(payload) => {
+                cx.panicked(&*payload);
+                false
+            }
+        };
+        local.items_in += buf.len() as u64;
+        local.items_out += buf.len() as u64;
+        let fed = Instant::now();
+        local.busy += fed - started;
+        let sent = outlet.send(&mut buf).is_ok();
+        local.output_wait += fed.elapsed();
+        buf.clear();
+        local.flush(&cx.metrics);
+        if !more || !sent {
+            break;
+        }
+    }
+    local.finish(&cx.metrics);
+}
+
+/// The sink's end of the last queue, as an iterator: what `for_each`, `fold` and `collect`
+/// consume on their thread, and what [`Output`](crate::Output) wraps on the caller's.
+pub(crate) struct Drain<T> {
+    inlet: Box<dyn Inlet<T>>,
+    /// The items of the chunk taken last, in reverse order (the next one is at the end).
+    ready: Vec<T>,
+    ended: bool,
+    local: Local,
+    cx: Context,
+}
+
+impl<T> Drain<T> {
+    pub(crate) fn new(inlet: Box<dyn Inlet<T>>, cx: Context) -> Self {
+        Drain {
+            inlet,
+            ready: Vec::with_capacity(CHUNK),
+            ended: false,
+            local: Local::new(),
+            cx,
+        }
+    }
+
+    /// Whether the stream has ended (or the run stopped), so that `next` gives no more.
+    pub(crate) fn is_ended(&self) -> bool {
+        self.ended && self.ready.is_empty()
+    }
+
+    /// Takes the next chunk; returns whether there is one.
+    #[cold]
+    fn refill(&mut self) -> bool {
+        self.local.flush(&self.cx.metrics);
+        if self.ended || self.cx.control.is_stopped() {
+            self.ended = true;
+            return false;
+        }
+        self.local
+            .observe_queue(&self.cx.metrics, self.inlet.queued());
+        let waited = Instant::now();
+        let got = self.inlet.recv(&mut self.ready, CHUNK, None);
+        self.local.input_wait += waited.elapsed();
+        if got == Recv::End {
+            self.ended = true;
+            return false;
+        }
+        self.local.items_in += self.ready.len() as u64;
+        self.ready.reverse();
+        true
+    }
+}
+
+impl<T> Iterator for Drain<T> {
+    type Item = T;
+
+    #[inline]
+    fn next(&mut self) -> Option<T> {
+        loop {
+            if let Some(item) = self.ready.pop() {
+                self.local.items_out += 1;
+                return Some(item);
+            }
+            if !self.refill() {
+                return None;
+            }
+        }
+    }
+}
+
+impl<T> Drop for Drain<T> {
+    fn drop(&mut self) {
+        self.local.discarded += self.ready.len() as u64;
+        self.local.finish(&self.cx.metrics);
+    }
+}

@@ -1,0 +1,199 @@
+//! Serial stages: every operation, order, names, and the report's counts.
+
+use std::time::Duration;
+
+use weir_pipeline::{Pipeline, DEFAULT_CAPACITY};
+use weir_test_support::{scaled, within};
+
+const LIMIT: Duration = Duration::from_secs(60);
+
+#[test]
+fn every_operation_keeps_order_and_counts() {
+    within(LIMIT, || {
+        let n = scaled(100_000, 500) as u64;
+        let finished = Pipeline::from_iter(0..n)
+            .map(|x| x * 3)
+            .named("triple")
+            .filter(|x| x % 2 == 0)
+            .filter_map(|x| (x % 5 != 0).then_some(x + 1))
+            .flat_map(|x| [x, x])
+            .inspect(|_| {})
+            .try_map(|x| Ok::<u64, std::fmt::Error>(x * 2))
+            .collect::<Vec<_>>()
+            .run()
+            .unwrap();
+        let expected: Vec<u64> = (0..n)
+            .map(|x| x * 3)
+            .filter(|x| x % 2 == 0)
+            .filter_map(|x| (x % 5 != 0).then_some(x + 1))
+            .flat_map(|x| [x, x])
+            .map(|x| x * 2)
+            .collect();
+        assert_eq!(finished.output, expected);
+        let report = &finished.report;
+        let names: Vec<&str> = report.stages().iter().map(|s| s.name()).collect();
+        assert_eq!(
+            names,
+            [
+                "triple",
+                "filter",
+                "filter_map",
+                "flat_map",
+                "inspect",
+                "try_map"
+            ]
+        );
+        assert_eq!(report.items_in(), n);
+        assert_eq!(report.items_out(), expected.len() as u64);
+        assert_eq!(report.discarded(), 0);
+        let triple = report.stage("triple").unwrap();
+        assert_eq!((triple.items_in(), triple.items_out()), (n, n));
+        let filter = report.stage("filter").unwrap();
+        assert_eq!(filter.items_in(), n);
+        assert_eq!(filter.items_out() + filter.filtered(), n);
+        let filter_map = report.stage("filter_map").unwrap();
+        assert_eq!(filter_map.items_in(), filter.items_out());
+        assert_eq!(
+            filter_map.items_out() + filter_map.filtered(),
+            filter_map.items_in()
+        );
+        let flat = report.stage("flat_map").unwrap();
+        assert_eq!(flat.items_out(), 2 * flat.items_in());
+        for stage in report.stages() {
+            assert_eq!(stage.workers(), 1);
+            assert_eq!(stage.failed(), 0);
+            assert_eq!(stage.capacity(), DEFAULT_CAPACITY);
+            assert!(stage.max_occupancy() <= stage.capacity());
+        }
+    });
+}
+
+#[test]
+fn sinks_fold_for_each_collect_and_iterate() {
+    within(LIMIT, || {
+        let n = scaled(10_000, 300) as u64;
+        let sum = Pipeline::from_iter(0..n)
+            .fold(0u64, |a, x| a + x)
+            .run()
+            .unwrap()
+            .output;
+        assert_eq!(sum, n * (n - 1) / 2);
+
+        let (sender, receiver) = std::sync::mpsc::channel();
+        Pipeline::from_iter(0..n)
+            .map(|x| x + 1)
+            .for_each(move |x| sender.send(x).unwrap())
+            .run()
+            .unwrap();
+        assert_eq!(
+            receiver.iter().collect::<Vec<_>>(),
+            (1..=n).collect::<Vec<_>>()
+        );
+
+        let set: std::collections::BTreeSet<u64> =
+            Pipeline::from_iter(0..n).collect().run().unwrap().output;
+        assert_eq!(set.len(), n as usize);
+
+        let mut output = Pipeline::from_iter(0..n).map(|x| x * 2).into_iter();
+        let items: Vec<u64> = output.by_ref().collect();
+        assert_eq!(items, (0..n).map(|x| x * 2).collect::<Vec<_>>());
+        let report = output.finish().unwrap();
+        assert_eq!((report.items_in(), report.items_out()), (n, n));
+    });
+}
+
+#[test]
+fn a_source_with_no_items_and_a_pipeline_with_no_stages() {
+    within(LIMIT, || {
+        let out: Vec<u8> = Pipeline::from_iter(std::iter::empty())
+            .map(|x: u8| x)
+            .collect()
+            .run()
+            .unwrap()
+            .output;
+        assert!(out.is_empty());
+        let finished = Pipeline::from_iter(0..10u8)
+            .collect::<Vec<_>>()
+            .run()
+            .unwrap();
+        assert_eq!(finished.output, (0..10).collect::<Vec<_>>());
+        assert!(finished.report.stages().is_empty());
+        assert_eq!(finished.report.items_out(), 10);
+    });
+}
+
+#[test]
+fn capacity_one_still_flows_and_bounds_the_queues() {
+    within(LIMIT, || {
+        let n = scaled(20_000, 200) as u64;
+        let finished = Pipeline::from_iter(0..n)
+            .capacity(1)
+            .map(|x| x + 1)
+            .capacity(3)
+            .filter(|x| x % 3 != 0)
+            .fold(0u64, |a, x| a + x)
+            .run()
+            .unwrap();
+        assert_eq!(finished.output, (1..=n).filter(|x| x % 3 != 0).sum::<u64>());
+        let map = finished.report.stage("map").unwrap();
+        assert_eq!(map.capacity(), 1);
+        assert!(map.max_occupancy() <= 1);
+        let filter = finished.report.stage("filter").unwrap();
+        assert_eq!(filter.capacity(), 3);
+        assert!(filter.max_occupancy() <= 3);
+    });
+}
+
+#[test]
+fn a_slow_sink_holds_the_source_back() {
+    within(LIMIT, || {
+        // Backpressure: the source cannot run ahead of a slow sink by more than the queues hold.
+        let produced = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let counter = std::sync::Arc::clone(&produced);
+        let source = (0..2_000u64).inspect(move |_| {
+            counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        });
+        let mut output = Pipeline::from_iter(source)
+            .capacity(8)
+            .map(|x| x)
+            .into_iter();
+        assert_eq!(output.next(), Some(0));
+        std::thread::sleep(Duration::from_millis(50));
+        let ahead = produced.load(std::sync::atomic::Ordering::Relaxed);
+        // Two queues of 8, the chunks in the stage's and the source's hands (256 each at most).
+        assert!(
+            ahead <= 8 + 8 + 2 * 256 + 1,
+            "the source ran {ahead} items ahead"
+        );
+        assert_eq!(output.by_ref().count(), 1_999);
+        output.finish().unwrap();
+    });
+}
+
+#[test]
+fn the_report_prints_one_row_per_stage() {
+    let finished = Pipeline::from_iter(0..100u32)
+        .map(|x| x)
+        .named("first")
+        .map(|x| x)
+        .named("second")
+        .for_each(drop)
+        .run()
+        .unwrap();
+    let text = finished.report.to_string();
+    assert!(text.contains("first"), "{text}");
+    assert!(text.contains("second"), "{text}");
+    assert_eq!(text.lines().count(), 1 + 1 + 2, "{text}");
+}
+
+#[test]
+#[should_panic(expected = "no stage to name yet")]
+fn naming_before_any_stage_panics() {
+    let _ = Pipeline::from_iter(0..1u8).named("x");
+}
+
+#[test]
+#[should_panic(expected = "capacity must be at least 1")]
+fn capacity_zero_panics() {
+    let _ = Pipeline::from_iter(0..1u8).capacity(0);
+}

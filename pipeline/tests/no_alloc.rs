@@ -1,0 +1,76 @@
+//! No heap allocation per item: a run of many items allocates what a run of few does (thread
+//! starts, queues, chunk buffers), on every thread of the process. One test in this binary, so
+//! that no other test allocates meanwhile.
+
+use weir_pipeline::{Pipeline, Workers};
+use weir_test_support::{scaled, total_allocations, CountingAlloc};
+
+#[global_allocator]
+static GLOBAL: CountingAlloc = CountingAlloc;
+
+/// The allocations of one run of `build(items)`.
+fn allocations(items: u64, run: impl Fn(u64) -> u64) -> usize {
+    let before = total_allocations();
+    std::hint::black_box(run(items));
+    total_allocations() - before
+}
+
+#[test]
+fn steady_state_allocates_nothing_per_item() {
+    let few = scaled(20_000, 2_000) as u64;
+    let many = 10 * few;
+    type Run = fn(u64) -> u64;
+    let shapes: [(&str, Run); 4] = [
+        ("linear", |n| {
+            Pipeline::from_iter(0..n)
+                .map(|x| x + 1)
+                .filter(|x| x % 3 != 0)
+                .flat_map(|x| [x, x])
+                .fold(0, |a, x| a + x)
+                .run()
+                .unwrap()
+                .output
+        }),
+        ("unordered", |n| {
+            Pipeline::from_iter(0..n)
+                .parallel(2, |s| s.map(|x| x * 2).filter(|x| x % 3 != 0))
+                .fold(0, |a, x| a + x)
+                .run()
+                .unwrap()
+                .output
+        }),
+        ("ordered", |n| {
+            Pipeline::from_iter(0..n)
+                .parallel(Workers::new(3).ordered(), |s| {
+                    s.filter_map(|x| (x % 5 != 0).then_some(x))
+                })
+                .fold(0, |a, x| a + x)
+                .run()
+                .unwrap()
+                .output
+        }),
+        ("batched", |n| {
+            Pipeline::from_iter(0..n)
+                .capacity(16)
+                .batch(64)
+                .map(|batch| batch.iter().sum::<u64>())
+                .fold(0, |a, x| a + x)
+                .run()
+                .unwrap()
+                .output
+        }),
+    ];
+    for (name, run) in shapes {
+        // A first run warms up what the process allocates once (thread-locals, the clock).
+        allocations(few, run);
+        let small = allocations(few, run);
+        let large = allocations(many, run);
+        eprintln!("{name}: {small} allocations for {few} items, {large} for {many}");
+        // Thread starts and queue sizes vary a little from run to run; per item would be
+        // hundreds of thousands more.
+        assert!(
+            large <= small + 16,
+            "{name}: {small} allocations for {few} items, {large} for {many}"
+        );
+    }
+}

@@ -1,0 +1,154 @@
+//! `parallel`: every item once, order where asked, uneven work, stages in a row.
+
+use std::time::Duration;
+
+use weir_pipeline::{Pipeline, Workers};
+use weir_test_support::{scaled, within, Rng};
+
+const LIMIT: Duration = Duration::from_secs(60);
+
+/// Busy work of `units` steps, so that items take uneven times.
+fn work(x: u64, units: u64) -> u64 {
+    let mut h = x;
+    for _ in 0..units {
+        h = std::hint::black_box(h.wrapping_mul(0x9E37_79B9_7F4A_7C15).rotate_left(7));
+    }
+    h
+}
+
+#[test]
+fn unordered_gives_every_item_once() {
+    within(LIMIT, || {
+        for workers in [1, 2, 3, 5] {
+            let n = scaled(50_000, 300) as u64;
+            let finished = Pipeline::from_iter(0..n)
+                .parallel(workers, |s| s.map(|x| x * 2))
+                .named("double")
+                .collect::<Vec<_>>()
+                .run()
+                .unwrap();
+            let mut out = finished.output;
+            out.sort_unstable();
+            assert_eq!(out, (0..n).map(|x| x * 2).collect::<Vec<_>>());
+            let stage = finished.report.stage("double").unwrap();
+            assert_eq!(stage.workers(), workers);
+            assert_eq!((stage.items_in(), stage.items_out()), (n, n));
+        }
+    });
+}
+
+#[test]
+fn ordered_keeps_the_input_order_with_uneven_work() {
+    within(LIMIT, || {
+        for (workers, capacity) in [(2, 1024), (3, 7), (4, 1), (2, 33)] {
+            let n = scaled(20_000, 200) as u64;
+            let out: Vec<u64> = Pipeline::from_iter(0..n)
+                .capacity(capacity)
+                .parallel(Workers::new(workers).ordered(), |s| {
+                    s.map(|x| (x, work(x, x % 7 * 20))).map(|(x, _)| x + 1)
+                })
+                .collect()
+                .run()
+                .unwrap()
+                .output;
+            assert_eq!(
+                out,
+                (1..=n).collect::<Vec<_>>(),
+                "{workers} workers, capacity {capacity}"
+            );
+        }
+    });
+}
+
+#[test]
+fn ordered_with_filter_and_flat_map_inside() {
+    within(LIMIT, || {
+        let n = scaled(30_000, 300) as u64;
+        let mut rng = Rng::new(7);
+        let fan: Vec<u64> = (0..n).map(|_| rng.range(0, 3) as u64).collect();
+        let fan_copy = fan.clone();
+        let finished = Pipeline::from_iter(0..n)
+            .capacity(16)
+            .parallel(Workers::new(3).ordered(), move |s| {
+                let fan = fan_copy.clone();
+                s.filter(|x| x % 11 != 0)
+                    .flat_map(move |x| (0..fan[x as usize]).map(move |k| (x, k)))
+            })
+            .named("fan")
+            .collect::<Vec<_>>()
+            .run()
+            .unwrap();
+        let expected: Vec<(u64, u64)> = (0..n)
+            .filter(|x| x % 11 != 0)
+            .flat_map(|x| (0..fan[x as usize]).map(move |k| (x, k)))
+            .collect();
+        assert_eq!(finished.output, expected);
+        let stage = finished.report.stage("fan").unwrap();
+        assert_eq!(stage.items_in(), n);
+        assert_eq!(
+            stage.filtered(),
+            (0..n).filter(|x| x % 11 == 0).count() as u64
+        );
+        assert_eq!(stage.items_out(), expected.len() as u64);
+    });
+}
+
+#[test]
+fn parallel_stages_in_a_row_and_serial_stages_between() {
+    within(LIMIT, || {
+        let n = scaled(20_000, 200) as u64;
+        // unordered -> ordered (relay that deals), ordered -> unordered (relay that merges),
+        // ordered -> ordered, unordered -> unordered (shared queue).
+        let out: Vec<u64> = Pipeline::from_iter(0..n)
+            .parallel(2, |s| s.map(|x| x + 1))
+            .parallel(Workers::new(2).ordered(), |s| s.map(|x| x * 2))
+            .parallel(3, |s| s.map(|x| x + 1))
+            .parallel(2, |s| s.map(|x| x - 1))
+            .map(|x| x / 2)
+            .collect()
+            .run()
+            .unwrap()
+            .output;
+        let mut sorted = out.clone();
+        sorted.sort_unstable();
+        assert_eq!(sorted, (1..=n).collect::<Vec<_>>());
+
+        let finished = Pipeline::from_iter(0..n)
+            .parallel(Workers::new(2).ordered(), |s| s.map(|x| x * 3))
+            .parallel(Workers::new(3).ordered(), |s| s.filter(|x| x % 2 == 0))
+            .collect::<Vec<_>>()
+            .run()
+            .unwrap();
+        let expected: Vec<u64> = (0..n).map(|x| x * 3).filter(|x| x % 2 == 0).collect();
+        assert_eq!(finished.output, expected);
+        assert_eq!(finished.report.stages().len(), 2);
+        assert_eq!(finished.report.discarded(), 0);
+    });
+}
+
+#[test]
+fn workers_own_their_state() {
+    within(LIMIT, || {
+        // A closure that is Send but not Sync: each worker builds its own.
+        let n = scaled(10_000, 100) as u64;
+        let out: u64 = Pipeline::from_iter(0..n)
+            .parallel(3, |s| {
+                let seen = std::cell::Cell::new(0u64);
+                s.map(move |x| {
+                    seen.set(seen.get() + 1);
+                    x
+                })
+            })
+            .fold(0, |a, x| a + x)
+            .run()
+            .unwrap()
+            .output;
+        assert_eq!(out, n * (n - 1) / 2);
+    });
+}
+
+#[test]
+#[should_panic(expected = "at least one worker")]
+fn zero_workers_panics() {
+    let _ = Workers::new(0);
+}
