@@ -35,6 +35,7 @@ use weir_bench::blocking_queues::{
 use weir_bench::mpmc::{self, Shape};
 use weir_bench::pin::Pinning;
 use weir_bench::pipeline::{self, FanOut, Latencies};
+use weir_bench::pipeline_weir;
 use weir_bench::queues::{
     ArrayQueue, BatchQueue, CrossbeamChannel, Disruptor, Flume, Kanal, MpmcQueue, Queue, Rtrb,
     StdSyncChannel, WeirMpmc, WeirRing, WeirRingSlices,
@@ -387,6 +388,9 @@ fn pipeline_linear_rows(config: &Config, rows: &mut Vec<Row>) {
     let items = config.items;
     let mut group = Group::new(config, "pipeline linear: map, filter, map, fold", items);
     let (_, expected) = pipeline::sequential(items);
+    group.add(pipeline_weir::CHAIN, true, move || {
+        pipeline_weir::linear(items, expected)
+    });
     group.add(pipeline::STD_CHAIN, false, move || {
         pipeline::linear_chain::<StdSyncChannel>(pipeline::STD_CHAIN, items, expected)
     });
@@ -418,6 +422,8 @@ fn pipeline_fan_out_rows(config: &Config, rows: &mut Vec<Row>) {
         skewed::WORKERS
     );
     let names = [
+        pipeline_weir::Unordered::NAME,
+        pipeline_weir::Ordered::NAME,
         pipeline::RayonParBridge::NAME,
         pipeline::RayonParIter::NAME,
         pipeline::Pariter::<0>::NAME,
@@ -432,6 +438,8 @@ fn pipeline_fan_out_rows(config: &Config, rows: &mut Vec<Row>) {
     let (work, ideal) = skewed_work(config);
     let work = Arc::new(work);
     let mut group = Group::new(config, workload, 1);
+    add::<pipeline_weir::Unordered>(&mut group, &work);
+    add::<pipeline_weir::Ordered>(&mut group, &work);
     add::<pipeline::RayonParBridge>(&mut group, &work);
     add::<pipeline::RayonParIter>(&mut group, &work);
     add::<pipeline::Pariter<0>>(&mut group, &work);
@@ -464,10 +472,14 @@ fn pipeline_latency_rows(config: &Config, rows: &mut Vec<Row>) {
     let (items, rate) = (config.latency_items, config.latency_rate);
     let period = Duration::from_nanos((1_000_000_000 / rate).max(1));
     let workload = format!("pipeline latency: {rate} items/s, 3 stages (result: p99)");
+    let weir_tails = RefCell::new(Vec::new());
     let std_tails = RefCell::new(Vec::new());
     let crossbeam_tails = RefCell::new(Vec::new());
     let disruptor_tails = RefCell::new(Vec::new());
     let mut group = Group::new(config, workload, 1);
+    add(&mut group, pipeline_weir::CHAIN, true, &weir_tails, || {
+        pipeline_weir::latency(items, period)
+    });
     add(&mut group, pipeline::STD_CHAIN, false, &std_tails, || {
         pipeline::latency_chain::<StdSyncChannel>(pipeline::STD_CHAIN, items, period)
     });
@@ -487,6 +499,7 @@ fn pipeline_latency_rows(config: &Config, rows: &mut Vec<Row>) {
     );
     let measured = group.run();
     let tails = [
+        (pipeline_weir::CHAIN, weir_tails.into_inner()),
         (pipeline::STD_CHAIN, std_tails.into_inner()),
         (pipeline::CROSSBEAM_CHAIN, crossbeam_tails.into_inner()),
         (pipeline::DISRUPTOR_CHAIN, disruptor_tails.into_inner()),
