@@ -600,7 +600,8 @@ fn print_header(config: &Config) {
              yielding between polls; fan-out: the skewed tasks above, as their indices, through \
              two workers (every task counted once, ordered rows checked for order), makespan \
              from the first item to the last, thread start-up included; latency: {} items due \
-             at {} items/s, three stages handing them on unchanged, latency from each item's due \
+             at {} items/s (the source spins until each is due: it holds a core), three stages \
+             handing them on unchanged, latency from each item's due \
              instant to the sink (an HDR histogram per repetition), result the p99, beside it \
              the medians over repetitions of p50 / p99 / max",
             config.items, config.latency_items, config.latency_rate
