@@ -22,6 +22,11 @@ pub(crate) struct Config {
     pub(crate) tasks: u64,
     /// The length of one unit of work of the skewed-work rows.
     pub(crate) unit: Duration,
+    /// Items per repetition of each pipeline latency row (paced at
+    /// [`Config::latency_rate`] items per second).
+    pub(crate) latency_items: u64,
+    /// Items per second from the source of the pipeline latency rows.
+    pub(crate) latency_rate: u64,
     /// Round trips per repetition of each ping-pong row.
     pub(crate) round_trips: u64,
     /// Round trips of the cache-line probe beside each row.
@@ -56,13 +61,19 @@ usage: cargo run --release -p weir-bench -- [options]
                    blocking items / 20; std::sync::mpsc and flume run 1/20 of them, time
                    scaled)
   --tasks N        tasks per repetition of the skewed-work rows (default 1000000)
-  --unit-ns N      nanoseconds in one unit of work of a skewed task (default 50)
+  --unit-ns N      nanoseconds in one unit of work of a skewed task (default 50; the
+                   pipeline fan-out rows run the same tasks)
+  --latency-items N
+                   items per repetition of each pipeline latency row (default 200000)
+  --latency-rate N items per second from the source of the pipeline latency rows
+                   (default 100000)
   --reps N         timed repetitions per row, median reported (default 5)
-  --quick          smoke run for CI: 100000 items (MPMC 20000, blocking 10000, 2000 tasks),
-                   1 repetition, no warm-up
+  --quick          smoke run for CI: 100000 items (MPMC 20000, blocking 10000, 2000 tasks,
+                   pipeline latency 5000), 1 repetition, no warm-up
   --markdown       print the table as GitHub markdown
   --filter TEXT    only rows whose 'workload implementation' contains TEXT
-                   ('blocking': the blocking workloads only)
+                   ('blocking': the blocking workloads only; 'pipeline': the
+                   pipeline workloads only)
   --no-p99         skip the extra per-round-trip timed pass of the ping-pong rows
   --help           this text";
 
@@ -81,6 +92,8 @@ pub(crate) fn parse(args: impl IntoIterator<Item = String>) -> Result<Config, (S
     let mut blocking_round_trips = None;
     let mut tasks = None;
     let mut unit_ns = 50;
+    let mut latency_items = None;
+    let mut latency_rate = 100_000;
     let mut reps = None;
     let mut quick = false;
     let mut markdown = false;
@@ -105,6 +118,8 @@ pub(crate) fn parse(args: impl IntoIterator<Item = String>) -> Result<Config, (S
             }
             "--tasks" => tasks = Some(number(&arg, rest.next())?),
             "--unit-ns" => unit_ns = number(&arg, rest.next())?.max(1),
+            "--latency-items" => latency_items = Some(number(&arg, rest.next())?),
+            "--latency-rate" => latency_rate = number(&arg, rest.next())?.max(1),
             "--reps" => reps = Some(number(&arg, rest.next())?.max(1) as usize),
             "--filter" => {
                 filter = Some(rest.next().ok_or(("--filter needs a text".to_owned(), 2))?);
@@ -144,6 +159,10 @@ pub(crate) fn parse(args: impl IntoIterator<Item = String>) -> Result<Config, (S
             .unwrap_or(if quick { 2_000 } else { 1_000_000 })
             .max(1),
         unit: Duration::from_nanos(unit_ns),
+        latency_items: latency_items
+            .unwrap_or(if quick { 5_000 } else { 200_000 })
+            .max(1),
+        latency_rate,
         probe_round_trips: if quick { 10_000 } else { 150_000 },
         reps: reps.unwrap_or(if quick { 1 } else { 5 }),
         warmups: if quick { 0 } else { 1 },

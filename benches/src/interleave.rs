@@ -176,6 +176,7 @@ impl<'a> Group<'a> {
                     vs_std: paired.vs_std[i],
                     vs_best_peer: paired.vs_best_peer[i],
                     p99,
+                    max: None,
                     cost,
                     probe_before,
                     probe_after,

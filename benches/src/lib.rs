@@ -20,6 +20,9 @@
 //! - [`blocking`]: the blocking workloads: SPSC, MPMC (oversubscribed too) and ping-pong, each
 //!   channel waiting in its own way.
 //! - [`cpu`]: the CPU time and context switches of a run, from `getrusage`.
+//! - [`pipeline`]: a source, three stages and a sink: linear, fanned out to two workers, and
+//!   paced for end-to-end latency, against hand-built channel pipelines and their peers;
+//!   weir-pipeline's rows in [`pipeline_weir`].
 
 pub mod blocking;
 pub mod blocking_queues;
@@ -27,6 +30,8 @@ pub mod cpu;
 pub mod mpmc;
 pub mod pin;
 pub mod pingpong;
+pub mod pipeline;
+pub mod pipeline_weir;
 pub mod probe;
 pub mod queues;
 pub mod skewed;

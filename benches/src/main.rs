@@ -14,11 +14,18 @@
 //! The blocking workloads (`--filter blocking`) drive weir-backpressure's channels and the
 //! peers' through their blocking `send` / `recv`, each waiting in its own way, and add the
 //! process's CPU time per item to their rows (see [`weir_bench::blocking`]).
+//!
+//! The pipeline workloads (`--filter pipeline`) run a source, three cheap stages and a sink:
+//! linear (items per second), fanned out to two workers over the skewed tasks (makespan), and
+//! paced for end-to-end latency (p50 / p99 / max), beside the same pipelines built by hand
+//! from channels and their peers (see [`weir_bench::pipeline`]).
 
 mod cli;
 mod interleave;
 mod table;
 
+use std::cell::RefCell;
+use std::sync::Arc;
 use std::time::Duration;
 
 use weir_bench::blocking::{self, Batches, PerItem, Transfer};
@@ -27,6 +34,8 @@ use weir_bench::blocking_queues::{
 };
 use weir_bench::mpmc::{self, Shape};
 use weir_bench::pin::Pinning;
+use weir_bench::pipeline::{self, FanOut, Latencies};
+use weir_bench::pipeline_weir;
 use weir_bench::queues::{
     ArrayQueue, BatchQueue, CrossbeamChannel, Disruptor, Flume, Kanal, MpmcQueue, Queue, Rtrb,
     StdSyncChannel, WeirMpmc, WeirRing, WeirRingSlices,
@@ -78,6 +87,7 @@ fn main() {
     }
     skewed_rows(&config, &mut rows);
     blocking_rows(&config, &mut rows);
+    pipeline_rows(&config, &mut rows);
 
     print_header(&config);
     if config.markdown {
@@ -194,8 +204,24 @@ fn skewed_rows(config: &Config, rows: &mut Vec<Row>) {
     {
         return;
     }
+    let (work, ideal) = skewed_work(config);
+    let mut group = Group::new(config, workload, 1);
+    add::<skewed::WeirRoundRobin>(&mut group, &work);
+    add::<skewed::WeirLeastLoaded>(&mut group, &work);
+    add::<skewed::WeirPool>(&mut group, &work);
+    add::<skewed::Rayon>(&mut group, &work);
+    add::<skewed::CrossbeamDeque>(&mut group, &work);
+    rows.extend(group.run().into_iter().map(|mut row| {
+        row.metric = Metric::Makespan { ideal };
+        row.value = 1.0 / row.value;
+        row
+    }));
+}
+
+/// The skewed tasks of `config` and their ideal makespan: one thread's time for every task
+/// (the median of a few runs), shared perfectly between the workers.
+fn skewed_work(config: &Config) -> (Work, f64) {
     let work = Work::new(config.tasks as usize, skewed::calibrate(config.unit));
-    // The ideal: one thread's time for every task, shared perfectly between the workers.
     let mut sequential: Vec<_> = (0..config.reps.max(3))
         .map(|_| skewed::sequential(&work))
         .collect();
@@ -210,17 +236,7 @@ fn skewed_rows(config: &Config, rows: &mut Vec<Row>) {
         total * 1e3,
         ideal * 1e3
     );
-    let mut group = Group::new(config, workload, 1);
-    add::<skewed::WeirRoundRobin>(&mut group, &work);
-    add::<skewed::WeirLeastLoaded>(&mut group, &work);
-    add::<skewed::WeirPool>(&mut group, &work);
-    add::<skewed::Rayon>(&mut group, &work);
-    add::<skewed::CrossbeamDeque>(&mut group, &work);
-    rows.extend(group.run().into_iter().map(|mut row| {
-        row.metric = Metric::Makespan { ideal };
-        row.value = 1.0 / row.value;
-        row
-    }));
+    (work, ideal)
 }
 
 /// The blocking workloads, in table order: SPSC, MPMC 2p2c, ping-pong, and 4p4c on however
@@ -359,6 +375,153 @@ fn blocking_ping_pong_rows(config: &Config, rows: &mut Vec<Row>) {
     }));
 }
 
+/// The pipeline workloads: linear throughput, fan-out makespan, paced end-to-end latency.
+fn pipeline_rows(config: &Config, rows: &mut Vec<Row>) {
+    pipeline_linear_rows(config, rows);
+    pipeline_fan_out_rows(config, rows);
+    pipeline_latency_rows(config, rows);
+}
+
+/// `0..items` through map, filter, map and a fold, each stage on a thread of its own; every
+/// total checked against the plain iterator's.
+fn pipeline_linear_rows(config: &Config, rows: &mut Vec<Row>) {
+    let items = config.items;
+    let mut group = Group::new(config, "pipeline linear: map, filter, map, fold", items);
+    let (_, expected) = pipeline::sequential(items);
+    group.add(pipeline_weir::CHAIN, true, move || {
+        pipeline_weir::linear(items, expected)
+    });
+    group.add(pipeline::STD_CHAIN, false, move || {
+        pipeline::linear_chain::<StdSyncChannel>(pipeline::STD_CHAIN, items, expected)
+    });
+    group.add(pipeline::CROSSBEAM_CHAIN, false, move || {
+        pipeline::linear_chain::<CrossbeamChannel>(pipeline::CROSSBEAM_CHAIN, items, expected)
+    });
+    group.add(pipeline::DISRUPTOR_CHAIN, false, move || {
+        pipeline::linear_disruptor(pipeline::DISRUPTOR_CHAIN, items, expected)
+    });
+    // The ceiling is no peer: it joins the group the way weir's rows do (left out of "best
+    // peer").
+    group.add(pipeline::SEQUENTIAL, true, move || {
+        let (elapsed, total) = pipeline::sequential(items);
+        pipeline::check_total(pipeline::SEQUENTIAL, total, expected);
+        elapsed
+    });
+    rows.extend(group.run());
+}
+
+/// The skewed tasks, as their indices, through a parallel stage of two workers: makespan
+/// beside the ideal.
+fn pipeline_fan_out_rows(config: &Config, rows: &mut Vec<Row>) {
+    fn add<'a, F: FanOut>(group: &mut Group<'a>, work: &'a Arc<Work>) {
+        group.add(F::NAME, F::IS_WEIR, move || pipeline::fan_out::<F>(work));
+    }
+    let workload = format!(
+        "pipeline fan-out: {} uneven tasks on {} workers",
+        config.tasks,
+        skewed::WORKERS
+    );
+    let names = [
+        pipeline_weir::Unordered::NAME,
+        pipeline_weir::Ordered::NAME,
+        pipeline::RayonParBridge::NAME,
+        pipeline::RayonParIter::NAME,
+        pipeline::Pariter::<0>::NAME,
+        pipeline::Pariter::<CAPACITY>::NAME,
+    ];
+    if !names
+        .iter()
+        .any(|name| interleave::selected(config, &workload, name))
+    {
+        return;
+    }
+    let (work, ideal) = skewed_work(config);
+    let work = Arc::new(work);
+    let mut group = Group::new(config, workload, 1);
+    add::<pipeline_weir::Unordered>(&mut group, &work);
+    add::<pipeline_weir::Ordered>(&mut group, &work);
+    add::<pipeline::RayonParBridge>(&mut group, &work);
+    add::<pipeline::RayonParIter>(&mut group, &work);
+    add::<pipeline::Pariter<0>>(&mut group, &work);
+    add::<pipeline::Pariter<CAPACITY>>(&mut group, &work);
+    rows.extend(group.run().into_iter().map(|mut row| {
+        row.metric = Metric::Makespan { ideal };
+        row.value = 1.0 / row.value;
+        row
+    }));
+}
+
+/// A source paced at `config.latency_rate` items per second through three stages that hand
+/// the items on unchanged; the sink records each item's latency from its due instant. The
+/// result is the p99 (the median over repetitions), beside it the medians of p50, p99 and max.
+fn pipeline_latency_rows(config: &Config, rows: &mut Vec<Row>) {
+    /// Adds a row whose repetitions each run `run` and keep what it measured in `tails`.
+    fn add<'a>(
+        group: &mut Group<'a>,
+        implementation: &'static str,
+        is_weir: bool,
+        tails: &'a RefCell<Vec<Latencies>>,
+        run: impl Fn() -> Latencies + 'a,
+    ) {
+        group.add(implementation, is_weir, move || {
+            let latencies = run();
+            tails.borrow_mut().push(latencies);
+            Duration::from_nanos(latencies.p99 as u64)
+        });
+    }
+    let (items, rate) = (config.latency_items, config.latency_rate);
+    let period = Duration::from_nanos((1_000_000_000 / rate).max(1));
+    let workload = format!("pipeline latency: {rate} items/s, 3 stages (result: p99)");
+    let weir_tails = RefCell::new(Vec::new());
+    let std_tails = RefCell::new(Vec::new());
+    let crossbeam_tails = RefCell::new(Vec::new());
+    let disruptor_tails = RefCell::new(Vec::new());
+    let mut group = Group::new(config, workload, 1);
+    add(&mut group, pipeline_weir::CHAIN, true, &weir_tails, || {
+        pipeline_weir::latency(items, period)
+    });
+    add(&mut group, pipeline::STD_CHAIN, false, &std_tails, || {
+        pipeline::latency_chain::<StdSyncChannel>(pipeline::STD_CHAIN, items, period)
+    });
+    add(
+        &mut group,
+        pipeline::CROSSBEAM_CHAIN,
+        false,
+        &crossbeam_tails,
+        || pipeline::latency_chain::<CrossbeamChannel>(pipeline::CROSSBEAM_CHAIN, items, period),
+    );
+    add(
+        &mut group,
+        pipeline::DISRUPTOR_CHAIN,
+        false,
+        &disruptor_tails,
+        || pipeline::latency_disruptor(pipeline::DISRUPTOR_CHAIN, items, period),
+    );
+    let measured = group.run();
+    let tails = [
+        (pipeline_weir::CHAIN, weir_tails.into_inner()),
+        (pipeline::STD_CHAIN, std_tails.into_inner()),
+        (pipeline::CROSSBEAM_CHAIN, crossbeam_tails.into_inner()),
+        (pipeline::DISRUPTOR_CHAIN, disruptor_tails.into_inner()),
+    ];
+    rows.extend(measured.into_iter().map(|mut row| {
+        row.metric = Metric::Latency;
+        row.value = 1e9 / row.value;
+        if let Some((_, tail)) = tails.iter().find(|(name, _)| *name == row.implementation) {
+            // Every repetition ran in order, the warm-ups first.
+            let timed = tail.get(config.warmups..).unwrap_or_default();
+            let median = |value: fn(&Latencies) -> f64| {
+                let mut values: Vec<f64> = timed.iter().map(value).collect();
+                values.sort_unstable_by(f64::total_cmp);
+                values.get(values.len() / 2).copied().unwrap_or(f64::NAN)
+            };
+            row.p99 = Some((median(|l| l.p50), median(|l| l.p99)));
+            row.max = Some(median(|l| l.max));
+        }
+        row
+    }));
+}
+
 /// What was run, where, and how to read the table.
 fn print_header(config: &Config) {
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
@@ -427,6 +590,22 @@ fn print_header(config: &Config) {
         "ping-pong result: mean ns per round trip (median over repetitions), rare stalls included; \
          p50/p99: one extra pass timing every single round trip (timer cost included)"
             .to_owned(),
+        format!(
+            "pipeline rows: a source, three stages and a sink, every stage on a thread of its own, \
+             no thread pinned; linear: {} items (0..n) through map(x*3), filter(x%4!=1), \
+             map(x^(x>>3)) and a wrapping-sum fold, every total checked against the plain \
+             iterator's; the hand-built rows: one thread per stage joined by bounded channels of \
+             {CAPACITY}, one blocking send/recv per item, the sink on the calling thread; the \
+             disruptor: one ring of {CAPACITY}, four chained handlers writing into the slot, \
+             yielding between polls; fan-out: the skewed tasks above, as their indices, through \
+             two workers (every task counted once, ordered rows checked for order), makespan \
+             from the first item to the last, thread start-up included; latency: {} items due \
+             at {} items/s (the source spins until each is due: it holds a core), three stages \
+             handing them on unchanged, latency from each item's due \
+             instant to the sink (an HDR histogram per repetition), result the p99, beside it \
+             the medians over repetitions of p50 / p99 / max",
+            config.items, config.latency_items, config.latency_rate
+        ),
         "probe: raw cache-line round trip between the two threads right before the first round \
          and after the last round of the workload (the same for all its rows)"
             .to_owned(),

@@ -20,7 +20,7 @@
 use std::cell::Cell;
 use std::hint::black_box;
 use std::iter;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use crossbeam_deque::{Injector, Steal, Stealer, Worker};
@@ -154,7 +154,7 @@ impl Tally {
     }
 
     /// Stops the run unless exactly the tasks of `work` ran.
-    fn check(&self, name: &str, work: &Work) {
+    pub fn check(&self, name: &str, work: &Work) {
         let units: u64 = self
             .workers
             .iter()
@@ -386,7 +386,7 @@ impl Scheduler for WeirLeastLoaded {
 
 /// weir's work-stealing [`Pool`] of 2 workers (its own threads, not pinned), fed by the calling
 /// thread through its injector. Its closure is not told which worker runs it, so each worker
-/// thread takes a tally slot the first time it runs a task of a run.
+/// thread takes a tally slot the first time it runs a task of a run (see [`Slots`]).
 #[derive(Debug)]
 pub enum WeirPool {}
 
@@ -396,25 +396,11 @@ impl Scheduler for WeirPool {
     const IS_WEIR: bool = true;
 
     fn run(work: &Work, tally: &Tally) -> Duration {
-        thread_local! {
-            /// The run (by its slot counter's address) and the slot this thread took in it.
-            static SLOT: Cell<(usize, usize)> = const { Cell::new((0, 0)) };
-        }
-        let next_slot = AtomicU64::new(0);
-        let run_id = &next_slot as *const AtomicU64 as usize;
+        let slots = Slots::new(Self::NAME);
         let pool = Pool::new(WORKERS);
         let start = Instant::now();
         let report = pool.run(work.costs().iter().copied(), |cost| {
-            let worker = SLOT.with(|slot| {
-                let (run, worker) = slot.get();
-                if run == run_id {
-                    return worker;
-                }
-                let worker = next_slot.fetch_add(1, Ordering::Relaxed) as usize % WORKERS;
-                slot.set((run_id, worker));
-                worker
-            });
-            work.run(cost, worker, tally);
+            work.run(cost, slots.current(), tally);
         });
         let elapsed = start.elapsed();
         if report.items() != work.costs().len() as u64 {
@@ -425,6 +411,55 @@ impl Scheduler for WeirPool {
             ));
         }
         elapsed
+    }
+}
+
+/// Worker indices for implementations that do not tell their closure which worker runs it
+/// (weir's [`Pool`], the pipelines' fan-out): each thread takes the next free index the first
+/// time it runs a task of a run. More than [`WORKERS`] threads running tasks of one run stops
+/// the run with a message (two threads sharing a [`Tally`] slot would lose counts).
+#[derive(Debug)]
+pub struct Slots {
+    name: &'static str,
+    run: u64,
+    next: AtomicUsize,
+}
+
+impl Slots {
+    /// Fresh indices for one run of implementation `name`.
+    pub fn new(name: &'static str) -> Self {
+        /// Run ids: every `Slots` gets its own, so that a thread kept from an earlier run
+        /// takes a new index.
+        static RUNS: AtomicU64 = AtomicU64::new(1);
+        Slots {
+            name,
+            run: RUNS.fetch_add(1, Ordering::Relaxed),
+            next: AtomicUsize::new(0),
+        }
+    }
+
+    /// The calling thread's worker index in this run.
+    #[inline(always)]
+    pub fn current(&self) -> usize {
+        thread_local! {
+            /// The run this thread last took an index in, and that index.
+            static SLOT: Cell<(u64, usize)> = const { Cell::new((0, 0)) };
+        }
+        SLOT.with(|slot| {
+            let (run, worker) = slot.get();
+            if run == self.run {
+                return worker;
+            }
+            let worker = self.next.fetch_add(1, Ordering::Relaxed);
+            if worker >= WORKERS {
+                fail(&format!(
+                    "{}: more than {WORKERS} threads ran tasks",
+                    self.name
+                ));
+            }
+            slot.set((self.run, worker));
+            worker
+        })
     }
 }
 

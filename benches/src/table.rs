@@ -37,6 +37,9 @@ pub(crate) struct Row {
     pub(crate) vs_best_peer: Option<Spread>,
     /// The median and 99th percentile of single round trips, in ns, for latency rows.
     pub(crate) p99: Option<(f64, f64)>,
+    /// The largest latency beside them, in ns, for the rows that measured one (the pipeline's
+    /// end-to-end latencies).
+    pub(crate) max: Option<f64>,
     /// What the process spent per unit moved, for the rows that measured it.
     pub(crate) cost: Option<Cost>,
     /// The cache-line probe (ns per round trip) right before the row.
@@ -112,13 +115,18 @@ fn ratio(spread: Option<Spread>) -> String {
 /// measured its cost.
 fn cells(rows: &[Row]) -> (Vec<&'static str>, Vec<Vec<String>>) {
     let with_cost = rows.iter().any(|row| row.cost.is_some());
+    let with_max = rows.iter().any(|row| row.max.is_some());
     let mut header = vec![
         "workload",
         "implementation",
         "result (median)",
         "vs std::sync::mpsc (paired)",
         "vs best peer (paired)",
-        "round trip p50 / p99",
+        if with_max {
+            "round trip p50 / p99, end to end p50 / p99 / max"
+        } else {
+            "round trip p50 / p99"
+        },
         "probe ns (before/after)",
     ];
     if with_cost {
@@ -133,10 +141,11 @@ fn cells(rows: &[Row]) -> (Vec<&'static str>, Vec<Vec<String>>) {
                 row.result(),
                 ratio(row.vs_std),
                 ratio(row.vs_best_peer),
-                row.p99.map_or_else(
-                    || "-".to_owned(),
-                    |(p50, p99)| format!("{p50:.0} / {p99:.0} ns"),
-                ),
+                match (row.p99, row.max) {
+                    (Some((p50, p99)), Some(max)) => format!("{p50:.0} / {p99:.0} / {max:.0} ns"),
+                    (Some((p50, p99)), None) => format!("{p50:.0} / {p99:.0} ns"),
+                    (None, _) => "-".to_owned(),
+                },
                 format!("{:.0} / {:.0}", row.probe_before, row.probe_after),
             ];
             if with_cost {
