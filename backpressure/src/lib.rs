@@ -2,8 +2,9 @@
 //! outnumber cores.
 //!
 //! - [`wait`]: how a thread waits, as one trait: [`Spin`](wait::Spin),
-//!   [`Backoff`](wait::Backoff) (spin, then yield) and [`Park`](wait::Park) (spin, yield, then
-//!   sleep on a futex), all with deadlines.
+//!   [`Backoff`](wait::Backoff) (spin, then yield), [`Park`](wait::Park) (spin, yield, then
+//!   sleep on a futex) and [`ParkEarly`](wait::ParkEarly) (the same, spinning less: for threads
+//!   that outnumber cores), all with deadlines.
 //! - [`EventCount`]: sleep until a condition may hold, without a lock and without losing a
 //!   wake-up; a notify with nobody waiting makes no system call.
 //! - Blocking channels with `std::sync::mpsc`'s API and errors: [`spsc::channel`] over a

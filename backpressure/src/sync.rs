@@ -22,12 +22,13 @@ pub(crate) use std::sync::Arc;
 pub(crate) use std::time::Instant;
 
 pub(crate) use futex::Futex;
-pub(crate) use spin::{spin_loop, Backoff};
+pub(crate) use spin::{spin_loop, yield_now, Backoff};
 
 #[cfg(not(loom))]
 mod spin {
     pub(crate) use core::hint::spin_loop;
     pub(crate) use crossbeam_utils::Backoff;
+    pub(crate) use std::thread::yield_now;
 }
 
 #[cfg(loom)]
@@ -36,6 +37,8 @@ mod spin {
     pub(crate) fn spin_loop() {
         loom::thread::yield_now();
     }
+
+    pub(crate) use loom::thread::yield_now;
 
     /// crossbeam's `Backoff` as loom sees it: every step yields, and it is completed at once,
     /// so that a waiter goes straight to sleeping on its futex, the path the models check.

@@ -257,3 +257,27 @@ macro_rules! channel_tests {
 
 channel_tests!(spsc);
 channel_tests!(mpmc);
+
+#[test]
+fn park_early_channels_move_every_item_and_wake_sleepers() {
+    use weir_backpressure::wait::ParkEarly;
+    within(HANG, || {
+        let n = scaled(100_000, 500) as u64;
+        let (sender, receiver) = weir_backpressure::spsc::channel_with(4, ParkEarly);
+        let (back, results) = weir_backpressure::mpmc::channel_with(4, ParkEarly);
+        let producer = std::thread::spawn(move || {
+            for i in 0..n {
+                sender.send(i).unwrap();
+            }
+        });
+        let relay = std::thread::spawn(move || {
+            for item in receiver {
+                back.send(item).unwrap();
+            }
+        });
+        let received: Vec<u64> = results.iter().collect();
+        producer.join().unwrap();
+        relay.join().unwrap();
+        assert_eq!(received, (0..n).collect::<Vec<_>>());
+    });
+}

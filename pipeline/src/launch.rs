@@ -4,10 +4,8 @@
 
 use std::sync::Arc;
 
-use weir_backpressure::{mpmc, spsc};
-
 use crate::control::Control;
-use crate::link::{Deal, Inlet, Outlet};
+use crate::link::{mpmc_channel, spsc_channel, Deal, Inlet, MpmcReceiver, Outlet, SpscReceiver};
 use crate::metrics::StageMetrics;
 use crate::op::Identity;
 use crate::stage::{run_stage, Context};
@@ -28,8 +26,8 @@ pub(crate) enum Want {
 /// The far end of the queue a stage asked for, in the shape it asked for.
 pub(crate) enum Taken<T> {
     One(Box<dyn Inlet<T>>),
-    Shared(mpmc::Receiver<T>),
-    Dealt(Vec<spsc::Receiver<T>>),
+    Shared(MpmcReceiver<T>),
+    Dealt(Vec<SpscReceiver<T>>),
 }
 
 /// What a stage gets from the stage before it: its input queue, and who fills it.
@@ -119,15 +117,15 @@ impl Launch {
     pub(crate) fn queue<T: Send + 'static>(want: Want) -> (Box<dyn Outlet<T>>, Taken<T>) {
         match want {
             Want::One { capacity } => {
-                let (sender, receiver) = spsc::channel(capacity);
+                let (sender, receiver) = spsc_channel(capacity);
                 (Box::new(sender), Taken::One(Box::new(receiver)))
             }
             Want::Shared { capacity } => {
-                let (sender, receiver) = mpmc::channel(capacity);
+                let (sender, receiver) = mpmc_channel(capacity);
                 (Box::new(sender), Taken::Shared(receiver))
             }
             Want::Dealt { workers, capacity } => {
-                let (senders, receivers) = (0..workers).map(|_| spsc::channel(capacity)).unzip();
+                let (senders, receivers) = (0..workers).map(|_| spsc_channel(capacity)).unzip();
                 (Box::new(Deal::new(senders)), Taken::Dealt(receivers))
             }
         }

@@ -13,9 +13,32 @@
 use std::time::Instant;
 
 use weir_backpressure::channel::{Receiver, RecvEnd, SendEnd, Sender};
-use weir_backpressure::{spsc, RecvTimeoutError, TryRecvError};
+use weir_backpressure::wait::{ParkEarly, WaitStrategy};
+use weir_backpressure::{mpmc, spsc, RecvTimeoutError, TryRecvError};
 
 use crate::op::Frame;
+
+/// How the pipeline's threads wait on a queue: a few spins and yields, then sleep. A pipeline
+/// usually has more threads than cores, where a long spin takes the core of the very thread it
+/// waits for.
+pub(crate) type Wait = ParkEarly;
+
+/// An SPSC channel's ends, waiting the pipeline's way.
+pub(crate) type SpscSender<T> = spsc::Sender<T, Wait>;
+pub(crate) type SpscReceiver<T> = spsc::Receiver<T, Wait>;
+/// An MPMC channel's ends, waiting the pipeline's way.
+pub(crate) type MpmcSender<T> = mpmc::Sender<T, Wait>;
+pub(crate) type MpmcReceiver<T> = mpmc::Receiver<T, Wait>;
+
+/// A new SPSC channel of `capacity` items.
+pub(crate) fn spsc_channel<T>(capacity: usize) -> (SpscSender<T>, SpscReceiver<T>) {
+    spsc::channel_with(capacity, Wait::default())
+}
+
+/// A new MPMC channel of `capacity` items.
+pub(crate) fn mpmc_channel<T>(capacity: usize) -> (MpmcSender<T>, MpmcReceiver<T>) {
+    mpmc::channel_with(capacity, Wait::default())
+}
 
 /// How many consecutive items an ordered stage deals to one worker before the next.
 #[cfg(not(loom))]
@@ -56,9 +79,10 @@ pub(crate) trait Outlet<T>: Send {
     fn send(&mut self, buf: &mut Vec<T>) -> Result<(), Gone>;
 }
 
-impl<E> Inlet<E::Item> for Receiver<E>
+impl<E, W> Inlet<E::Item> for Receiver<E, W>
 where
     E: RecvEnd + Send,
+    W: WaitStrategy,
 {
     fn recv(&mut self, buf: &mut Vec<E::Item>, max: usize, deadline: Option<Instant>) -> Recv {
         let Some(deadline) = deadline else {
@@ -90,9 +114,10 @@ where
     }
 }
 
-impl<E> Outlet<E::Item> for Sender<E>
+impl<E, W> Outlet<E::Item> for Sender<E, W>
 where
     E: SendEnd + Send,
+    W: WaitStrategy,
 {
     fn send(&mut self, buf: &mut Vec<E::Item>) -> Result<(), Gone> {
         self.send_many(buf).map_err(|_| Gone)
@@ -101,14 +126,14 @@ where
 
 /// Deals items to the workers of an ordered stage, [`DEAL_BLOCK`] to each in turn.
 pub(crate) struct Deal<T> {
-    workers: Vec<spsc::Sender<T>>,
+    workers: Vec<SpscSender<T>>,
     turn: usize,
     left: usize,
     block: Vec<T>,
 }
 
 impl<T> Deal<T> {
-    pub(crate) fn new(workers: Vec<spsc::Sender<T>>) -> Self {
+    pub(crate) fn new(workers: Vec<SpscSender<T>>) -> Self {
         Deal {
             workers,
             turn: 0,
@@ -143,7 +168,7 @@ impl<T: Send> Outlet<T> for Deal<T> {
 
 /// Reads an ordered stage's workers back in the turns [`Deal`] dealt them.
 pub(crate) struct Ordered<T> {
-    workers: Vec<spsc::Receiver<Frame<T>>>,
+    workers: Vec<SpscReceiver<Frame<T>>>,
     turn: usize,
     left: usize,
     frames: Vec<Frame<T>>,
@@ -151,7 +176,7 @@ pub(crate) struct Ordered<T> {
 }
 
 impl<T> Ordered<T> {
-    pub(crate) fn new(workers: Vec<spsc::Receiver<Frame<T>>>) -> Self {
+    pub(crate) fn new(workers: Vec<SpscReceiver<Frame<T>>>) -> Self {
         Ordered {
             workers,
             turn: 0,

@@ -11,7 +11,11 @@ use crate::report::{Latency, StageReport};
 use crate::sync::stats::{AtomicU64, Mutex, Ordering};
 
 /// One item in this many has its closure timed.
-pub(crate) const LATENCY_SAMPLE_EVERY: u64 = 64;
+pub(crate) const LATENCY_SAMPLE_EVERY: u64 = 256;
+
+/// How often a thread adds its latency samples to the stage's histogram (adding walks every
+/// bucket, thousands of them: per chunk it would cost more than the items).
+const MERGE_EVERY: Duration = Duration::from_millis(50);
 
 /// The longest latency a histogram holds (longer ones count as this).
 const LATENCY_MAX_NS: u64 = 3_600_000_000_000;
@@ -127,6 +131,8 @@ pub(crate) struct Local {
     pub(crate) until_sample: u64,
     pub(crate) latency: Histogram<u64>,
     pub(crate) latency_samples: u64,
+    /// When the samples were last added to the stage's histogram.
+    merged_at: Instant,
 }
 
 impl Local {
@@ -144,6 +150,7 @@ impl Local {
             until_sample: 0,
             latency: latency_histogram(),
             latency_samples: 0,
+            merged_at: Instant::now(),
         }
     }
 
@@ -208,12 +215,13 @@ impl Local {
         metrics
             .output_wait_ns
             .fetch_add(nanos(&mut self.output_wait), Ordering::Relaxed);
-        if self.latency_samples != 0 {
+        if self.latency_samples != 0 && self.merged_at.elapsed() >= MERGE_EVERY {
             if let Ok(mut shared) = metrics.latency.try_lock() {
                 // Same bounds on both sides: adding never reallocates.
                 let _ = shared.add(&self.latency);
                 self.latency.reset();
                 self.latency_samples = 0;
+                self.merged_at = Instant::now();
             }
         }
     }

@@ -8,7 +8,7 @@ use std::time::Duration;
 use crate::batch::{self, Batch};
 use crate::error::{BoxError, OnError};
 use crate::launch::{Launch, Tail, Taken, Upstream, Want};
-use crate::link::Ordered;
+use crate::link::{mpmc_channel, spsc_channel, Ordered};
 use crate::op::{Filter, FilterMap, FlatMap, Framed, Inspect, Map, Op, TryMap};
 use crate::segment::Segment;
 use crate::source::{Input, InputSource, IterSource};
@@ -88,7 +88,7 @@ impl Pipeline<()> {
             capacity > 0,
             "weir_pipeline::Pipeline::input: capacity must be at least 1"
         );
-        let (sender, receiver) = weir_backpressure::mpmc::channel(capacity);
+        let (sender, receiver) = mpmc_channel(capacity);
         let pipeline = Pipeline::<T>::with_source("input", InputSource { receiver });
         (Input { sender }, pipeline)
     }
@@ -378,7 +378,7 @@ impl<T: Send + 'static> Pipeline<T> {
                     unreachable!("a shared queue was asked for")
                 };
                 metrics.set_capacity(input.capacity());
-                let (sender, receiver) = weir_backpressure::mpmc::channel(out_capacity);
+                let (sender, receiver) = mpmc_channel(out_capacity);
                 for worker in 0..count {
                     let op = build(Segment::new()).op;
                     let (inlet, outlet) = (Box::new(input.clone()), Box::new(sender.clone()));
@@ -413,7 +413,7 @@ impl<T: Send + 'static> Pipeline<T> {
                 let mut outputs = Vec::with_capacity(count);
                 for (worker, input) in inputs.into_iter().enumerate() {
                     let op = Framed(build(Segment::new()).op);
-                    let (sender, receiver) = weir_backpressure::spsc::channel(per_worker_out);
+                    let (sender, receiver) = spsc_channel(per_worker_out);
                     outputs.push(receiver);
                     let (inlet, outlet) = (Box::new(input), Box::new(sender));
                     let cx = launch.context(&metrics);

@@ -108,7 +108,7 @@ impl StageReport {
         self.output_wait
     }
 
-    /// The latency of one call of the stage's closures (one item in 64 is timed).
+    /// The latency of one call of the stage's closures (one item in 256 is timed).
     pub fn latency(&self) -> Latency {
         self.latency
     }

@@ -4,9 +4,10 @@
 use std::fmt;
 use std::time::{Duration, Instant};
 
-use weir_backpressure::{mpmc, RecvTimeoutError, SendError, TryRecvError, TrySendError};
+use weir_backpressure::{RecvTimeoutError, SendError, TryRecvError, TrySendError};
 
 use crate::control::Control;
+use crate::link::{MpmcReceiver, MpmcSender};
 use crate::stage::{Source, CHUNK};
 
 /// How long a source gathers items for one chunk before it sends what it has: a source that
@@ -36,7 +37,7 @@ impl<I: Iterator + Send> Source<I::Item> for IterSource<I> {
         let started = Instant::now();
         // Look at the clock every few items only: for a fast iterator, the clock would cost
         // more than the items.
-        let check_every = if self.chunk <= 16 { 1 } else { 16 };
+        let check_every = if self.chunk <= 16 { 1 } else { 64 };
         while buf.len() < want {
             let Some(item) = self.iter.next() else {
                 return false;
@@ -57,7 +58,7 @@ impl<I: Iterator + Send> Source<I::Item> for IterSource<I> {
 
 /// A source fed by [`Input`] handles.
 pub(crate) struct InputSource<T> {
-    pub(crate) receiver: mpmc::Receiver<T>,
+    pub(crate) receiver: MpmcReceiver<T>,
 }
 
 impl<T: Send> Source<T> for InputSource<T> {
@@ -107,7 +108,7 @@ impl<T: Send> Source<T> for InputSource<T> {
 /// assert_eq!(running.join().unwrap().output, 9900);
 /// ```
 pub struct Input<T> {
-    pub(crate) sender: mpmc::Sender<T>,
+    pub(crate) sender: MpmcSender<T>,
 }
 
 impl<T> Input<T> {
