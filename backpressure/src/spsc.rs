@@ -179,10 +179,7 @@ impl<T> RecvEnd for ConsumerEnd<T> {
     }
 
     fn try_pop_many(&self, out: &mut Vec<T>, max: usize) -> usize {
-        let mut consumer = self.consumer.borrow_mut();
-        let before = out.len();
-        out.extend(consumer.drain().take(max));
-        out.len() - before
+        self.consumer.borrow_mut().try_pop_many(out, max)
     }
 
     fn queued(&self) -> usize {

@@ -91,6 +91,34 @@ fn chunks_across_the_wrap_keep_order() {
     });
 }
 
+/// `try_pop_many` moves what is ready out in one step and frees its slots with one store: with
+/// a ring of two and three items, the consumer's batches cross the end of the buffer while the
+/// producer refills the slots just freed. Checks order, count and drops.
+#[test]
+fn pop_many_frees_slots_once_per_batch() {
+    model(|| {
+        let drops = DropCounter::default();
+        let (mut producer, mut consumer) = weir_ring::channel(2);
+        let items = drops.clone();
+        let writer = thread::spawn(move || {
+            for value in 0..3 {
+                push(&mut producer, items.item(value));
+            }
+        });
+        let mut out = Vec::with_capacity(3);
+        while out.len() < 3 {
+            if consumer.try_pop_many(&mut out, 2) == 0 {
+                thread::yield_now();
+            }
+        }
+        let values: Vec<u32> = out.iter().map(|item| item.value).collect();
+        assert_eq!(values, [0, 1, 2]);
+        drop(out);
+        writer.join().unwrap();
+        assert_eq!(drops.dropped(), 3);
+    });
+}
+
 /// `push_slice`, `pop_slice`, `peek` and `slots` follow the same protocol: a consumer that peeks
 /// then pops by slice sees every item in order, and a producer that waits on `slots()` before
 /// writing never overwrites a slot the consumer still reads.

@@ -375,3 +375,29 @@ fn panicking_drop_when_the_last_handle_goes() {
         }
     }
 }
+
+/// Items moved out by `try_pop_many` are dropped once, by their new owner; the rest once,
+/// with the ring.
+#[test]
+fn pop_many_moves_items_out_without_dropping_them() {
+    let log = DropLog::new(6);
+    let (mut producer, mut consumer) = channel(4);
+    for id in 0..4 {
+        assert!(producer.try_push(Counted::new(&log, id)).is_ok());
+    }
+    let mut out = Vec::new();
+    assert_eq!(consumer.try_pop_many(&mut out, 3), 3);
+    assert_eq!(log.total(), 0);
+    for id in 4..6 {
+        assert!(producer.try_push(Counted::new(&log, id)).is_ok());
+    }
+    assert_eq!(consumer.try_pop_many(&mut out, 2), 2);
+    assert_eq!(
+        out.iter().map(|item| item.id).collect::<Vec<_>>(),
+        [0, 1, 2, 3, 4]
+    );
+    drop(out);
+    log.assert_dropped_exactly(0..5);
+    drop((producer, consumer));
+    log.assert_dropped_exactly(0..6);
+}

@@ -288,3 +288,31 @@ fn slices_of_every_length_at_every_offset() {
         assert!(ring.pushed > 2 * capacity);
     }
 }
+
+/// `try_pop_many` across the end of the buffer and the positions' lap: every item once, in
+/// order, as many as asked or as are there, and `len` agreeing with the model after each call.
+#[test]
+fn pop_many_crosses_the_end_in_order() {
+    for &capacity in &CAPACITIES[..3] {
+        let (mut producer, mut consumer) = channel(capacity);
+        let mut model = VecDeque::new();
+        let mut rng = Rng::new(capacity as u64);
+        let mut next = 0u64;
+        let mut out = Vec::new();
+        for _ in 0..scaled(2_000, 200) {
+            for _ in 0..rng.range(0, capacity) {
+                if producer.try_push(next).is_ok() {
+                    model.push_back(next);
+                    next += 1;
+                }
+            }
+            let max = rng.range(0, capacity + 1);
+            out.clear();
+            let got = consumer.try_pop_many(&mut out, max);
+            assert_eq!(got, max.min(model.len()));
+            let expected: Vec<u64> = model.drain(..got).collect();
+            assert_eq!(out, expected);
+            assert_eq!(consumer.len(), model.len());
+        }
+    }
+}
