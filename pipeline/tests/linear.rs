@@ -197,3 +197,28 @@ fn naming_before_any_stage_panics() {
 fn capacity_zero_panics() {
     let _ = Pipeline::from_iter(0..1u8).capacity(0);
 }
+
+#[test]
+fn into_sender_feeds_a_channel_and_fails_when_its_receiver_is_gone() {
+    within(LIMIT, || {
+        let (sender, receiver) = weir_backpressure::mpmc::channel(8);
+        let running = Pipeline::from_iter(0..1000u32)
+            .map(|x| x + 1)
+            .into_sender(sender)
+            .spawn();
+        let received: Vec<u32> = receiver.iter().collect();
+        assert_eq!(received, (1..=1000).collect::<Vec<_>>());
+        running.join().unwrap();
+
+        let (sender, receiver) = weir_backpressure::mpmc::channel(8);
+        drop(receiver);
+        let error = Pipeline::from_iter(0..1000u32)
+            .into_sender(sender)
+            .run()
+            .unwrap_err();
+        assert_eq!(error.stage(), "into_sender");
+        assert!(
+            matches!(error.kind(), weir_pipeline::ErrorKind::Failed(e) if e.is::<weir_pipeline::ReceiverGone>())
+        );
+    });
+}
