@@ -78,17 +78,18 @@ fn early_drop_ends_threads_blocked_on_full_queues() {
     });
 }
 
-/// A failure racing the other worker and the source: one worker's `try_map` fails while the
-/// other may be blocked on its input or output; the run returns the error, every thread ends,
-/// and the counts add up.
+/// A failure racing the threads around it: the middle stage's `try_map` fails while the source
+/// may be blocked on its full input and the next stage waits on its empty one; the run returns
+/// the error, every thread ends, and the counts add up.
 #[test]
-fn failure_in_one_worker_stops_the_others() {
+fn failure_in_a_stage_stops_the_others() {
     model_with_bound(1, || {
-        let error = Pipeline::from_iter(0..2u32)
-            .capacity(4)
+        let error = Pipeline::from_iter(0..3u32)
+            .capacity(1)
             .on_error(OnError::FailFast)
-            .parallel(2, |s| s.try_map(|x| if x == 1 { Err(Odd) } else { Ok(x) }))
+            .try_map(|x| if x == 1 { Err(Odd) } else { Ok(x) })
             .named("check")
+            .map(|x| x)
             .for_each(drop)
             .run()
             .unwrap_err();
