@@ -70,10 +70,11 @@ pub struct Park;
 pub struct ParkEarly;
 
 /// How many times [`ParkEarly`] spins, then yields, before it sleeps (under loom: none, so
-/// that the models check the sleeping path, as with [`Park`]). Measured on 2 cores with a
-/// 5-thread pipeline (weir-pipeline's `linear` example): without yields, sleeping at once costs a
-/// futex wake per chunk (20 M items/s); 8 yields gave the best (about 55 M items/s), 16 or
-/// 32 less (the yielding threads take the cores back).
+/// that the models check the sleeping path, as with [`Park`]). Yields matter more than spins
+/// when threads outnumber cores: sleeping at once costs a futex wake per chunk, and many
+/// yields take the cores back from the threads being waited for. These counts gave
+/// weir-pipeline's linear row its best result on 2 cores (the README's pipeline table, beside
+/// the std-built pipeline and the disruptor).
 const EARLY_SPINS: u32 = if cfg!(loom) { 0 } else { 2 };
 const EARLY_YIELDS: u32 = if cfg!(loom) { 0 } else { 8 };
 

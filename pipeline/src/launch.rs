@@ -23,6 +23,16 @@ pub(crate) enum Want {
     Dealt { workers: usize, capacity: usize },
 }
 
+impl Want {
+    /// How many items the queues of this shape hold in all.
+    pub(crate) fn capacity(self) -> usize {
+        match self {
+            Want::One { capacity } | Want::Shared { capacity } => capacity,
+            Want::Dealt { workers, capacity } => workers * capacity,
+        }
+    }
+}
+
 /// The far end of the queue a stage asked for, in the shape it asked for.
 pub(crate) enum Taken<T> {
     One(Box<dyn Inlet<T>>),

@@ -310,10 +310,7 @@ impl<T: Send + 'static> Pipeline<T> {
             launch.link(&up.producer, &metrics);
             let inlet = Launch::one(up.taken);
             metrics.set_capacity(inlet.capacity());
-            let out_capacity = match want {
-                Want::One { capacity } | Want::Shared { capacity } => capacity,
-                Want::Dealt { workers, capacity } => workers * capacity,
-            };
+            let out_capacity = want.capacity();
             // Every batch alive sits in a queue or a stage: a few more than the next queue
             // holds covers the steady state.
             let pool = batch::pool(out_capacity + 16);
@@ -367,10 +364,7 @@ impl<T: Send + 'static> Pipeline<T> {
         let tail: Tail<U> = Box::new(move |launch: &mut Launch, want| {
             let metrics = Arc::clone(&launch.stages[index]);
             let name = metrics.name.clone();
-            let out_capacity = match want {
-                Want::One { capacity } | Want::Shared { capacity } => capacity,
-                Want::Dealt { workers, capacity } => workers * capacity,
-            };
+            let out_capacity = want.capacity();
             if !workers.is_ordered() {
                 let up = upstream(launch, Want::Shared { capacity });
                 launch.link(&up.producer, &metrics);

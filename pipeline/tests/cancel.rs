@@ -1,23 +1,16 @@
 //! Cancel and early drop: every thread ends promptly, wherever it waits, and the counts add up.
 
+mod common;
+
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use weir_pipeline::{ErrorKind, Pipeline, Report, Workers};
+use common::assert_accounts;
+use weir_pipeline::{ErrorKind, Pipeline, Workers};
 use weir_test_support::{within, Counted, DropLog};
 
 const LIMIT: Duration = Duration::from_secs(30);
-
-fn assert_accounts(report: &Report) {
-    let filtered: u64 = report.stages().iter().map(|s| s.filtered()).sum();
-    let failed: u64 = report.stages().iter().map(|s| s.failed()).sum();
-    assert_eq!(
-        report.items_in(),
-        report.items_out() + filtered + failed + report.discarded(),
-        "{report}"
-    );
-}
 
 #[test]
 fn cancel_an_endless_pipeline_with_a_slow_sink() {

@@ -1,10 +1,13 @@
 //! Failures: `try_map` errors under both policies, panics anywhere, and the accounting that
 //! holds whatever happened.
 
+mod common;
+
 use std::fmt;
 use std::time::Duration;
 
-use weir_pipeline::{ErrorKind, OnError, Pipeline, Report, Workers};
+use common::assert_accounts;
+use weir_pipeline::{ErrorKind, OnError, Pipeline, Workers};
 use weir_test_support::{scaled, within};
 
 const LIMIT: Duration = Duration::from_secs(60);
@@ -25,25 +28,6 @@ fn check(x: u64) -> Result<u64, Bad> {
         Err(Bad(x))
     } else {
         Ok(x)
-    }
-}
-
-/// The whole pipeline's identity, for stages with one output per input.
-fn assert_accounts(report: &Report) {
-    let filtered: u64 = report.stages().iter().map(|s| s.filtered()).sum();
-    let failed: u64 = report.stages().iter().map(|s| s.failed()).sum();
-    assert_eq!(
-        report.items_in(),
-        report.items_out() + filtered + failed + report.discarded(),
-        "in = out + filtered + failed + discarded\n{report}"
-    );
-    for stage in report.stages() {
-        assert_eq!(
-            stage.items_in(),
-            stage.items_out() + stage.filtered() + stage.failed() + stage.discarded(),
-            "stage {}\n{report}",
-            stage.name()
-        );
     }
 }
 

@@ -1,0 +1,23 @@
+//! What the pipeline's test files share.
+
+use weir_pipeline::Report;
+
+/// The report's accounting, whatever ended the run: for a pipeline of stages with one output
+/// per input, `in = out + filtered + failed + discarded`, for the whole run and per stage.
+pub(crate) fn assert_accounts(report: &Report) {
+    let filtered: u64 = report.stages().iter().map(|s| s.filtered()).sum();
+    let failed: u64 = report.stages().iter().map(|s| s.failed()).sum();
+    assert_eq!(
+        report.items_in(),
+        report.items_out() + filtered + failed + report.discarded(),
+        "in = out + filtered + failed + discarded\n{report}"
+    );
+    for stage in report.stages() {
+        assert_eq!(
+            stage.items_in(),
+            stage.items_out() + stage.filtered() + stage.failed() + stage.discarded(),
+            "stage {}\n{report}",
+            stage.name()
+        );
+    }
+}
