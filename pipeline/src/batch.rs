@@ -160,6 +160,8 @@ pub(crate) fn run_batch<T>(
     let mut local = Local::new();
     let mut last_item = Instant::now();
     let mut ended = false;
+    // A latency mark taken with an item that is not in a batch sent yet.
+    let mut mark = None;
     while !ended && !cx.control.is_stopped() {
         let deadline = match idle {
             Some(idle) if !current.is_empty() => Some(last_item + idle),
@@ -174,6 +176,7 @@ pub(crate) fn run_batch<T>(
             Recv::Got => {
                 local.items_in += input.len() as u64;
                 last_item = started;
+                mark = mark.or(inlet.take_mark());
                 for item in input.drain(..) {
                     current.push(item);
                     if current.len() == size {
@@ -196,6 +199,9 @@ pub(crate) fn run_batch<T>(
             });
         }
         local.items_out += output.len() as u64;
+        if !output.is_empty() {
+            outlet.carry(mark.take());
+        }
         let fed = Instant::now();
         local.busy += fed - started;
         let sent = outlet.send(&mut output).is_ok();

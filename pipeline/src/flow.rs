@@ -222,6 +222,7 @@ impl Figures {
             items_out: load(&self.sink.items_out),
             discarded,
             elapsed,
+            latency: self.sink.end_to_end(),
             errors: self.control.skipped_errors(),
         }
     }

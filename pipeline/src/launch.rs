@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use crate::control::Control;
 use crate::link::{mpmc_channel, spsc_channel, Deal, Inlet, MpmcReceiver, Outlet, SpscReceiver};
+use crate::marks::{marked, Marked};
 use crate::metrics::StageMetrics;
 use crate::op::Identity;
 use crate::stage::{run_stage, Context};
@@ -36,8 +37,8 @@ impl Want {
 /// The far end of the queue a stage asked for, in the shape it asked for.
 pub(crate) enum Taken<T> {
     One(Box<dyn Inlet<T>>),
-    Shared(MpmcReceiver<T>),
-    Dealt(Vec<SpscReceiver<T>>),
+    Shared(Marked<MpmcReceiver<T>>),
+    Dealt(Vec<Marked<SpscReceiver<T>>>),
 }
 
 /// What a stage gets from the stage before it: its input queue, and who fills it.
@@ -127,15 +128,16 @@ impl Launch {
     pub(crate) fn queue<T: Send + 'static>(want: Want) -> (Box<dyn Outlet<T>>, Taken<T>) {
         match want {
             Want::One { capacity } => {
-                let (sender, receiver) = spsc_channel(capacity);
+                let (sender, receiver) = marked(spsc_channel(capacity));
                 (Box::new(sender), Taken::One(Box::new(receiver)))
             }
             Want::Shared { capacity } => {
-                let (sender, receiver) = mpmc_channel(capacity);
+                let (sender, receiver) = marked(mpmc_channel(capacity));
                 (Box::new(sender), Taken::Shared(receiver))
             }
             Want::Dealt { workers, capacity } => {
-                let (senders, receivers) = (0..workers).map(|_| spsc_channel(capacity)).unzip();
+                let (senders, receivers) =
+                    (0..workers).map(|_| marked(spsc_channel(capacity))).unzip();
                 (Box::new(Deal::new(senders)), Taken::Dealt(receivers))
             }
         }

@@ -46,6 +46,7 @@ mod error;
 mod flow;
 mod launch;
 mod link;
+mod marks;
 mod metrics;
 mod op;
 mod pipeline;

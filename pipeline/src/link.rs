@@ -16,6 +16,7 @@ use weir_backpressure::channel::{Receiver, RecvEnd, SendEnd, Sender};
 use weir_backpressure::wait::{ParkEarly, WaitStrategy};
 use weir_backpressure::{mpmc, spsc, RecvTimeoutError, TryRecvError};
 
+use crate::marks::Marked;
 use crate::op::Frame;
 
 /// How the pipeline's threads wait on a queue: a few spins and yields, then sleep. A pipeline
@@ -66,6 +67,11 @@ pub(crate) trait Inlet<T>: Send {
     fn queued(&self) -> usize;
     /// How many items the queue holds at most.
     fn capacity(&self) -> usize;
+    /// The end-to-end latency mark that the last chunks taken carried, if any
+    /// ([`crate::marks`]).
+    fn take_mark(&mut self) -> Option<Instant> {
+        None
+    }
 }
 
 /// The downstream stage (or every one of its workers) is gone.
@@ -77,6 +83,9 @@ pub(crate) trait Outlet<T>: Send {
     /// Sends every item of `buf` in order, draining it, waiting while the queue is full.
     /// On `Gone`, the items not sent are left in `buf`.
     fn send(&mut self, buf: &mut Vec<T>) -> Result<(), Gone>;
+    /// Sets the end-to-end latency mark that the next item sent carries ([`crate::marks`]);
+    /// `None` forgets it.
+    fn carry(&mut self, _mark: Option<Instant>) {}
 }
 
 impl<E, W> Inlet<E::Item> for Receiver<E, W>
@@ -126,19 +135,21 @@ where
 
 /// Deals items to the workers of an ordered stage, [`DEAL_BLOCK`] to each in turn.
 pub(crate) struct Deal<T> {
-    workers: Vec<SpscSender<T>>,
+    workers: Vec<Marked<SpscSender<T>>>,
     turn: usize,
     left: usize,
     block: Vec<T>,
+    mark: Option<Instant>,
 }
 
 impl<T> Deal<T> {
-    pub(crate) fn new(workers: Vec<SpscSender<T>>) -> Self {
+    pub(crate) fn new(workers: Vec<Marked<SpscSender<T>>>) -> Self {
         Deal {
             workers,
             turn: 0,
             left: DEAL_BLOCK,
             block: Vec::with_capacity(DEAL_BLOCK),
+            mark: None,
         }
     }
 }
@@ -152,7 +163,11 @@ impl<T: Send> Outlet<T> for Deal<T> {
                 return Ok(());
             }
             self.left -= self.block.len();
-            if self.workers[self.turn].send_many(&mut self.block).is_err() {
+            let worker = &mut self.workers[self.turn];
+            if let Some(mark) = self.mark.take() {
+                worker.carry(Some(mark));
+            }
+            if worker.send(&mut self.block).is_err() {
                 // The items of this block and the ones after it go back to the caller.
                 self.block.extend(items);
                 buf.append(&mut self.block);
@@ -164,25 +179,31 @@ impl<T: Send> Outlet<T> for Deal<T> {
             }
         }
     }
+
+    fn carry(&mut self, mark: Option<Instant>) {
+        self.mark = mark;
+    }
 }
 
 /// Reads an ordered stage's workers back in the turns [`Deal`] dealt them.
 pub(crate) struct Ordered<T> {
-    workers: Vec<SpscReceiver<Frame<T>>>,
+    workers: Vec<Marked<SpscReceiver<Frame<T>>>>,
     turn: usize,
     left: usize,
     frames: Vec<Frame<T>>,
     ended: bool,
+    mark: Option<Instant>,
 }
 
 impl<T> Ordered<T> {
-    pub(crate) fn new(workers: Vec<SpscReceiver<Frame<T>>>) -> Self {
+    pub(crate) fn new(workers: Vec<Marked<SpscReceiver<Frame<T>>>>) -> Self {
         Ordered {
             workers,
             turn: 0,
             left: DEAL_BLOCK,
             frames: Vec::with_capacity(DEAL_BLOCK),
             ended: false,
+            mark: None,
         }
     }
 }
@@ -207,6 +228,9 @@ impl<T: Send> Inlet<T> for Ordered<T> {
                 // A worker's ring ends only after its last dealt item: the items were dealt in
                 // turns, so no later turn holds anything.
                 Recv::End => self.ended = true,
+            }
+            if let Some(mark) = worker.take_mark() {
+                self.mark.get_or_insert(mark);
             }
             for frame in self.frames.drain(..) {
                 match frame {
@@ -234,10 +258,14 @@ impl<T: Send> Inlet<T> for Ordered<T> {
     }
 
     fn queued(&self) -> usize {
-        self.workers.iter().map(|worker| worker.len()).sum()
+        self.workers.iter().map(|worker| worker.queued()).sum()
     }
 
     fn capacity(&self) -> usize {
         self.workers.iter().map(|worker| worker.capacity()).sum()
+    }
+
+    fn take_mark(&mut self) -> Option<Instant> {
+        self.mark.take()
     }
 }

@@ -79,6 +79,11 @@ impl StageMetrics {
         *self.pressure.lock().unwrap_or_else(|e| e.into_inner()) = Some(Watermark::new(low, high));
     }
 
+    /// A sink's sampled end-to-end latencies (see [`Local::record_end_to_end`]).
+    pub(crate) fn end_to_end(&self) -> Latency {
+        Latency::of(&self.latency.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+
     /// The figures now, as a report row.
     pub(crate) fn snapshot(&self) -> StageReport {
         let load = |counter: &AtomicU64| counter.load(Ordering::Relaxed);
@@ -171,6 +176,12 @@ impl Local {
         let ns = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
         self.latency.saturating_record(ns.max(1));
         self.latency_samples += 1;
+    }
+
+    /// Records the time since the source took an item that a sink took just now (a sink's
+    /// histogram holds these end-to-end latencies: it has no closure of its own to time).
+    pub(crate) fn record_end_to_end(&mut self, taken_at_source: Instant) {
+        self.record_latency(taken_at_source);
     }
 
     /// Records how full the input queue is as the stage comes to take a chunk from it.

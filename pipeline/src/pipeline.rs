@@ -8,7 +8,8 @@ use std::time::Duration;
 use crate::batch::{self, Batch};
 use crate::error::{BoxError, OnError};
 use crate::launch::{Launch, Tail, Taken, Upstream, Want};
-use crate::link::{mpmc_channel, spsc_channel, Ordered};
+use crate::link::{mpmc_channel, spsc_channel, Inlet, Ordered};
+use crate::marks::marked;
 use crate::op::{Filter, FilterMap, FlatMap, Framed, Inspect, Map, Op, TryMap};
 use crate::segment::Segment;
 use crate::source::{Input, InputSource, IterSource};
@@ -372,7 +373,7 @@ impl<T: Send + 'static> Pipeline<T> {
                     unreachable!("a shared queue was asked for")
                 };
                 metrics.set_capacity(input.capacity());
-                let (sender, receiver) = mpmc_channel(out_capacity);
+                let (sender, receiver) = marked(mpmc_channel(out_capacity));
                 for worker in 0..count {
                     let op = build(Segment::new()).op;
                     let (inlet, outlet) = (Box::new(input.clone()), Box::new(sender.clone()));
@@ -407,7 +408,7 @@ impl<T: Send + 'static> Pipeline<T> {
                 let mut outputs = Vec::with_capacity(count);
                 for (worker, input) in inputs.into_iter().enumerate() {
                     let op = Framed(build(Segment::new()).op);
-                    let (sender, receiver) = spsc_channel(per_worker_out);
+                    let (sender, receiver) = marked(spsc_channel(per_worker_out));
                     outputs.push(receiver);
                     let (inlet, outlet) = (Box::new(input), Box::new(sender));
                     let cx = launch.context(&metrics);

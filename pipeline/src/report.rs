@@ -169,6 +169,7 @@ pub struct Report {
     pub(crate) items_out: u64,
     pub(crate) discarded: u64,
     pub(crate) elapsed: Duration,
+    pub(crate) latency: Latency,
     pub(crate) errors: Vec<String>,
 }
 
@@ -202,6 +203,17 @@ impl Report {
     /// Time from the start of the run to its end (or to this snapshot).
     pub fn elapsed(&self) -> Duration {
         self.elapsed
+    }
+
+    /// The end-to-end latency: from the source taking an item to the sink taking it.
+    ///
+    /// Sampled: the source marks about one item a millisecond (and the first), and the mark
+    /// rides beside the queues to the first output of the chunk that held its item, so the
+    /// items themselves carry nothing. Exact to the chunk through serial stages and ordered
+    /// parallel ones, within a chunk or so through unordered ones; a mark whose chunk a stage
+    /// filtered out entirely is dropped. `samples` is 0 when no marked item reached the sink.
+    pub fn latency(&self) -> Latency {
+        self.latency
     }
 
     /// The first few errors skipped under [`OnError::Skip`](crate::OnError::Skip), as
@@ -251,6 +263,16 @@ impl fmt::Display for Report {
             Short(self.elapsed),
             self.throughput()
         )?;
+        if self.latency.samples != 0 {
+            writeln!(
+                f,
+                "end to end: p50 {}, p99 {}, max {} ({} sampled)",
+                Short(self.latency.p50),
+                Short(self.latency.p99),
+                Short(self.latency.max),
+                self.latency.samples
+            )?;
+        }
         let width = self
             .stages
             .iter()

@@ -4,7 +4,7 @@
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crate::control::Control;
 use crate::error::{panic_message, ErrorKind, OnError};
@@ -14,6 +14,9 @@ use crate::op::{Counts, Halt, Op};
 
 /// The most items a stage takes from its input queue, or hands on, at once.
 pub(crate) const CHUNK: usize = 256;
+
+/// How often the source marks an item to time it from source to sink ([`crate::marks`]).
+const MARK_EVERY: Duration = Duration::from_millis(1);
 
 /// What the threads of one stage share: where they report and what stops them.
 #[derive(Clone)]
@@ -75,6 +78,8 @@ pub(crate) fn run_stage<I, P: Op<I>>(
             break;
         }
         local.items_in += input.len() as u64;
+        // The chunk's first output carries the mark of any item in it.
+        outlet.carry(inlet.take_mark());
         let go_on = feed_chunk(
             &mut op,
             &mut input,
@@ -89,6 +94,8 @@ pub(crate) fn run_stage<I, P: Op<I>>(
         local.output_wait += local.output_wait_in_chunk;
         local.output_wait_in_chunk = Default::default();
         let sent = go_on && outlet.send(&mut output).is_ok();
+        // Not carried on when nothing came out of the chunk.
+        outlet.carry(None);
         local.output_wait += fed.elapsed();
         // Outputs that could not be sent count as out of this stage and not into the next:
         // the run's report finds them in the difference.
@@ -175,6 +182,7 @@ pub(crate) fn run_source<T, S: Source<T>>(
 ) {
     let mut buf = Vec::with_capacity(CHUNK);
     let mut local = Local::new();
+    let mut marked_at: Option<Instant> = None;
     while !cx.control.is_stopped() {
         let started = Instant::now();
         let filled = catch_unwind(AssertUnwindSafe(|| {
@@ -191,6 +199,11 @@ pub(crate) fn run_source<T, S: Source<T>>(
         local.items_out += buf.len() as u64;
         let fed = Instant::now();
         local.busy += fed - started;
+        if !buf.is_empty() && marked_at.map_or(true, |at| fed - at >= MARK_EVERY) {
+            // The first item of the chunk was taken about when the chunk was begun.
+            outlet.carry(Some(started));
+            marked_at = Some(fed);
+        }
         let sent = outlet.send(&mut buf).is_ok();
         local.output_wait += fed.elapsed();
         buf.clear();
@@ -247,6 +260,9 @@ impl<T> Drain<T> {
             return false;
         }
         self.local.items_in += self.ready.len() as u64;
+        if let Some(mark) = self.inlet.take_mark() {
+            self.local.record_end_to_end(mark);
+        }
         self.ready.reverse();
         true
     }

@@ -183,7 +183,9 @@ fn the_report_prints_one_row_per_stage() {
     let text = finished.report.to_string();
     assert!(text.contains("first"), "{text}");
     assert!(text.contains("second"), "{text}");
-    assert_eq!(text.lines().count(), 1 + 1 + 2, "{text}");
+    assert!(text.contains("end to end: p50"), "{text}");
+    // The totals, the end-to-end latency, the header and a row per stage.
+    assert_eq!(text.lines().count(), 1 + 1 + 1 + 2, "{text}");
 }
 
 #[test]
