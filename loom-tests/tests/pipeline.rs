@@ -24,9 +24,9 @@ impl std::fmt::Display for Odd {
 
 impl std::error::Error for Odd {}
 
-/// End of stream through an unordered parallel stage: two workers share the input queue and
-/// the output queue; the sink gets every item once before the end, whichever worker finishes
-/// last, and the report's counts agree.
+/// End of stream through an unordered parallel stage: two workers read the source in turns
+/// (under its lock) and share the output queue; the sink gets every item once before the
+/// end, whichever worker finishes last, and the report's counts agree.
 #[test]
 fn end_of_stream_through_a_parallel_stage() {
     model_with_bound(1, || {

@@ -9,6 +9,7 @@ use crate::link::{mpmc_channel, spsc_channel, Deal, Inlet, MpmcReceiver, Outlet,
 use crate::marks::{marked, Marked};
 use crate::metrics::StageMetrics;
 use crate::op::Identity;
+use crate::source::Pulled;
 use crate::stage::{run_stage, Context};
 use crate::sync::stats::{AtomicUsize, Ordering};
 use crate::sync::{spawn, thread::JoinHandle};
@@ -18,7 +19,8 @@ use crate::sync::{spawn, thread::JoinHandle};
 pub(crate) enum Want {
     /// One consumer thread.
     One { capacity: usize },
-    /// Any number of consumer threads sharing one queue.
+    /// Any number of consumer threads sharing one queue, or, from a source that allows it,
+    /// the source itself, read by the consumer threads in turns ([`Pulled`]).
     Shared { capacity: usize },
     /// One queue per worker, dealt in turns (an ordered stage).
     Dealt { workers: usize, capacity: usize },
@@ -39,6 +41,18 @@ pub(crate) enum Taken<T> {
     One(Box<dyn Inlet<T>>),
     Shared(Marked<MpmcReceiver<T>>),
     Dealt(Vec<Marked<SpscReceiver<T>>>),
+    Pulled(Pulled<T>),
+}
+
+impl<T: Send + 'static> Taken<T> {
+    /// One more consumer's inlet of a queue that any number of consumers share.
+    pub(crate) fn share(&self) -> Box<dyn Inlet<T>> {
+        match self {
+            Taken::Shared(receiver) => Box::new(receiver.clone()),
+            Taken::Pulled(source) => Box::new(source.clone()),
+            Taken::One(_) | Taken::Dealt(_) => unreachable!("a shared queue was asked for"),
+        }
+    }
 }
 
 /// What a stage gets from the stage before it: its input queue, and who fills it.
@@ -119,6 +133,7 @@ impl Launch {
         match taken {
             Taken::One(inlet) => inlet,
             Taken::Shared(receiver) => Box::new(receiver),
+            Taken::Pulled(source) => Box::new(source),
             Taken::Dealt(_) => unreachable!("a dealt queue is only made for an ordered stage"),
         }
     }

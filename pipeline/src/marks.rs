@@ -14,7 +14,7 @@
 
 use std::collections::VecDeque;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crate::link::{Inlet, Outlet, Recv};
 use crate::sync::stats::{AtomicU64, Mutex, Ordering};
@@ -22,8 +22,28 @@ use crate::sync::stats::{AtomicU64, Mutex, Ordering};
 /// The most marks a queue holds; more are dropped (the source makes about one a millisecond).
 const MAX_MARKS: usize = 16;
 
+/// How often a source marks an item.
+const MARK_EVERY: Duration = Duration::from_millis(1);
+
 /// No mark is waiting.
 const NONE: u64 = u64::MAX;
+
+/// When a source marks its next item: the first one, then about one every [`MARK_EVERY`].
+#[derive(Debug, Default)]
+pub(crate) struct MarkClock {
+    last: Option<Instant>,
+}
+
+impl MarkClock {
+    /// Whether an item taken at `now` is to be marked.
+    pub(crate) fn due(&mut self, now: Instant) -> bool {
+        let due = self.last.map_or(true, |last| now - last >= MARK_EVERY);
+        if due {
+            self.last = Some(now);
+        }
+        due
+    }
+}
 
 /// The marks of one queue and its two counts.
 #[derive(Debug)]

@@ -12,7 +12,7 @@ use crate::link::{mpmc_channel, spsc_channel, Inlet, Ordered};
 use crate::marks::marked;
 use crate::op::{Filter, FilterMap, FlatMap, Framed, Inspect, Map, Op, TryMap};
 use crate::segment::Segment;
-use crate::source::{Input, InputSource, IterSource};
+use crate::source::{Input, InputSource, IterSource, Pulled};
 use crate::stage::{run_source, run_stage};
 use crate::workers::Workers;
 
@@ -90,15 +90,18 @@ impl Pipeline<()> {
             "weir_pipeline::Pipeline::input: capacity must be at least 1"
         );
         let (sender, receiver) = mpmc_channel(capacity);
-        let pipeline = Pipeline::<T>::with_source("input", InputSource { receiver });
+        let pipeline = Pipeline::<T>::with_source("input", InputSource { receiver }, false);
         (Input { sender }, pipeline)
     }
 }
 
 impl<T: Send + 'static> Pipeline<T> {
-    /// A pipeline whose items come from `iter`, read on a thread of its own.
+    /// A pipeline whose items come from `iter`, read on a thread of its own; or, when an
+    /// unordered [`parallel`](Self::parallel) stage comes right after it, by that stage's
+    /// workers, each taking the next chunk of items in turn (no thread and no queue between
+    /// them, as with rayon's `par_bridge`).
     ///
-    /// A cancel or a failure stops the source between two items; an iterator that blocks in
+    /// A cancel or a failure stops the source between two chunks; an iterator that blocks in
     /// `next` delays it until `next` returns.
     #[allow(clippy::should_implement_trait)] // reads lazily on its own thread: not `FromIterator`
     pub fn from_iter<I>(iter: I) -> Self
@@ -107,15 +110,27 @@ impl<T: Send + 'static> Pipeline<T> {
         I::IntoIter: Send + 'static,
     {
         let iter = iter.into_iter();
-        Pipeline::with_source("from_iter", IterSource::new(iter))
+        Pipeline::with_source("from_iter", IterSource::new(iter), true)
     }
 
-    fn with_source<S: crate::stage::Source<T> + 'static>(name: &'static str, source: S) -> Self {
+    /// A pipeline fed by `source`: on a thread of its own, or, if `pullable`, read by the
+    /// workers of an unordered parallel stage right after it.
+    fn with_source<S: crate::stage::Source<T> + 'static>(
+        name: &'static str,
+        source: S,
+        pullable: bool,
+    ) -> Self {
         let tail: Tail<T> = Box::new(move |launch: &mut Launch, want| {
             let metrics = launch.hidden(name);
             launch.source = Some(Arc::clone(&metrics));
-            let (outlet, taken) = Launch::queue(want);
             let cx = launch.context(&metrics);
+            if let (true, Want::Shared { .. }) = (pullable, want) {
+                return Upstream {
+                    taken: Taken::Pulled(Pulled::new(Box::new(source), cx)),
+                    producer: metrics,
+                };
+            }
+            let (outlet, taken) = Launch::queue(want);
             launch.spawn(format!("weir-{name}"), move || {
                 run_source(source, outlet, cx)
             });
@@ -367,16 +382,16 @@ impl<T: Send + 'static> Pipeline<T> {
             let name = metrics.name.clone();
             let out_capacity = want.capacity();
             if !workers.is_ordered() {
+                // The workers read a source right before them themselves.
                 let up = upstream(launch, Want::Shared { capacity });
                 launch.link(&up.producer, &metrics);
-                let Taken::Shared(input) = up.taken else {
-                    unreachable!("a shared queue was asked for")
-                };
-                metrics.set_capacity(input.capacity());
+                if let Taken::Shared(input) = &up.taken {
+                    metrics.set_capacity(input.capacity());
+                }
                 let (sender, receiver) = marked(mpmc_channel(out_capacity));
                 for worker in 0..count {
                     let op = build(Segment::new()).op;
-                    let (inlet, outlet) = (Box::new(input.clone()), Box::new(sender.clone()));
+                    let (inlet, outlet) = (up.taken.share(), Box::new(sender.clone()));
                     let cx = launch.context(&metrics);
                     launch.spawn(format!("weir-{name}-{worker}"), move || {
                         run_stage(op, inlet, outlet, cx)

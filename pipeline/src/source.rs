@@ -1,14 +1,20 @@
 //! Where items come from: an iterator ([`Pipeline::from_iter`](crate::Pipeline::from_iter)),
-//! or the [`Input`] handles of [`Pipeline::input`](crate::Pipeline::input).
+//! or the [`Input`] handles of [`Pipeline::input`](crate::Pipeline::input); read by a thread
+//! of the source's own, or by the workers of the parallel stage after it ([`Pulled`]).
 
 use std::fmt;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::{Arc, PoisonError};
 use std::time::{Duration, Instant};
 
 use weir_backpressure::{RecvTimeoutError, SendError, TryRecvError, TrySendError};
 
 use crate::control::Control;
-use crate::link::{MpmcReceiver, MpmcSender};
-use crate::stage::{Source, CHUNK};
+use crate::link::{Inlet, MpmcReceiver, MpmcSender, Recv};
+use crate::marks::MarkClock;
+use crate::stage::{Context, Source, CHUNK};
+use crate::sync::stats::Ordering;
+use crate::sync::Mutex;
 
 /// How long a source gathers items for one chunk before it sends what it has: a source that
 /// yields slowly gets its items on their way at once instead of after a whole chunk.
@@ -175,5 +181,115 @@ impl<T> fmt::Debug for Input<T> {
             .field("len", &self.len())
             .field("capacity", &self.capacity())
             .finish()
+    }
+}
+
+/// A source read by the workers of the unordered `parallel` stage right after it: each worker
+/// takes the next chunk itself, under a lock, where a thread of the source's own would feed
+/// them through a queue (rayon's `par_bridge` works the same way). No thread, no queue, and
+/// the items are not copied between cores on their way in.
+pub(crate) struct Pulled<T> {
+    shared: Arc<PullShared<T>>,
+    /// The mark of the last chunk this worker took, if it was marked.
+    mark: Option<Instant>,
+}
+
+struct PullShared<T> {
+    state: Mutex<PullState<T>>,
+    /// The source's own figures and the run's control.
+    cx: Context,
+}
+
+struct PullState<T> {
+    source: Box<dyn Source<T>>,
+    ended: bool,
+    clock: MarkClock,
+}
+
+impl<T> Pulled<T> {
+    pub(crate) fn new(source: Box<dyn Source<T>>, cx: Context) -> Self {
+        let state = PullState {
+            source,
+            ended: false,
+            clock: MarkClock::default(),
+        };
+        Pulled {
+            shared: Arc::new(PullShared {
+                state: Mutex::new(state),
+                cx,
+            }),
+            mark: None,
+        }
+    }
+}
+
+/// Another worker's handle, with no mark yet.
+impl<T> Clone for Pulled<T> {
+    fn clone(&self) -> Self {
+        Pulled {
+            shared: Arc::clone(&self.shared),
+            mark: None,
+        }
+    }
+}
+
+impl<T: Send> Inlet<T> for Pulled<T> {
+    /// Takes the next chunk from the source (a deadline does not apply: the source is read
+    /// while the lock is held, as its own thread would read it).
+    fn recv(&mut self, buf: &mut Vec<T>, max: usize, _: Option<Instant>) -> Recv {
+        let cx = &self.shared.cx;
+        let started = Instant::now();
+        let mut state = self
+            .shared
+            .state
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let before = buf.len();
+        while buf.len() == before && !state.ended {
+            if cx.control.is_stopped() {
+                state.ended = true;
+                break;
+            }
+            let filled = catch_unwind(AssertUnwindSafe(|| {
+                state.source.fill(buf, max, &cx.control)
+            }));
+            match filled {
+                Ok(more) => state.ended = !more,
+                Err(payload) => {
+                    state.ended = true;
+                    cx.panicked(&*payload);
+                }
+            }
+        }
+        let taken = buf.len() - before;
+        let now = Instant::now();
+        if taken != 0 && state.clock.due(now) {
+            self.mark = Some(started);
+        }
+        drop(state);
+        let metrics = &cx.metrics;
+        // Relaxed: statistics.
+        metrics.items_in.fetch_add(taken as u64, Ordering::Relaxed);
+        metrics.items_out.fetch_add(taken as u64, Ordering::Relaxed);
+        let busy = u64::try_from((now - started).as_nanos()).unwrap_or(u64::MAX);
+        metrics.busy_ns.fetch_add(busy, Ordering::Relaxed);
+        if taken != 0 {
+            Recv::Got
+        } else {
+            Recv::End
+        }
+    }
+
+    /// Nothing waits: the items are read when a worker comes for them.
+    fn queued(&self) -> usize {
+        0
+    }
+
+    fn capacity(&self) -> usize {
+        0
+    }
+
+    fn take_mark(&mut self) -> Option<Instant> {
+        self.mark.take()
     }
 }

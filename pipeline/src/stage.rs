@@ -4,19 +4,17 @@
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use crate::control::Control;
 use crate::error::{panic_message, ErrorKind, OnError};
 use crate::link::{Inlet, Outlet, Recv};
+use crate::marks::MarkClock;
 use crate::metrics::{Local, StageMetrics};
 use crate::op::{Counts, Halt, Op};
 
 /// The most items a stage takes from its input queue, or hands on, at once.
 pub(crate) const CHUNK: usize = 256;
-
-/// How often the source marks an item to time it from source to sink ([`crate::marks`]).
-const MARK_EVERY: Duration = Duration::from_millis(1);
 
 /// What the threads of one stage share: where they report and what stops them.
 #[derive(Clone)]
@@ -49,7 +47,7 @@ impl Context {
     }
 
     /// Handles a panic of the stage's closure.
-    fn panicked(&self, payload: &(dyn std::any::Any + Send)) {
+    pub(crate) fn panicked(&self, payload: &(dyn std::any::Any + Send)) {
         self.control.fail(
             &self.metrics.name,
             ErrorKind::Panicked(panic_message(payload)),
@@ -182,7 +180,7 @@ pub(crate) fn run_source<T, S: Source<T>>(
 ) {
     let mut buf = Vec::with_capacity(CHUNK);
     let mut local = Local::new();
-    let mut marked_at: Option<Instant> = None;
+    let mut clock = MarkClock::default();
     while !cx.control.is_stopped() {
         let started = Instant::now();
         let filled = catch_unwind(AssertUnwindSafe(|| {
@@ -199,10 +197,9 @@ pub(crate) fn run_source<T, S: Source<T>>(
         local.items_out += buf.len() as u64;
         let fed = Instant::now();
         local.busy += fed - started;
-        if !buf.is_empty() && marked_at.map_or(true, |at| fed - at >= MARK_EVERY) {
+        if !buf.is_empty() && clock.due(fed) {
             // The first item of the chunk was taken about when the chunk was begun.
             outlet.carry(Some(started));
-            marked_at = Some(fed);
         }
         let sent = outlet.send(&mut buf).is_ok();
         local.output_wait += fed.elapsed();

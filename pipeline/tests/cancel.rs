@@ -38,6 +38,24 @@ fn cancel_an_endless_pipeline_with_a_slow_sink() {
 }
 
 #[test]
+fn cancel_an_endless_source_read_by_parallel_workers() {
+    within(LIMIT, || {
+        let running = Pipeline::from_iter(0u64..)
+            .capacity(16)
+            .parallel(2, |s| s.map(|x| x * 2))
+            .for_each(|_| std::thread::sleep(Duration::from_micros(50)))
+            .spawn();
+        while running.report().items_in() == 0 {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        running.cancel();
+        let error = running.join().unwrap_err();
+        assert!(matches!(error.kind(), ErrorKind::Cancelled), "{error}");
+        assert_accounts(error.report());
+    });
+}
+
+#[test]
 fn cancel_while_every_thread_waits_for_input() {
     within(LIMIT, || {
         let (input, pipeline) = Pipeline::input::<u64>(8);

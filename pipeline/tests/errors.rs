@@ -185,6 +185,18 @@ fn a_panic_in_the_source_or_the_sink() {
         assert!(matches!(error.kind(), ErrorKind::Panicked(m) if m == "source broke"));
         assert_accounts(error.report());
 
+        // Read by the workers of a parallel stage: the same error, every worker ends.
+        let source = (0..100_000u64).map(|x| if x == 5000 { panic!("source broke") } else { x });
+        let error = Pipeline::from_iter(source)
+            .parallel(3, |s| s.map(|x| x))
+            .for_each(drop)
+            .run()
+            .unwrap_err();
+        assert_eq!(error.stage(), "from_iter");
+        assert!(matches!(error.kind(), ErrorKind::Panicked(m) if m == "source broke"));
+        assert_accounts(error.report());
+        assert!(error.report().items_in() >= 5000, "{}", error.report());
+
         let error = Pipeline::from_iter(0..100_000u64)
             .map(|x| x)
             .for_each(|x| assert!(x < 10, "sink broke"))

@@ -37,6 +37,64 @@ fn unordered_gives_every_item_once() {
     });
 }
 
+/// The names of the threads that called the source's `next`, with the items: a source right
+/// before an unordered parallel stage is read by its workers, any other by a thread of its own.
+#[test]
+fn the_workers_of_an_unordered_stage_read_the_source_themselves() {
+    use std::collections::BTreeSet;
+    use std::sync::{Arc, Mutex};
+
+    within(LIMIT, || {
+        let n = scaled(20_000, 200) as u64;
+        let readers = |record: &Arc<Mutex<BTreeSet<String>>>| {
+            let record = Arc::clone(record);
+            (0..n).inspect(move |_| {
+                let name = std::thread::current().name().unwrap_or("").to_owned();
+                record.lock().unwrap().insert(name);
+            })
+        };
+
+        let pulled = Arc::new(Mutex::new(BTreeSet::new()));
+        let finished = Pipeline::from_iter(readers(&pulled))
+            .parallel(2, |s| s.map(|x| x + 1))
+            .named("inc")
+            .fold(0u64, |sum, x| sum + x)
+            .run()
+            .unwrap();
+        assert_eq!(finished.output, n * (n + 1) / 2);
+        let names = pulled.lock().unwrap().clone();
+        assert!(
+            names.iter().all(|name| name.starts_with("weir-inc-")),
+            "{names:?}"
+        );
+        let report = &finished.report;
+        assert_eq!(report.items_in(), n);
+        assert_eq!(report.stage("inc").unwrap().items_in(), n);
+
+        for workers in [Workers::new(2).ordered(), Workers::new(2)] {
+            let fed = Arc::new(Mutex::new(BTreeSet::new()));
+            let unordered = !workers.is_ordered();
+            let pipeline = Pipeline::from_iter(readers(&fed));
+            // An ordered stage is dealt to by the source's thread; an unordered one after a
+            // serial stage shares a queue that the serial stage fills.
+            let pipeline = if unordered {
+                pipeline.map(|x| x)
+            } else {
+                pipeline
+            };
+            let sum = pipeline
+                .parallel(workers, |s| s.map(|x| x + 1))
+                .fold(0u64, |sum, x| sum + x)
+                .run()
+                .unwrap()
+                .output;
+            assert_eq!(sum, n * (n + 1) / 2);
+            let names = fed.lock().unwrap().clone();
+            assert_eq!(names, BTreeSet::from(["weir-from_iter".to_owned()]));
+        }
+    });
+}
+
 #[test]
 fn ordered_keeps_the_input_order_with_uneven_work() {
     within(LIMIT, || {
