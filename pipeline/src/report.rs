@@ -132,7 +132,33 @@ impl StageReport {
     pub fn pressure_events(&self) -> u64 {
         self.pressure_events
     }
+
+    /// The share of `elapsed` that the stage's threads spent in its closures, averaged over
+    /// its workers: 1.0 when every worker was busy all the time.
+    pub fn busy_share(&self, elapsed: Duration) -> f64 {
+        let available = elapsed.as_secs_f64() * self.workers.max(1) as f64;
+        if available == 0.0 {
+            0.0
+        } else {
+            (self.busy.as_secs_f64() / available).min(1.0)
+        }
+    }
+
+    /// How full its input queue was on average, from 0.0 to 1.0 (0.0 without a queue).
+    fn fullness(&self) -> f64 {
+        if self.capacity == 0 {
+            0.0
+        } else {
+            (self.occupancy_mean / self.capacity as f64).min(1.0)
+        }
+    }
 }
+
+/// A stage busier than this share of the run is a bottleneck whatever its queue shows.
+const BOTTLENECK_BUSY: f64 = 0.5;
+
+/// A stage whose input queue was on average fuller than this is held up by its own work.
+const BOTTLENECK_FULL: f64 = 0.5;
 
 /// What a run did: one [`StageReport`] per stage between the source and the sink, and the
 /// totals.
@@ -216,6 +242,53 @@ impl Report {
         self.latency
     }
 
+    /// The stage that limits the run's throughput, if one does: of the stages that were busy
+    /// in their closures at least half the time ([`StageReport::busy_share`]), or whose input
+    /// queue was on average at least half full while they waited less on their output than
+    /// they worked, the busiest. `None` when no stage is (the source, the sink or the hand-offs
+    /// set the pace) or before any time has passed.
+    ///
+    /// The report's table marks it with `*`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use weir_pipeline::Pipeline;
+    ///
+    /// let finished = Pipeline::from_iter(0..200u32)
+    ///     .map(|x| x + 1)
+    ///     .map(|x| {
+    ///         std::thread::sleep(Duration::from_micros(200));
+    ///         x
+    ///     })
+    ///     .named("slow")
+    ///     .for_each(drop)
+    ///     .run()
+    ///     .unwrap();
+    /// assert_eq!(finished.report.bottleneck(), Some("slow"));
+    /// ```
+    pub fn bottleneck(&self) -> Option<&str> {
+        self.bottleneck_index()
+            .map(|index| self.stages[index].name.as_str())
+    }
+
+    fn bottleneck_index(&self) -> Option<usize> {
+        let limits = |stage: &StageReport| {
+            stage.busy_share(self.elapsed) >= BOTTLENECK_BUSY
+                || (stage.fullness() >= BOTTLENECK_FULL && stage.output_wait <= stage.busy)
+        };
+        self.stages
+            .iter()
+            .enumerate()
+            .filter(|(_, stage)| limits(stage))
+            .max_by(|(_, a), (_, b)| {
+                let (a, b) = (a.busy_share(self.elapsed), b.busy_share(self.elapsed));
+                a.partial_cmp(&b).unwrap_or(std::cmp::Ordering::Equal)
+            })
+            .map(|(index, _)| index)
+    }
+
     /// The first few errors skipped under [`OnError::Skip`](crate::OnError::Skip), as
     /// `"stage: message"`.
     pub fn errors(&self) -> &[String] {
@@ -282,14 +355,16 @@ impl fmt::Display for Report {
             .max(5);
         writeln!(
             f,
-            "{:<width$} {:>3} {:>10} {:>10} {:>9} {:>7} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>11} {:>5}",
+            " {:<width$} {:>3} {:>10} {:>10} {:>9} {:>7} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>11} {:>5}",
             "stage", "thr", "in", "out", "filtered", "failed", "busy", "wait in", "wait out",
             "p50", "p99", "max", "queue", "press"
         )?;
-        for stage in &self.stages {
+        let bottleneck = self.bottleneck_index();
+        for (index, stage) in self.stages.iter().enumerate() {
+            let mark = if bottleneck == Some(index) { '*' } else { ' ' };
             writeln!(
                 f,
-                "{:<width$} {:>3} {:>10} {:>10} {:>9} {:>7} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>11} {:>5}",
+                "{mark}{:<width$} {:>3} {:>10} {:>10} {:>9} {:>7} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>11} {:>5}",
                 stage.name,
                 stage.workers,
                 stage.items_in,
@@ -308,6 +383,10 @@ impl fmt::Display for Report {
                 ),
                 stage.pressure_events,
             )?;
+        }
+        if let Some(index) = bottleneck {
+            let name = &self.stages[index].name;
+            writeln!(f, "* the bottleneck: {name}, the busiest stage")?;
         }
         for error in &self.errors {
             writeln!(f, "skipped: {error}")?;

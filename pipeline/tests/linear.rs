@@ -224,3 +224,40 @@ fn into_sender_feeds_a_channel_and_fails_when_its_receiver_is_gone() {
         );
     });
 }
+
+#[test]
+fn the_bottleneck_is_the_stage_that_holds_the_run_back() {
+    within(LIMIT, || {
+        let hold = || std::thread::sleep(Duration::from_micros(100));
+        let n = scaled(2_000, 50) as u32;
+        let finished = Pipeline::from_iter(0..n)
+            .map(|x| x + 1)
+            .named("cheap")
+            .inspect(move |_| hold())
+            .named("slow")
+            .map(|x| x * 2)
+            .for_each(drop)
+            .run()
+            .unwrap();
+        let report = &finished.report;
+        assert_eq!(report.bottleneck(), Some("slow"), "{report}");
+        assert!(report.stage("slow").unwrap().busy_share(report.elapsed()) > 0.5);
+        let text = report.to_string();
+        assert!(text.contains("*slow"), "{text}");
+        assert!(text.contains("* the bottleneck: slow"), "{text}");
+
+        // Two workers, both slow: the parallel stage.
+        let finished = Pipeline::from_iter(0..n)
+            .map(|x| x + 1)
+            .parallel(2, move |s| s.inspect(move |_| hold()))
+            .named("both")
+            .for_each(drop)
+            .run()
+            .unwrap();
+        assert_eq!(finished.report.bottleneck(), Some("both"));
+
+        // No stage at all: nothing to name.
+        let finished = Pipeline::from_iter(0..n).for_each(drop).run().unwrap();
+        assert_eq!(finished.report.bottleneck(), None);
+    });
+}
