@@ -103,3 +103,23 @@ fn failure_in_a_stage_stops_the_others() {
         );
     });
 }
+
+/// Pause, resume and cancel racing the source: whatever it is doing when they come, a resume
+/// or a cancel never leaves it waiting (a lost wake-up would be a deadlock loom reports).
+#[test]
+fn resume_or_cancel_wakes_a_paused_source() {
+    model_with_bound(1, || {
+        let running = Pipeline::from_iter(0..2u32).fold(0, |a, x| a + x).spawn();
+        running.pause();
+        running.resume();
+        assert_eq!(running.join().unwrap().output, 1);
+
+        let running = Pipeline::from_iter(0..2u32).fold(0, |a, x| a + x).spawn();
+        running.pause();
+        running.cancel();
+        match running.join() {
+            Ok(finished) => assert_eq!(finished.output, 1),
+            Err(error) => assert!(matches!(error.kind(), ErrorKind::Cancelled)),
+        }
+    });
+}

@@ -1,9 +1,10 @@
-//! What every thread of one run shares: whether the run must stop, and why.
+//! What every thread of one run shares: whether the run must stop, and why; whether its
+//! source is paused.
 
 use std::time::Instant;
 
 use crate::error::{ErrorKind, OnError};
-use crate::sync::{AtomicBool, Mutex, Ordering};
+use crate::sync::{AtomicBool, Condvar, Mutex, Ordering};
 
 /// How many of the errors skipped under [`OnError::Skip`] the report keeps.
 pub(crate) const KEPT_ERRORS: usize = 8;
@@ -20,6 +21,12 @@ pub(crate) struct Control {
     skipped: Mutex<Vec<String>>,
     pub(crate) on_error: OnError,
     pub(crate) started: Instant,
+    /// Whether the source is paused: read without the lock between chunks, and under it by a
+    /// source that waits on `resumed`.
+    paused: AtomicBool,
+    pause_lock: Mutex<()>,
+    /// Woken by `resume` and by a stop.
+    resumed: Condvar,
 }
 
 impl Control {
@@ -30,6 +37,9 @@ impl Control {
             skipped: Mutex::new(Vec::new()),
             on_error,
             started: Instant::now(),
+            paused: AtomicBool::new(false),
+            pause_lock: Mutex::new(()),
+            resumed: Condvar::new(),
         }
     }
 
@@ -48,11 +58,50 @@ impl Control {
             *failure = Some((stage.to_owned(), kind));
         }
         self.stopped.store(true, Ordering::Relaxed);
+        // A paused source waits for a resume or a stop: wake it. Under the lock, so that a
+        // source between its look at the flag and its wait cannot miss the wake-up.
+        let _lock = self.pause_lock.lock().unwrap_or_else(|e| e.into_inner());
+        self.resumed.notify_all();
     }
 
     /// Stops the run as cancelled (unless it already failed).
     pub(crate) fn cancel(&self) {
         self.fail("pipeline", ErrorKind::Cancelled);
+    }
+
+    /// Holds the source back before its next chunk, until [`resume`](Self::resume) or a stop.
+    pub(crate) fn pause(&self) {
+        let _lock = self.pause_lock.lock().unwrap_or_else(|e| e.into_inner());
+        // Relaxed: the lock orders it for a source that waits; one that reads it without the
+        // lock only pauses a chunk later.
+        self.paused.store(true, Ordering::Relaxed);
+    }
+
+    /// Lets a paused source go on.
+    pub(crate) fn resume(&self) {
+        let _lock = self.pause_lock.lock().unwrap_or_else(|e| e.into_inner());
+        // Relaxed: under the lock, which the waiting source takes to read it.
+        self.paused.store(false, Ordering::Relaxed);
+        self.resumed.notify_all();
+    }
+
+    /// Whether the source is paused.
+    pub(crate) fn is_paused(&self) -> bool {
+        // Relaxed: a snapshot.
+        self.paused.load(Ordering::Relaxed)
+    }
+
+    /// Waits while the source is paused and the run goes on: a source calls this before
+    /// each chunk.
+    pub(crate) fn wait_while_paused(&self) {
+        if !self.is_paused() {
+            return;
+        }
+        let mut lock = self.pause_lock.lock().unwrap_or_else(|e| e.into_inner());
+        // Relaxed: read under the lock that `pause`, `resume` and a stop take to change them.
+        while self.paused.load(Ordering::Relaxed) && !self.is_stopped() {
+            lock = self.resumed.wait(lock).unwrap_or_else(|e| e.into_inner());
+        }
     }
 
     /// Keeps the message of an error skipped under [`OnError::Skip`], if there is room.

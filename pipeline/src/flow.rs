@@ -316,6 +316,37 @@ impl<R> Running<R> {
         self.figures.report(false)
     }
 
+    /// Pauses the source: it takes no item after the chunk it is reading, until
+    /// [`resume`](Self::resume). The stages go on with what is already in flight, then wait
+    /// without using the CPU; a source fed by [`Input`](crate::Input)s stops taking from them,
+    /// so their `send` waits once the first queue is full. A cancel or a failure still ends
+    /// the run. Pausing a paused or finished run does nothing.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weir_pipeline::Pipeline;
+    ///
+    /// let running = Pipeline::from_iter(0..1_000u64).map(|x| x * 2).fold(0, |a, x| a + x).spawn();
+    /// running.pause();
+    /// assert!(running.is_paused());
+    /// running.resume();
+    /// assert_eq!(running.join().unwrap().output, 999_000);
+    /// ```
+    pub fn pause(&self) {
+        self.figures.control.pause();
+    }
+
+    /// Lets a paused source go on.
+    pub fn resume(&self) {
+        self.figures.control.resume();
+    }
+
+    /// Whether the source is paused.
+    pub fn is_paused(&self) -> bool {
+        self.figures.control.is_paused()
+    }
+
     /// Whether every thread of the run has ended (so that `join` will not wait).
     pub fn is_finished(&self) -> bool {
         // Relaxed: a snapshot; `join` is what synchronizes with the threads.

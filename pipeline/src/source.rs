@@ -238,6 +238,7 @@ impl<T: Send> Inlet<T> for Pulled<T> {
     /// while the lock is held, as its own thread would read it).
     fn recv(&mut self, buf: &mut Vec<T>, max: usize, _: Option<Instant>) -> Recv {
         let cx = &self.shared.cx;
+        cx.control.wait_while_paused();
         let started = Instant::now();
         let mut state = self
             .shared

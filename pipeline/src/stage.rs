@@ -181,7 +181,11 @@ pub(crate) fn run_source<T, S: Source<T>>(
     let mut buf = Vec::with_capacity(CHUNK);
     let mut local = Local::new();
     let mut clock = MarkClock::default();
-    while !cx.control.is_stopped() {
+    loop {
+        cx.control.wait_while_paused();
+        if cx.control.is_stopped() {
+            break;
+        }
         let started = Instant::now();
         let filled = catch_unwind(AssertUnwindSafe(|| {
             source.fill(&mut buf, CHUNK, &cx.control)

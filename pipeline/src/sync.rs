@@ -4,14 +4,14 @@
 #[cfg(loom)]
 pub(crate) use loom::{
     sync::atomic::{AtomicBool, Ordering},
-    sync::Mutex,
+    sync::{Condvar, Mutex},
     thread,
 };
 
 #[cfg(not(loom))]
 pub(crate) use std::{
     sync::atomic::{AtomicBool, Ordering},
-    sync::Mutex,
+    sync::{Condvar, Mutex},
     thread,
 };
 
