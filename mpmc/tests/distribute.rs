@@ -541,7 +541,9 @@ fn stealing_under_a_skewed_workload() {
     use weir_mpmc::distribute::{Source, WorkStealing};
 
     // All the work lands on worker 0's deque; worker 0 is slow (it yields after each item),
-    // the other three only steal. Every item is run once, and the thieves take part.
+    // the other three only steal. Every item is run once, and the thieves take part: worker 0
+    // waits for the first theft before it goes on, as a scheduler on a busy machine may well
+    // run it to the end before the thieves' threads start.
     let n = scaled(4_000, 100);
     let (_sender, locals) = WorkStealing::new(4, n, 16);
     for i in 0..n {
@@ -562,6 +564,10 @@ fn stealing_under_a_skewed_workload() {
                     }
                     if slow {
                         std::thread::yield_now();
+                        // Its deque holds the rest meanwhile, so the thieves cannot all give up.
+                        while stolen.load(Ordering::Relaxed) == 0 {
+                            std::thread::yield_now();
+                        }
                     }
                 }
             });
