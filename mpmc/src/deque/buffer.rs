@@ -216,7 +216,7 @@ impl<T> Buffer<T> {
 
     /// The steal protocol after `top` was read as `top` (by [`load_top`](Self::load_top), or
     /// from this thread's own claim): finds out how many items there are and claims `want(len)`
-    /// of them (at least 1, at most `len`) from `top` with one compare-and-swap.
+    /// of them (clamped to `1..=len`) from `top` with one compare-and-swap.
     ///
     /// Returns `Ok(n)` when positions `top..top + n` are this thread's to [`take`](Self::take),
     /// `Err(true)` when the deque was empty and `Err(false)` when another thread moved `top`
@@ -240,8 +240,9 @@ impl<T> Buffer<T> {
         if len <= 0 {
             return Err(true);
         }
-        let n = want(len as usize);
-        debug_assert!(n >= 1 && n <= len as usize);
+        // Clamped, not asserted: the callers `take` every position claimed here, so a `want`
+        // past `len` would have them read slots nobody wrote. Two compares keep `claim` safe.
+        let n = want(len as usize).clamp(1, len as usize);
         // Relaxed, not the paper's SeqCst: the claim is decided by the CAS's atomicity (two
         // claims of one position cannot both read `top` as it), and nothing pairs with it.
         // Nothing anyone reads depends on who last wrote `top` (see `load_top`; the stamps order
@@ -280,5 +281,31 @@ impl<T> Drop for Buffer<T> {
                 });
             });
         }
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    /// A `want` past the length claims no more than there is, so `take` never reads a slot
+    /// nobody wrote; and a `want` of 0 still claims one (the callers take at least one).
+    #[test]
+    fn claim_clamps_what_it_is_asked_for() {
+        let buffer = Buffer::<u32>::try_new(8, Flavor::Fifo).unwrap();
+        for item in 0..3 {
+            // SAFETY: the test is the owner, and 3 < 8 items fit.
+            unsafe { buffer.write(item) };
+        }
+        assert_eq!(buffer.claim(0, |len| len + 10), Ok(3));
+        // SAFETY: the claim above moved `top` past 0..3 for this thread.
+        let taken: Vec<u32> = (0..3).map(|pos| unsafe { buffer.take(pos) }).collect();
+        assert_eq!(taken, [0, 1, 2]);
+        assert_eq!(buffer.claim(3, |_| 5), Err(true));
+        // SAFETY: as above.
+        unsafe { buffer.write(3) };
+        assert_eq!(buffer.claim(3, |_| 0), Ok(1));
+        // SAFETY: claimed just above.
+        assert_eq!(unsafe { buffer.take(3) }, 3);
     }
 }

@@ -147,12 +147,15 @@ impl<T> Injector<T> {
             .min(MAX_BATCH);
         let mut first = None;
         // The sink must not unwind (the rest of the claim would be lost): it only moves the item
-        // into `first` or into `dest`, which has room.
+        // into `first` or into `dest`, which has room, and runs no check that could panic.
         self.queue.pop_batch(max, |item| {
             if first.is_none() {
                 first = Some(item);
             } else {
-                dest.push_with_room(item);
+                // SAFETY: `pop_batch` hands over at most `max <= room + 1` items, the first of
+                // which goes to `first`: at most `room` come here, and `dest` had `room` free
+                // slots before the batch (its stealers only make more).
+                unsafe { dest.push_with_room(item) };
             }
         });
         match first {

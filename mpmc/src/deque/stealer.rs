@@ -124,7 +124,11 @@ impl<T> Stealer<T> {
                 let first = unsafe { buffer.take(top) };
                 for i in 1..n {
                     // SAFETY: as above.
-                    dest.push_with_room(unsafe { buffer.take(top.wrapping_add(i)) });
+                    let item = unsafe { buffer.take(top.wrapping_add(i)) };
+                    // SAFETY: `n <= room + 1` (`batch`), and `dest` had `room` free slots before
+                    // this loop, which pushes at most `n - 1 <= room` items; stealers of `dest`
+                    // only make more room.
+                    unsafe { dest.push_with_room(item) };
                 }
                 Steal::Success(first)
             }
@@ -153,7 +157,10 @@ impl<T> Stealer<T> {
                         break;
                     }
                     // SAFETY: as in `steal`.
-                    dest.push_with_room(unsafe { buffer.take(pos) });
+                    let item = unsafe { buffer.take(pos) };
+                    // SAFETY: `wanted <= room + 1` (`batch`), and this loop pushes at most
+                    // `wanted - 1 <= room` items into `dest`, whose stealers only make more room.
+                    unsafe { dest.push_with_room(item) };
                 }
                 Steal::Success(first)
             }

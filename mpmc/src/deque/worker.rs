@@ -170,11 +170,24 @@ impl<T> Worker<T> {
         Ok(())
     }
 
-    /// Pushes `item`, which the caller knows fits (it saw `room() > 0` since its last push on
-    /// this thread; stealers only ever make more room).
-    pub(super) fn push_with_room(&self, item: T) {
+    /// Pushes `item` without looking at the room: a batch steal's moves into its own worker,
+    /// which checked the room once for the whole batch.
+    ///
+    /// Unsafe rather than checked: a check would load `top`, a cache line this deque's stealers
+    /// write, once per item of the batch, and could not fail gracefully anyway (the item has
+    /// already been claimed from the victim, and inside the injector's batch a panic aborts).
+    ///
+    /// # Safety
+    ///
+    /// The deque has room for `item`: since the caller last saw `room() > n`, it has pushed at
+    /// most `n` items on this thread (stealers only ever make more room). Without room, the
+    /// write would overwrite an item nobody has taken, or make the deque hold more than
+    /// `capacity` items, after which `room` underflows.
+    pub(super) unsafe fn push_with_room(&self, item: T) {
+        // Checks the caller's promise in debug builds; soundness rests on the promise.
         debug_assert!(self.room() > 0);
-        // SAFETY: as in `push`; the caller has checked the room.
+        // SAFETY: `&self` on a `!Sync` handle: this is the owner's thread; and the caller
+        // promises room.
         unsafe { self.buffer.write(item) };
     }
 
