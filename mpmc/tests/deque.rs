@@ -173,6 +173,83 @@ fn batches_stop_at_32() {
     assert_eq!(dest.len(), 31);
 }
 
+#[test]
+fn steal_batch_moves_about_half_in_order_within_the_room() {
+    for victim in [Worker::new_fifo(16), Worker::new_lifo(16)] {
+        for i in 0..10 {
+            victim.push(i).unwrap();
+        }
+        let stealer = victim.stealer();
+        let dest = Worker::new_fifo(6);
+        // Half of 10 is 5, all into `dest`, in order.
+        assert_eq!(stealer.steal_batch(&dest), Steal::Success(()));
+        assert_eq!((dest.len(), victim.len()), (5, 5));
+        // Half of 5, rounded up, is 3, but only 1 fits.
+        assert_eq!(stealer.steal_batch(&dest), Steal::Success(()));
+        assert_eq!((dest.len(), victim.len()), (6, 4));
+        // `dest` is full: nothing moves.
+        assert_eq!(stealer.steal_batch(&dest), Steal::Empty);
+        assert_eq!(victim.len(), 4);
+        let all: Vec<_> = std::iter::from_fn(|| dest.pop()).collect();
+        assert_eq!(all, [0, 1, 2, 3, 4, 5]);
+        // At most `limit`, even when half is more.
+        assert_eq!(stealer.steal_batch_with_limit(&dest, 1), Steal::Success(()));
+        assert_eq!(dest.pop(), Some(6));
+        let limited = stealer.steal_batch_with_limit_and_pop(&dest, 2);
+        assert_eq!(limited, Steal::Success(7));
+        assert_eq!((dest.pop(), dest.pop()), (Some(8), None));
+        assert_eq!(stealer.steal_batch_with_limit(&dest, 5), Steal::Success(()));
+        assert_eq!((dest.pop(), dest.pop()), (Some(9), None));
+        assert_eq!(stealer.steal_batch(&dest), Steal::Empty);
+        assert_eq!(
+            stealer.steal_batch_with_limit_and_pop(&dest, 3),
+            Steal::Empty
+        );
+    }
+}
+
+#[test]
+#[should_panic(expected = "weir_mpmc::deque::Stealer::steal_batch_with_limit: limit must be")]
+fn steal_batch_with_limit_panics_on_zero() {
+    let worker = Worker::new_fifo(2);
+    worker.push(1).unwrap();
+    let _ = worker
+        .stealer()
+        .steal_batch_with_limit(&Worker::new_fifo(2), 0);
+}
+
+#[test]
+#[should_panic(expected = "weir_mpmc::deque::Stealer::steal_batch_with_limit_and_pop: limit")]
+fn steal_batch_with_limit_and_pop_panics_on_zero() {
+    let worker = Worker::<u8>::new_lifo(2);
+    let _ = worker.stealer().steal_batch_with_limit_and_pop(&worker, 0);
+}
+
+/// Collecting steals: the first success wins (and the steals after it are not made), else
+/// `Retry` if any steal lost a race, else `Empty`.
+#[test]
+fn collected_steals_first_success_then_retry_then_empty() {
+    use Steal::{Empty, Retry, Success};
+    let collect = |steals: Vec<Steal<u8>>| steals.into_iter().collect::<Steal<u8>>();
+    assert_eq!(collect(vec![]), Empty);
+    assert_eq!(collect(vec![Empty, Empty]), Empty);
+    assert_eq!(collect(vec![Empty, Retry, Empty]), Retry);
+    assert_eq!(collect(vec![Retry, Success(1), Success(2)]), Success(1));
+    assert_eq!(collect(vec![Empty, Success(3), Retry]), Success(3));
+    // Lazily: nothing after the first success is stolen.
+    let worker = Worker::new_fifo(4);
+    worker.push(1).unwrap();
+    worker.push(2).unwrap();
+    let stealers = [worker.stealer(), worker.stealer()];
+    let got: Steal<_> = stealers.iter().map(Stealer::steal).collect();
+    assert_eq!(got, Success(1));
+    assert_eq!(worker.len(), 1);
+    // `or_else` keeps a `Retry` over a later `Empty`, and takes a later success.
+    assert_eq!(Retry.or_else(|| collect(vec![Empty])), Retry);
+    assert_eq!(Retry.or_else(|| collect(vec![Success(4)])), Success(4));
+    assert_eq!(Empty.or_else(|| collect(vec![Retry])), Retry);
+}
+
 /// Every operation against a `VecDeque` model, over many laps of a small ring (3 items in 4
 /// slots), so that positions and stamps wrap many times.
 #[test]
