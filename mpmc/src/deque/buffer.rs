@@ -69,8 +69,13 @@ pub(super) fn distance(from: usize, to: usize) -> isize {
 }
 
 impl<T> Buffer<T> {
-    /// A ring for `capacity` items.
-    pub(super) fn try_new(capacity: usize, flavor: Flavor) -> Result<Self, CapacityError> {
+    /// A ring for `capacity` items, its positions starting at `start` (0 but in tests, which
+    /// start them just before they wrap).
+    pub(super) fn try_new(
+        capacity: usize,
+        flavor: Flavor,
+        start: usize,
+    ) -> Result<Self, CapacityError> {
         let error = || CapacityError::for_items::<T>(capacity, MAX_CAPACITY);
         if capacity == 0 || capacity > MAX_CAPACITY {
             return Err(error());
@@ -78,13 +83,14 @@ impl<T> Buffer<T> {
         let size = capacity.next_power_of_two();
         let mut slots = Vec::new();
         slots.try_reserve_exact(size).map_err(|_| error())?;
+        // Slot `index` is free for the first position from `start` on that lives in it.
         slots.extend((0..size).map(|index| Slot {
-            stamp: AtomicUsize::new(index),
+            stamp: AtomicUsize::new(start.wrapping_add(index.wrapping_sub(start) & (size - 1))),
             value: UnsafeCell::new(MaybeUninit::uninit()),
         }));
         Ok(Buffer {
-            top: CachePadded::new(AtomicUsize::new(0)),
-            bottom: CachePadded::new(AtomicUsize::new(0)),
+            top: CachePadded::new(AtomicUsize::new(start)),
+            bottom: CachePadded::new(AtomicUsize::new(start)),
             slots: slots.into_boxed_slice(),
             capacity,
             flavor,
@@ -292,7 +298,7 @@ mod tests {
     /// nobody wrote; and a `want` of 0 still claims one (the callers take at least one).
     #[test]
     fn claim_clamps_what_it_is_asked_for() {
-        let buffer = Buffer::<u32>::try_new(8, Flavor::Fifo).unwrap();
+        let buffer = Buffer::<u32>::try_new(8, Flavor::Fifo, 0).unwrap();
         for item in 0..3 {
             // SAFETY: the test is the owner, and 3 < 8 items fit.
             unsafe { buffer.write(item) };

@@ -129,10 +129,45 @@ impl<T> Worker<T> {
     }
 
     fn try_new(capacity: usize, flavor: Flavor) -> Result<Self, CapacityError> {
+        Self::try_new_at(capacity, flavor, 0)
+    }
+
+    fn try_new_at(capacity: usize, flavor: Flavor, start: usize) -> Result<Self, CapacityError> {
         Ok(Worker {
-            buffer: Arc::new(Buffer::try_new(capacity, flavor)?),
+            buffer: Arc::new(Buffer::try_new(capacity, flavor, start)?),
             _owner: PhantomData,
         })
+    }
+
+    /// For tests: [`new_lifo`](Worker::new_lifo) with the deque's positions starting at
+    /// `start` instead of 0, so that a test can run them across the points where they wrap
+    /// (`usize::MAX` to 0, and `isize::MAX` to `isize::MIN` as signed numbers).
+    ///
+    /// # Panics
+    ///
+    /// As [`new_lifo`](Worker::new_lifo).
+    #[doc(hidden)]
+    #[track_caller]
+    pub fn new_lifo_at(capacity: usize, start: usize) -> Self {
+        match Self::try_new_at(capacity, Flavor::Lifo, start) {
+            Ok(worker) => worker,
+            Err(err) => panic!("weir_mpmc::deque::Worker::new_lifo_at: {err}"),
+        }
+    }
+
+    /// For tests: [`new_fifo`](Worker::new_fifo) with the positions starting at `start`; see
+    /// [`new_lifo_at`](Worker::new_lifo_at).
+    ///
+    /// # Panics
+    ///
+    /// As [`new_fifo`](Worker::new_fifo).
+    #[doc(hidden)]
+    #[track_caller]
+    pub fn new_fifo_at(capacity: usize, start: usize) -> Self {
+        match Self::try_new_at(capacity, Flavor::Fifo, start) {
+            Ok(worker) => worker,
+            Err(err) => panic!("weir_mpmc::deque::Worker::new_fifo_at: {err}"),
+        }
     }
 
     /// A new handle for stealing from this deque, to give to another thread.
