@@ -80,6 +80,7 @@ impl<T> Steal<T> {
     /// assert_eq!(Steal::Success(3).success(), Some(3));
     /// assert_eq!(Steal::<u8>::Retry.success(), None);
     /// ```
+    #[must_use = "an ignored success drops the stolen item"]
     pub fn success(self) -> Option<T> {
         match self {
             Steal::Success(item) => Some(item),

@@ -251,6 +251,7 @@ impl<T> Worker<T> {
     /// worker.push(2).unwrap();
     /// assert_eq!(worker.pop(), Some(2));
     /// ```
+    #[must_use = "an ignored pop drops the item it took off the deque"]
     pub fn pop(&self) -> Option<T> {
         match self.buffer.flavor {
             Flavor::Lifo => self.pop_lifo(),

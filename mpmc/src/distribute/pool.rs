@@ -113,6 +113,7 @@ impl Pool {
     ///
     /// If either is 0.
     #[track_caller]
+    #[must_use = "the pool is returned with the capacities set; an ignored one is dropped"]
     pub fn capacities(mut self, local: usize, injector: usize) -> Self {
         assert!(
             local > 0 && injector > 0,
