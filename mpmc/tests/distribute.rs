@@ -156,7 +156,9 @@ fn no_targets_is_an_error() {
 }
 
 #[test]
-#[should_panic(expected = "RoundRobin::new: there must be at least one target")]
+#[should_panic(
+    expected = "weir_mpmc::distribute::RoundRobin::new: there must be at least one target"
+)]
 fn round_robin_new_panics_without_targets() {
     let _ = RoundRobin::new(Vec::<&Queue<u32>>::new());
 }
@@ -331,7 +333,7 @@ fn weighted_skips_full_and_rejects_zero() {
 }
 
 #[test]
-#[should_panic(expected = "target 0 has weight 0")]
+#[should_panic(expected = "weir_mpmc::distribute::Weighted::new: target 0 has weight 0")]
 fn weighted_new_panics_on_zero() {
     let queue = Queue::<u8>::new(1);
     let _ = Weighted::new([(&queue, 0)]);
