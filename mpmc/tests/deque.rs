@@ -10,6 +10,28 @@ use weir_mpmc::deque::{Steal, Stealer, Worker};
 use weir_mpmc::Full;
 use weir_test_support::{scaled, Counted, DropLog, Tally};
 
+/// Where a deque's positions start: 0, as `new_*` makes them, and just before the two points
+/// where they wrap: `usize::MAX` to 0, and `isize::MAX` to `isize::MIN` (for a difference of
+/// positions taken as signed). The tests of order, capacity, batches, drops and races run from
+/// each.
+const STARTS: [usize; 3] = [0, usize::MAX - 1, isize::MAX as usize - 1];
+
+/// A LIFO or FIFO deque whose positions start at `start`.
+fn deque<T>(lifo: bool, capacity: usize, start: usize) -> Worker<T> {
+    if lifo {
+        Worker::new_lifo_at(capacity, start)
+    } else {
+        Worker::new_fifo_at(capacity, start)
+    }
+}
+
+/// Both flavours of deque, their positions starting at each of [`STARTS`].
+fn every_deque<T>(capacity: usize) -> impl Iterator<Item = (bool, Worker<T>)> {
+    STARTS
+        .into_iter()
+        .flat_map(move |start| [true, false].map(|lifo| (lifo, deque(lifo, capacity, start))))
+}
+
 /// Steals until the steal is not a lost race.
 fn steal<T>(stealer: &Stealer<T>) -> Option<T> {
     loop {
@@ -23,7 +45,12 @@ fn steal<T>(stealer: &Stealer<T>) -> Option<T> {
 
 #[test]
 fn lifo_pops_newest_first() {
-    let worker = Worker::new_lifo(4);
+    for worker in STARTS.map(|start| deque(true, 4, start)) {
+        lifo_pops_newest_first_from(worker);
+    }
+}
+
+fn lifo_pops_newest_first_from(worker: Worker<i32>) {
     for i in 0..4 {
         worker.push(i).unwrap();
     }
@@ -37,19 +64,20 @@ fn lifo_pops_newest_first() {
 
 #[test]
 fn fifo_pops_oldest_first() {
-    let worker = Worker::new_fifo(4);
-    for i in 0..4 {
-        worker.push(i).unwrap();
+    for worker in STARTS.map(|start| deque(false, 4, start)) {
+        for i in 0..4 {
+            worker.push(i).unwrap();
+        }
+        assert_eq!(
+            (0..5).map(|_| worker.pop()).collect::<Vec<_>>(),
+            [Some(0), Some(1), Some(2), Some(3), None]
+        );
     }
-    assert_eq!(
-        (0..5).map(|_| worker.pop()).collect::<Vec<_>>(),
-        [Some(0), Some(1), Some(2), Some(3), None]
-    );
 }
 
 #[test]
 fn steals_take_the_oldest_in_both_flavours() {
-    for worker in [Worker::new_lifo(8), Worker::new_fifo(8)] {
+    for (_, worker) in every_deque(8) {
         let stealer = worker.stealer();
         for i in 0..5 {
             worker.push(i).unwrap();
@@ -69,7 +97,7 @@ fn steals_take_the_oldest_in_both_flavours() {
 fn full_at_exactly_capacity_gives_the_item_back() {
     // 3 is not a power of two: the ring has 4 slots, but only 3 items fit.
     for capacity in [1, 3, 4] {
-        for worker in [Worker::new_lifo(capacity), Worker::new_fifo(capacity)] {
+        for (_, worker) in every_deque(capacity) {
             for i in 0..capacity {
                 worker.push(i).unwrap();
             }
@@ -109,7 +137,7 @@ fn new_fifo_panics_when_too_large() {
 
 #[test]
 fn steal_batch_and_pop_moves_about_half() {
-    for victim in [Worker::new_fifo(16), Worker::new_lifo(16)] {
+    for (_, victim) in every_deque(16) {
         for i in 0..10 {
             victim.push(i).unwrap();
         }
@@ -132,7 +160,7 @@ fn steal_batch_and_pop_moves_about_half() {
 
 #[test]
 fn steal_batch_and_pop_respects_the_room_in_dest() {
-    for victim in [Worker::new_fifo(16), Worker::new_lifo(16)] {
+    for (_, victim) in every_deque(16) {
         for i in 0..16 {
             victim.push(i).unwrap();
         }
@@ -173,16 +201,88 @@ fn batches_stop_at_32() {
     assert_eq!(dest.len(), 31);
 }
 
+#[test]
+fn steal_batch_moves_about_half_in_order_within_the_room() {
+    for (start, (_, victim)) in STARTS.into_iter().cycle().zip(every_deque(16)) {
+        for i in 0..10 {
+            victim.push(i).unwrap();
+        }
+        let stealer = victim.stealer();
+        let dest = Worker::new_fifo_at(6, start.wrapping_sub(3));
+        // Half of 10 is 5, all into `dest`, in order.
+        assert_eq!(stealer.steal_batch(&dest), Steal::Success(()));
+        assert_eq!((dest.len(), victim.len()), (5, 5));
+        // Half of 5, rounded up, is 3, but only 1 fits.
+        assert_eq!(stealer.steal_batch(&dest), Steal::Success(()));
+        assert_eq!((dest.len(), victim.len()), (6, 4));
+        // `dest` is full: nothing moves.
+        assert_eq!(stealer.steal_batch(&dest), Steal::Empty);
+        assert_eq!(victim.len(), 4);
+        let all: Vec<_> = std::iter::from_fn(|| dest.pop()).collect();
+        assert_eq!(all, [0, 1, 2, 3, 4, 5]);
+        // At most `limit`, even when half is more.
+        assert_eq!(stealer.steal_batch_with_limit(&dest, 1), Steal::Success(()));
+        assert_eq!(dest.pop(), Some(6));
+        let limited = stealer.steal_batch_with_limit_and_pop(&dest, 2);
+        assert_eq!(limited, Steal::Success(7));
+        assert_eq!((dest.pop(), dest.pop()), (Some(8), None));
+        assert_eq!(stealer.steal_batch_with_limit(&dest, 5), Steal::Success(()));
+        assert_eq!((dest.pop(), dest.pop()), (Some(9), None));
+        assert_eq!(stealer.steal_batch(&dest), Steal::Empty);
+        assert_eq!(
+            stealer.steal_batch_with_limit_and_pop(&dest, 3),
+            Steal::Empty
+        );
+    }
+}
+
+#[test]
+#[should_panic(expected = "weir_mpmc::deque::Stealer::steal_batch_with_limit: limit must be")]
+fn steal_batch_with_limit_panics_on_zero() {
+    let worker = Worker::new_fifo(2);
+    worker.push(1).unwrap();
+    let _ = worker
+        .stealer()
+        .steal_batch_with_limit(&Worker::new_fifo(2), 0);
+}
+
+#[test]
+#[should_panic(expected = "weir_mpmc::deque::Stealer::steal_batch_with_limit_and_pop: limit")]
+fn steal_batch_with_limit_and_pop_panics_on_zero() {
+    let worker = Worker::<u8>::new_lifo(2);
+    let _ = worker.stealer().steal_batch_with_limit_and_pop(&worker, 0);
+}
+
+/// Collecting steals: the first success wins (and the steals after it are not made), else
+/// `Retry` if any steal lost a race, else `Empty`.
+#[test]
+fn collected_steals_first_success_then_retry_then_empty() {
+    use Steal::{Empty, Retry, Success};
+    let collect = |steals: Vec<Steal<u8>>| steals.into_iter().collect::<Steal<u8>>();
+    assert_eq!(collect(vec![]), Empty);
+    assert_eq!(collect(vec![Empty, Empty]), Empty);
+    assert_eq!(collect(vec![Empty, Retry, Empty]), Retry);
+    assert_eq!(collect(vec![Retry, Success(1), Success(2)]), Success(1));
+    assert_eq!(collect(vec![Empty, Success(3), Retry]), Success(3));
+    // Lazily: nothing after the first success is stolen.
+    let worker = Worker::new_fifo(4);
+    worker.push(1).unwrap();
+    worker.push(2).unwrap();
+    let stealers = [worker.stealer(), worker.stealer()];
+    let got: Steal<_> = stealers.iter().map(Stealer::steal).collect();
+    assert_eq!(got, Success(1));
+    assert_eq!(worker.len(), 1);
+    // `or_else` keeps a `Retry` over a later `Empty`, and takes a later success.
+    assert_eq!(Retry.or_else(|| collect(vec![Empty])), Retry);
+    assert_eq!(Retry.or_else(|| collect(vec![Success(4)])), Success(4));
+    assert_eq!(Empty.or_else(|| collect(vec![Retry])), Retry);
+}
+
 /// Every operation against a `VecDeque` model, over many laps of a small ring (3 items in 4
 /// slots), so that positions and stamps wrap many times.
 #[test]
 fn matches_a_model_over_many_laps() {
-    for lifo in [true, false] {
-        let worker = if lifo {
-            Worker::new_lifo(3)
-        } else {
-            Worker::new_fifo(3)
-        };
+    for (lifo, worker) in every_deque(3) {
         let stealer = worker.stealer();
         let dest = Worker::new_fifo(3);
         let mut model = VecDeque::new();
@@ -230,14 +330,10 @@ fn matches_a_model_over_many_laps() {
 
 /// The owner pushes and pops while three stealers (two single, one by batches) take: every
 /// item is seen exactly once.
-fn owner_and_stealers(lifo: bool) {
+fn owner_and_stealers(lifo: bool, start: usize) {
     let n = scaled(100_000, 300);
     let seen = Arc::new(Tally::new(n));
-    let worker: Worker<usize> = if lifo {
-        Worker::new_lifo(64)
-    } else {
-        Worker::new_fifo(64)
-    };
+    let worker: Worker<usize> = deque(lifo, 64, start);
     let done = Arc::new(AtomicUsize::new(0));
     let thieves: Vec<_> = (0..3)
         .map(|k| {
@@ -245,7 +341,7 @@ fn owner_and_stealers(lifo: bool) {
             let seen = Arc::clone(&seen);
             let done = Arc::clone(&done);
             thread::spawn(move || {
-                let mine = Worker::new_lifo(16);
+                let mine = Worker::new_lifo_at(16, start.wrapping_sub(5));
                 let mut taken = 0;
                 while done.load(Ordering::SeqCst) == 0 || !stealer.is_empty() {
                     let got = if k == 2 {
@@ -299,24 +395,23 @@ fn owner_and_stealers(lifo: bool) {
 
 #[test]
 fn lifo_owner_and_three_stealers_see_each_item_once() {
-    owner_and_stealers(true);
+    for start in STARTS {
+        owner_and_stealers(true, start);
+    }
 }
 
 #[test]
 fn fifo_owner_and_three_stealers_see_each_item_once() {
-    owner_and_stealers(false);
+    for start in STARTS {
+        owner_and_stealers(false, start);
+    }
 }
 
 #[test]
 fn each_item_dropped_once_and_leftovers_with_the_last_handle() {
     for worker_first in [true, false] {
-        for lifo in [true, false] {
+        for (_, worker) in every_deque(4) {
             let log = DropLog::new(6);
-            let worker = if lifo {
-                Worker::new_lifo(4)
-            } else {
-                Worker::new_fifo(4)
-            };
             let stealer = worker.stealer();
             // Wrap once so the leftovers straddle the end of the ring.
             for id in 0..3 {

@@ -2,7 +2,7 @@
 //! stealing (single and by batches, from a worker and from the injector) allocate nothing. The
 //! counter is per thread, so other tests running meanwhile do not disturb it.
 
-use weir_mpmc::deque::{Injector, Worker};
+use weir_mpmc::deque::{Injector, Steal, Worker};
 use weir_test_support::{allocations_in, scaled, CountingAlloc};
 
 #[global_allocator]
@@ -31,15 +31,27 @@ fn push_pop_steal_allocate_nothing() {
         let (stealer, injector) = (worker.stealer(), Injector::new(64));
         let (n, ()) = allocations_in(|| {
             for i in 0..cycles() {
-                for k in 0..4 {
+                for k in 0..20 {
                     worker.push(i + k).unwrap();
                     injector.push(i + k).unwrap();
                 }
                 assert!(worker.pop().is_some());
                 assert!(stealer.steal().is_success());
                 assert!(stealer.steal_batch_and_pop(&dest).is_success());
+                assert!(stealer.steal_batch(&dest).is_success());
+                assert!(stealer.steal_batch_with_limit(&dest, 2).is_success());
+                assert!(stealer
+                    .steal_batch_with_limit_and_pop(&dest, 2)
+                    .is_success());
                 assert!(injector.steal().is_success());
                 assert!(injector.steal_batch_and_pop(&dest).is_success());
+                assert!(injector.steal_batch(&dest).is_success());
+                assert!(injector.steal_batch_with_limit(&dest, 2).is_success());
+                assert!(injector
+                    .steal_batch_with_limit_and_pop(&dest, 2)
+                    .is_success());
+                let found: Steal<_> = [stealer.steal(), injector.steal()].into_iter().collect();
+                assert!(found.is_success());
                 while dest.pop().is_some() {}
                 while worker.pop().is_some() {}
                 while injector.steal().is_success() {}

@@ -156,7 +156,9 @@ fn no_targets_is_an_error() {
 }
 
 #[test]
-#[should_panic(expected = "RoundRobin::new: there must be at least one target")]
+#[should_panic(
+    expected = "weir_mpmc::distribute::RoundRobin::new: there must be at least one target"
+)]
 fn round_robin_new_panics_without_targets() {
     let _ = RoundRobin::new(Vec::<&Queue<u32>>::new());
 }
@@ -331,7 +333,7 @@ fn weighted_skips_full_and_rejects_zero() {
 }
 
 #[test]
-#[should_panic(expected = "target 0 has weight 0")]
+#[should_panic(expected = "weir_mpmc::distribute::Weighted::new: target 0 has weight 0")]
 fn weighted_new_panics_on_zero() {
     let queue = Queue::<u8>::new(1);
     let _ = Weighted::new([(&queue, 0)]);
@@ -541,7 +543,9 @@ fn stealing_under_a_skewed_workload() {
     use weir_mpmc::distribute::{Source, WorkStealing};
 
     // All the work lands on worker 0's deque; worker 0 is slow (it yields after each item),
-    // the other three only steal. Every item is run once, and the thieves take part.
+    // the other three only steal. Every item is run once, and the thieves take part: worker 0
+    // waits for the first theft before it goes on, as a scheduler on a busy machine may well
+    // run it to the end before the thieves' threads start.
     let n = scaled(4_000, 100);
     let (_sender, locals) = WorkStealing::new(4, n, 16);
     for i in 0..n {
@@ -562,6 +566,10 @@ fn stealing_under_a_skewed_workload() {
                     }
                     if slow {
                         std::thread::yield_now();
+                        // Its deque holds the rest meanwhile, so the thieves cannot all give up.
+                        while stolen.load(Ordering::Relaxed) == 0 {
+                            std::thread::yield_now();
+                        }
                     }
                 }
             });

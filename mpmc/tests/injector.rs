@@ -85,6 +85,63 @@ fn steal_batch_and_pop_moves_about_half_within_the_room() {
 }
 
 #[test]
+fn steal_batch_moves_about_half_within_the_room_and_the_limit() {
+    let injector = Injector::new(16);
+    for i in 0..12 {
+        injector.push(i).unwrap();
+    }
+    let worker = Worker::new_lifo(8);
+    // Half of 12 is 6, all into the worker.
+    assert_eq!(injector.steal_batch(&worker), Steal::Success(()));
+    assert_eq!((worker.len(), injector.len()), (6, 6));
+    // Half of 6 is 3, but the limit is 1.
+    assert_eq!(
+        injector.steal_batch_with_limit(&worker, 1),
+        Steal::Success(())
+    );
+    // Half of 5, rounded up, is 3, but only 1 fits.
+    assert_eq!(injector.steal_batch(&worker), Steal::Success(()));
+    assert_eq!((worker.len(), injector.len()), (8, 4));
+    // Full: nothing moves, and nothing is taken.
+    assert_eq!(injector.steal_batch(&worker), Steal::Empty);
+    assert_eq!(injector.steal_batch_with_limit(&worker, 3), Steal::Empty);
+    assert_eq!(injector.len(), 4);
+    let all: Vec<_> = std::iter::from_fn(|| worker.pop()).collect();
+    assert_eq!(all, [7, 6, 5, 4, 3, 2, 1, 0]);
+    // At most `limit` in all, the returned one included.
+    let limited = injector.steal_batch_with_limit_and_pop(&worker, 2);
+    assert_eq!(limited, Steal::Success(8));
+    assert_eq!((worker.pop(), worker.pop()), (Some(9), None));
+    // Half of 2 is 1, below the limit.
+    assert_eq!(
+        injector.steal_batch_with_limit_and_pop(&worker, 9),
+        Steal::Success(10)
+    );
+    assert_eq!(worker.pop(), None);
+    assert_eq!(injector.steal_batch(&worker), Steal::Success(()));
+    assert_eq!((worker.pop(), worker.pop()), (Some(11), None));
+    assert_eq!(injector.steal_batch(&worker), Steal::Empty);
+    assert_eq!(
+        injector.steal_batch_with_limit_and_pop(&worker, 1),
+        Steal::Empty
+    );
+}
+
+#[test]
+#[should_panic(expected = "weir_mpmc::deque::Injector::steal_batch_with_limit: limit must be")]
+fn steal_batch_with_limit_panics_on_zero() {
+    let injector = Injector::new(2);
+    injector.push(1).unwrap();
+    let _ = injector.steal_batch_with_limit(&Worker::new_fifo(2), 0);
+}
+
+#[test]
+#[should_panic(expected = "weir_mpmc::deque::Injector::steal_batch_with_limit_and_pop: limit")]
+fn steal_batch_with_limit_and_pop_panics_on_zero() {
+    let _ = Injector::<u8>::new(2).steal_batch_with_limit_and_pop(&Worker::new_fifo(2), 0);
+}
+
+#[test]
 fn leftovers_are_dropped_once() {
     let log = DropLog::new(3);
     let injector = Injector::new(4);

@@ -69,8 +69,13 @@ pub(super) fn distance(from: usize, to: usize) -> isize {
 }
 
 impl<T> Buffer<T> {
-    /// A ring for `capacity` items.
-    pub(super) fn try_new(capacity: usize, flavor: Flavor) -> Result<Self, CapacityError> {
+    /// A ring for `capacity` items, its positions starting at `start` (0 but in tests, which
+    /// start them just before they wrap).
+    pub(super) fn try_new(
+        capacity: usize,
+        flavor: Flavor,
+        start: usize,
+    ) -> Result<Self, CapacityError> {
         let error = || CapacityError::for_items::<T>(capacity, MAX_CAPACITY);
         if capacity == 0 || capacity > MAX_CAPACITY {
             return Err(error());
@@ -78,13 +83,14 @@ impl<T> Buffer<T> {
         let size = capacity.next_power_of_two();
         let mut slots = Vec::new();
         slots.try_reserve_exact(size).map_err(|_| error())?;
+        // Slot `index` is free for the first position from `start` on that lives in it.
         slots.extend((0..size).map(|index| Slot {
-            stamp: AtomicUsize::new(index),
+            stamp: AtomicUsize::new(start.wrapping_add(index.wrapping_sub(start) & (size - 1))),
             value: UnsafeCell::new(MaybeUninit::uninit()),
         }));
         Ok(Buffer {
-            top: CachePadded::new(AtomicUsize::new(0)),
-            bottom: CachePadded::new(AtomicUsize::new(0)),
+            top: CachePadded::new(AtomicUsize::new(start)),
+            bottom: CachePadded::new(AtomicUsize::new(start)),
             slots: slots.into_boxed_slice(),
             capacity,
             flavor,
@@ -216,7 +222,7 @@ impl<T> Buffer<T> {
 
     /// The steal protocol after `top` was read as `top` (by [`load_top`](Self::load_top), or
     /// from this thread's own claim): finds out how many items there are and claims `want(len)`
-    /// of them (at least 1, at most `len`) from `top` with one compare-and-swap.
+    /// of them (clamped to `1..=len`) from `top` with one compare-and-swap.
     ///
     /// Returns `Ok(n)` when positions `top..top + n` are this thread's to [`take`](Self::take),
     /// `Err(true)` when the deque was empty and `Err(false)` when another thread moved `top`
@@ -240,8 +246,9 @@ impl<T> Buffer<T> {
         if len <= 0 {
             return Err(true);
         }
-        let n = want(len as usize);
-        debug_assert!(n >= 1 && n <= len as usize);
+        // Clamped, not asserted: the callers `take` every position claimed here, so a `want`
+        // past `len` would have them read slots nobody wrote. Two compares keep `claim` safe.
+        let n = want(len as usize).clamp(1, len as usize);
         // Relaxed, not the paper's SeqCst: the claim is decided by the CAS's atomicity (two
         // claims of one position cannot both read `top` as it), and nothing pairs with it.
         // Nothing anyone reads depends on who last wrote `top` (see `load_top`; the stamps order
@@ -280,5 +287,31 @@ impl<T> Drop for Buffer<T> {
                 });
             });
         }
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    /// A `want` past the length claims no more than there is, so `take` never reads a slot
+    /// nobody wrote; and a `want` of 0 still claims one (the callers take at least one).
+    #[test]
+    fn claim_clamps_what_it_is_asked_for() {
+        let buffer = Buffer::<u32>::try_new(8, Flavor::Fifo, 0).unwrap();
+        for item in 0..3 {
+            // SAFETY: the test is the owner, and 3 < 8 items fit.
+            unsafe { buffer.write(item) };
+        }
+        assert_eq!(buffer.claim(0, |len| len + 10), Ok(3));
+        // SAFETY: the claim above moved `top` past 0..3 for this thread.
+        let taken: Vec<u32> = (0..3).map(|pos| unsafe { buffer.take(pos) }).collect();
+        assert_eq!(taken, [0, 1, 2]);
+        assert_eq!(buffer.claim(3, |_| 5), Err(true));
+        // SAFETY: as above.
+        unsafe { buffer.write(3) };
+        assert_eq!(buffer.claim(3, |_| 0), Ok(1));
+        // SAFETY: claimed just above.
+        assert_eq!(unsafe { buffer.take(3) }, 3);
     }
 }

@@ -7,9 +7,17 @@
 //!   holds `capacity` items.
 //! - [`Stealer`]: any number of clones, on any threads; [`Stealer::steal`] takes the oldest
 //!   item and [`Stealer::steal_batch_and_pop`] moves about half of them into the thief's own
-//!   worker. A steal never waits: it returns [`Steal::Retry`] when it loses a race.
+//!   worker ([`steal_batch`](Stealer::steal_batch) without keeping one out, and
+//!   `*_with_limit` forms that take at most a given number). A steal never waits: it returns
+//!   [`Steal::Retry`] when it loses a race.
 //! - [`Injector`]: a shared queue (the crate's [`Queue`](crate::Queue)) for work from outside
 //!   the pool, with the same stealing interface.
+//!
+//! The names and types follow crossbeam-deque's, so its idioms compile: [`Steal::or_else`] to
+//! try one source after another, and collecting steals into a [`Steal`] (the first success,
+//! else `Retry` if any lost a race; the `FromIterator` impl on [`Steal`] shows a worker's
+//! `find_task`). Unlike crossbeam's, a deque has a fixed capacity: a batch moves no more than
+//! fits in the thief's worker.
 //!
 //! Nothing allocates after construction; items still in a deque when its last handle drops are
 //! dropped then.
@@ -101,7 +109,8 @@
 //!
 //! ## Batches
 //!
-//! `steal_batch_and_pop` takes `min(ceil(len / 2), room in dest + 1, 32)` items. In a FIFO deque
+//! `steal_batch_and_pop` takes `min(ceil(len / 2), room in dest + 1, 32)` items (`steal_batch`
+//! `min(ceil(len / 2), room in dest, 32)`, and the `_with_limit` forms the limit instead of 32). In a FIFO deque
 //! it claims them all with one CAS from `top` to `top + n`: the owner never lowers `bottom`, so
 //! no pop can take one of them without moving `top` itself. In a LIFO deque that would be wrong:
 //! between the steal's look at `bottom` and its CAS, the owner can pop down to positions inside

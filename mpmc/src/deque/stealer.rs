@@ -82,11 +82,67 @@ impl<T> Stealer<T> {
         }
     }
 
+    /// Takes about half of the oldest items (no more than fit in `dest`, and at most 32) and
+    /// pushes them into `dest`, in order.
+    ///
+    /// `dest` is a worker of the calling thread (a `&Worker` cannot be on any other, as `Worker`
+    /// is not `Sync`); it may be this stealer's own worker. [`Steal::Empty`] when there was
+    /// nothing to take, and also when `dest` is full (nothing could be moved; its owner has
+    /// work at hand).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weir_mpmc::deque::{Steal, Worker};
+    ///
+    /// let victim = Worker::new_fifo(16);
+    /// for task in 0..6 {
+    ///     victim.push(task).unwrap();
+    /// }
+    /// let mine = Worker::new_fifo(16);
+    /// assert_eq!(victim.stealer().steal_batch(&mine), Steal::Success(()));
+    /// assert_eq!(mine.len(), 3);
+    /// assert_eq!(mine.pop(), Some(0));
+    /// ```
+    pub fn steal_batch(&self, dest: &Worker<T>) -> Steal<()> {
+        self.batch(dest, MAX_BATCH, false).map_to_unit()
+    }
+
+    /// As [`steal_batch`](Stealer::steal_batch), but moves at most `limit` items (and no more
+    /// than about half of them, nor more than fit in `dest`).
+    ///
+    /// # Panics
+    ///
+    /// If `limit` is 0.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weir_mpmc::deque::{Steal, Worker};
+    ///
+    /// let victim = Worker::new_lifo(16);
+    /// for task in 0..10 {
+    ///     victim.push(task).unwrap();
+    /// }
+    /// let mine = Worker::new_lifo(16);
+    /// assert_eq!(victim.stealer().steal_batch_with_limit(&mine, 2), Steal::Success(()));
+    /// assert_eq!((mine.pop(), mine.pop(), mine.pop()), (Some(1), Some(0), None));
+    /// ```
+    #[track_caller]
+    pub fn steal_batch_with_limit(&self, dest: &Worker<T>, limit: usize) -> Steal<()> {
+        assert!(
+            limit > 0,
+            "weir_mpmc::deque::Stealer::steal_batch_with_limit: limit must be at least 1"
+        );
+        self.batch(dest, limit, false).map_to_unit()
+    }
+
     /// Takes about half of the oldest items (no more than fit in `dest`, and at most 32), moves
     /// all but the first of them into `dest` in order, and returns the first.
     ///
     /// `dest` is a worker of the calling thread (a `&Worker` cannot be on any other, as `Worker`
-    /// is not `Sync`); it may be this stealer's own worker.
+    /// is not `Sync`); it may be this stealer's own worker. A full `dest` still gets the one
+    /// item returned.
     ///
     /// # Examples
     ///
@@ -104,12 +160,64 @@ impl<T> Stealer<T> {
     /// assert_eq!(mine.pop(), Some(1));
     /// ```
     pub fn steal_batch_and_pop(&self, dest: &Worker<T>) -> Steal<T> {
+        self.batch(dest, MAX_BATCH, true).map_to_first()
+    }
+
+    /// As [`steal_batch_and_pop`](Stealer::steal_batch_and_pop), but takes at most `limit`
+    /// items, the one returned included.
+    ///
+    /// # Panics
+    ///
+    /// If `limit` is 0.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weir_mpmc::deque::{Steal, Worker};
+    ///
+    /// let victim = Worker::new_fifo(16);
+    /// for task in 0..10 {
+    ///     victim.push(task).unwrap();
+    /// }
+    /// let mine = Worker::new_fifo(16);
+    /// let stealer = victim.stealer();
+    /// assert_eq!(stealer.steal_batch_with_limit_and_pop(&mine, 2), Steal::Success(0));
+    /// assert_eq!((mine.pop(), mine.pop()), (Some(1), None));
+    /// ```
+    #[track_caller]
+    pub fn steal_batch_with_limit_and_pop(&self, dest: &Worker<T>, limit: usize) -> Steal<T> {
+        assert!(
+            limit > 0,
+            "weir_mpmc::deque::Stealer::steal_batch_with_limit_and_pop: limit must be at least 1"
+        );
+        self.batch(dest, limit, true).map_to_first()
+    }
+
+    /// The batch steals' one body: claims about half of the oldest items, at most `limit` (at
+    /// least 1), no more than fit in `dest` (with one more when `pop`), and pushes them into
+    /// `dest` in order: all of them, or all but the first when `pop`, which it returns.
+    fn batch(&self, dest: &Worker<T>, limit: usize, pop: bool) -> Steal<Option<T>> {
         let buffer = &*self.buffer;
         let top = buffer.load_top();
         // `dest`'s room only grows while this runs: its owner is this thread, and its stealers
-        // only take. So everything claimed below but the first item fits.
+        // only take. So everything claimed below fits (but the first, when `pop`).
         let room = dest.room();
-        let batch = |len: usize| len.div_ceil(2).min(room.saturating_add(1)).min(MAX_BATCH);
+        let fits = if pop { room.saturating_add(1) } else { room };
+        if fits == 0 {
+            return Steal::Empty;
+        }
+        let batch = |len: usize| len.div_ceil(2).min(fits).min(limit);
+        // The first item goes to the caller, or into `dest` before the rest.
+        let first = |item: T| {
+            if pop {
+                Some(item)
+            } else {
+                // SAFETY: `dest` had `room = fits` free slots, and this batch moves at most
+                // `batch(..) <= fits` items into it, this one first.
+                unsafe { dest.push_with_room(item) };
+                None
+            }
+        };
         match buffer.flavor {
             Flavor::Fifo => {
                 // The owner never lowers `bottom`, so a claim of many positions below the
@@ -121,10 +229,14 @@ impl<T> Stealer<T> {
                 };
                 // SAFETY: the claim covers positions `top..top + n`, their writes ordered
                 // before these reads by `claim`'s Acquire load of `bottom`.
-                let first = unsafe { buffer.take(top) };
+                let first = first(unsafe { buffer.take(top) });
                 for i in 1..n {
                     // SAFETY: as above.
-                    dest.push_with_room(unsafe { buffer.take(top.wrapping_add(i)) });
+                    let item = unsafe { buffer.take(top.wrapping_add(i)) };
+                    // SAFETY: `n <= fits`, and `dest` had room for `fits` items, or `fits - 1`
+                    // when `pop` keeps the first out of it: this loop and `first` push at most
+                    // that many. Stealers of `dest` only make more room.
+                    unsafe { dest.push_with_room(item) };
                 }
                 Steal::Success(first)
             }
@@ -143,7 +255,7 @@ impl<T> Stealer<T> {
                     Err(false) => return Steal::Retry,
                 }
                 // SAFETY: as in `steal`.
-                let first = unsafe { buffer.take(top) };
+                let first = first(unsafe { buffer.take(top) });
                 let mut pos = top;
                 for _ in 1..wanted {
                     // This thread's own claim moved `top` to `pos + 1`: that is the value a
@@ -153,7 +265,10 @@ impl<T> Stealer<T> {
                         break;
                     }
                     // SAFETY: as in `steal`.
-                    dest.push_with_room(unsafe { buffer.take(pos) });
+                    let item = unsafe { buffer.take(pos) };
+                    // SAFETY: `wanted <= fits`: as in the FIFO case, this loop and `first` push
+                    // at most the room `dest` had.
+                    unsafe { dest.push_with_room(item) };
                 }
                 Steal::Success(first)
             }

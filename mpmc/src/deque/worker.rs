@@ -129,10 +129,45 @@ impl<T> Worker<T> {
     }
 
     fn try_new(capacity: usize, flavor: Flavor) -> Result<Self, CapacityError> {
+        Self::try_new_at(capacity, flavor, 0)
+    }
+
+    fn try_new_at(capacity: usize, flavor: Flavor, start: usize) -> Result<Self, CapacityError> {
         Ok(Worker {
-            buffer: Arc::new(Buffer::try_new(capacity, flavor)?),
+            buffer: Arc::new(Buffer::try_new(capacity, flavor, start)?),
             _owner: PhantomData,
         })
+    }
+
+    /// For tests: [`new_lifo`](Worker::new_lifo) with the deque's positions starting at
+    /// `start` instead of 0, so that a test can run them across the points where they wrap
+    /// (`usize::MAX` to 0, and `isize::MAX` to `isize::MIN` as signed numbers).
+    ///
+    /// # Panics
+    ///
+    /// As [`new_lifo`](Worker::new_lifo).
+    #[doc(hidden)]
+    #[track_caller]
+    pub fn new_lifo_at(capacity: usize, start: usize) -> Self {
+        match Self::try_new_at(capacity, Flavor::Lifo, start) {
+            Ok(worker) => worker,
+            Err(err) => panic!("weir_mpmc::deque::Worker::new_lifo_at: {err}"),
+        }
+    }
+
+    /// For tests: [`new_fifo`](Worker::new_fifo) with the positions starting at `start`; see
+    /// [`new_lifo_at`](Worker::new_lifo_at).
+    ///
+    /// # Panics
+    ///
+    /// As [`new_fifo`](Worker::new_fifo).
+    #[doc(hidden)]
+    #[track_caller]
+    pub fn new_fifo_at(capacity: usize, start: usize) -> Self {
+        match Self::try_new_at(capacity, Flavor::Fifo, start) {
+            Ok(worker) => worker,
+            Err(err) => panic!("weir_mpmc::deque::Worker::new_fifo_at: {err}"),
+        }
     }
 
     /// A new handle for stealing from this deque, to give to another thread.
@@ -170,11 +205,24 @@ impl<T> Worker<T> {
         Ok(())
     }
 
-    /// Pushes `item`, which the caller knows fits (it saw `room() > 0` since its last push on
-    /// this thread; stealers only ever make more room).
-    pub(super) fn push_with_room(&self, item: T) {
+    /// Pushes `item` without looking at the room: a batch steal's moves into its own worker,
+    /// which checked the room once for the whole batch.
+    ///
+    /// Unsafe rather than checked: a check would load `top`, a cache line this deque's stealers
+    /// write, once per item of the batch, and could not fail gracefully anyway (the item has
+    /// already been claimed from the victim, and inside the injector's batch a panic aborts).
+    ///
+    /// # Safety
+    ///
+    /// The deque has room for `item`: since the caller last saw `room() > n`, it has pushed at
+    /// most `n` items on this thread (stealers only ever make more room). Without room, the
+    /// write would overwrite an item nobody has taken, or make the deque hold more than
+    /// `capacity` items, after which `room` underflows.
+    pub(super) unsafe fn push_with_room(&self, item: T) {
+        // Checks the caller's promise in debug builds; soundness rests on the promise.
         debug_assert!(self.room() > 0);
-        // SAFETY: as in `push`; the caller has checked the room.
+        // SAFETY: `&self` on a `!Sync` handle: this is the owner's thread; and the caller
+        // promises room.
         unsafe { self.buffer.write(item) };
     }
 
@@ -203,6 +251,7 @@ impl<T> Worker<T> {
     /// worker.push(2).unwrap();
     /// assert_eq!(worker.pop(), Some(2));
     /// ```
+    #[must_use = "an ignored pop drops the item it took off the deque"]
     pub fn pop(&self) -> Option<T> {
         match self.buffer.flavor {
             Flavor::Lifo => self.pop_lifo(),

@@ -96,6 +96,7 @@ impl<P, F> Affinity<P, F> {
     /// assert_eq!(strict.send(7).unwrap_err().into_inner(), 7); // home full, other one empty
     /// assert!(queues[1 - home].is_empty());
     /// ```
+    #[must_use = "the strict distributor is returned; an ignored one is dropped with its targets"]
     pub fn strict(mut self) -> Self {
         self.strict = true;
         self

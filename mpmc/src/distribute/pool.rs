@@ -113,6 +113,7 @@ impl Pool {
     ///
     /// If either is 0.
     #[track_caller]
+    #[must_use = "the pool is returned with the capacities set; an ignored one is dropped"]
     pub fn capacities(mut self, local: usize, injector: usize) -> Self {
         assert!(
             local > 0 && injector > 0,
@@ -153,14 +154,21 @@ impl Pool {
     /// let payload = result.unwrap_err();
     /// assert!(payload.downcast_ref::<String>().unwrap().contains("item 42 is cursed"));
     /// ```
+    #[track_caller]
     pub fn run<I, F>(&self, items: I, f: F) -> Report
     where
         I: IntoIterator,
         I::Item: Send,
         F: Fn(I::Item) + Sync,
     {
-        let (sender, locals) =
-            WorkStealing::new(self.workers, self.local_capacity, self.injector_capacity);
+        let (sender, locals) = match WorkStealing::try_new(
+            self.workers,
+            self.local_capacity,
+            self.injector_capacity,
+        ) {
+            Ok(made) => made,
+            Err(err) => panic!("weir_mpmc::distribute::Pool::run: {err}"),
+        };
         let state = State {
             sleepers: Sleepers::new(self.workers),
             room: Sleepers::new(1),

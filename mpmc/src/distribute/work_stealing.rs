@@ -211,6 +211,7 @@ impl<T> Local<T> {
     ///
     /// Never waits: a steal that loses a race to another thread is tried again (some thread
     /// made progress), but an empty pool returns `None` at once.
+    #[must_use = "an ignored find drops the item it took"]
     pub fn find(&mut self) -> Option<(T, Source)> {
         if let Some(item) = self.worker.pop() {
             return Some((item, Source::Local));
