@@ -10,8 +10,8 @@
 
 #![cfg(loom)]
 
-use loom_tests::model_with_bound;
-use weir_pipeline::{ErrorKind, OnError, Pipeline, Workers};
+use loom_tests::{model, model_with_bound};
+use weir_pipeline::{ErrorKind, OnError, Pipeline, Swap, Workers};
 
 #[derive(Debug)]
 struct Odd;
@@ -121,5 +121,23 @@ fn resume_or_cancel_wakes_a_paused_source() {
             Ok(finished) => assert_eq!(finished.output, 1),
             Err(error) => assert!(matches!(error.kind(), ErrorKind::Cancelled)),
         }
+    });
+}
+
+/// A `Swap` replaced while a stage runs it: the stage runs the old closure or the new one,
+/// never the old after the new, and the new one once the replacement happened before.
+#[test]
+fn a_swapped_closure_takes_over_and_never_goes_back() {
+    model(|| {
+        let swap = Swap::new(|x: u32| x);
+        let mut stage = swap.stage();
+        let replacer = {
+            let swap = swap.clone();
+            loom::thread::spawn(move || swap.replace(|x| x + 1))
+        };
+        let (first, second) = (stage(0), stage(0));
+        assert!(first <= second, "ran the old closure after the new one");
+        replacer.join().unwrap();
+        assert_eq!(stage(0), 1);
     });
 }

@@ -54,6 +54,7 @@ mod report;
 mod segment;
 mod source;
 mod stage;
+mod swap;
 mod sync;
 mod workers;
 
@@ -64,6 +65,7 @@ pub use pipeline::{Pipeline, DEFAULT_CAPACITY};
 pub use report::{Latency, Report, StageReport};
 pub use segment::Segment;
 pub use source::Input;
+pub use swap::Swap;
 pub use weir_backpressure::{SendError, TrySendError};
 pub use workers::Workers;
 
@@ -73,6 +75,7 @@ static_assertions::assert_impl_all!(Running<u64>: Send);
 static_assertions::assert_impl_all!(Output<u64>: Send);
 static_assertions::assert_impl_all!(Batch<u64>: Send, Sync);
 static_assertions::assert_impl_all!(PipelineError: Send, Sync, std::error::Error);
+static_assertions::assert_impl_all!(Swap<u64, u64>: Send, Sync, Clone);
 
 /// The README's examples, compiled and run as doctests.
 #[cfg(doctest)]

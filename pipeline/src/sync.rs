@@ -3,15 +3,15 @@
 
 #[cfg(loom)]
 pub(crate) use loom::{
-    sync::atomic::{AtomicBool, Ordering},
-    sync::{Condvar, Mutex},
+    sync::atomic::{AtomicBool, AtomicUsize, Ordering},
+    sync::{Condvar, Mutex, MutexGuard},
     thread,
 };
 
 #[cfg(not(loom))]
 pub(crate) use std::{
-    sync::atomic::{AtomicBool, Ordering},
-    sync::{Condvar, Mutex},
+    sync::atomic::{AtomicBool, AtomicUsize, Ordering},
+    sync::{Condvar, Mutex, MutexGuard},
     thread,
 };
 
