@@ -231,6 +231,32 @@ impl<T: Send + 'static> Pipeline<T> {
         (self.tail, rest)
     }
 
+    /// Adds a stage that runs `segment`'s operations fused on one thread: a chain built
+    /// apart (and reusable, by a function that returns it) as one stage, whose default name is
+    /// `"then"`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weir_pipeline::{Pipeline, Segment};
+    ///
+    /// let clean = || Segment::new().filter(|x: &i32| *x >= 0).map(|x| x * 2);
+    /// let finished = Pipeline::from_iter([-1, 2, 3])
+    ///     .then(clean())
+    ///     .named("clean")
+    ///     .parallel(2, move |s| s.then(clean()))
+    ///     .collect::<Vec<_>>()
+    ///     .run()
+    ///     .unwrap();
+    /// let mut out = finished.output;
+    /// out.sort_unstable();
+    /// assert_eq!(out, [8, 12]);
+    /// assert_eq!(finished.report.stage("clean").unwrap().filtered(), 1);
+    /// ```
+    pub fn then<U: Send + 'static>(self, segment: Segment<T, U>) -> Pipeline<U> {
+        self.serial("then", segment.op)
+    }
+
     /// Applies `f` to each item.
     pub fn map<U: Send + 'static, F>(self, f: F) -> Pipeline<U>
     where

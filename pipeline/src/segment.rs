@@ -8,7 +8,8 @@ use crate::error::BoxError;
 use crate::op::{Boxed, Chain, Filter, FilterMap, FlatMap, Identity, Inspect, Map, Op, TryMap};
 
 /// A chain of operations from `T` to `U` that runs fused on one thread: what the `build`
-/// closure of [`Pipeline::parallel`](crate::Pipeline::parallel) makes for each worker.
+/// closure of [`Pipeline::parallel`](crate::Pipeline::parallel) makes for each worker, and
+/// what [`Pipeline::then`](crate::Pipeline::then) runs as one stage.
 ///
 /// It has the item methods of [`Pipeline`](crate::Pipeline) (`map`, `filter`, `filter_map`,
 /// `flat_map`, `inspect`, `try_map`), each taking what `Iterator`'s method of the same name
@@ -49,7 +50,7 @@ impl<T: Send + 'static> Default for Segment<T> {
 }
 
 impl<T: 'static, U: 'static> Segment<T, U> {
-    fn then<V, P: Op<U, Out = V> + 'static>(self, op: P) -> Segment<T, V> {
+    fn push<V, P: Op<U, Out = V> + 'static>(self, op: P) -> Segment<T, V> {
         Segment {
             op: Box::new(Chain {
                 first: self.op,
@@ -59,12 +60,39 @@ impl<T: 'static, U: 'static> Segment<T, U> {
         }
     }
 
+    /// Appends `next`'s operations to this segment's: segments built apart (by functions
+    /// that return them, say) compose into one.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weir_pipeline::{Pipeline, Segment};
+    ///
+    /// fn parse() -> Segment<&'static str, u32> {
+    ///     Segment::new().filter_map(|s: &str| s.parse().ok())
+    /// }
+    /// fn scale() -> Segment<u32> {
+    ///     Segment::new().map(|x| x * 10)
+    /// }
+    ///
+    /// let out: Vec<u32> = Pipeline::from_iter(["1", "x", "3"])
+    ///     .then(parse().then(scale()))
+    ///     .collect::<Vec<_>>()
+    ///     .run()
+    ///     .unwrap()
+    ///     .output;
+    /// assert_eq!(out, [10, 30]);
+    /// ```
+    pub fn then<V: 'static>(self, next: Segment<U, V>) -> Segment<T, V> {
+        self.push(next.op)
+    }
+
     /// Applies `f` to each item.
     pub fn map<V: 'static, F>(self, f: F) -> Segment<T, V>
     where
         F: FnMut(U) -> V + Send + 'static,
     {
-        self.then(Map(f))
+        self.push(Map(f))
     }
 
     /// Keeps the items for which `f` is true; the others count as filtered.
@@ -72,7 +100,7 @@ impl<T: 'static, U: 'static> Segment<T, U> {
     where
         F: FnMut(&U) -> bool + Send + 'static,
     {
-        self.then(Filter(f))
+        self.push(Filter(f))
     }
 
     /// Keeps the `Some` results of `f`; a `None` counts as filtered.
@@ -80,7 +108,7 @@ impl<T: 'static, U: 'static> Segment<T, U> {
     where
         F: FnMut(U) -> Option<V> + Send + 'static,
     {
-        self.then(FilterMap(f))
+        self.push(FilterMap(f))
     }
 
     /// Replaces each item by the items of `f(item)`, in order.
@@ -90,7 +118,7 @@ impl<T: 'static, U: 'static> Segment<T, U> {
         J: IntoIterator + 'static,
         J::Item: 'static,
     {
-        self.then(FlatMap(f))
+        self.push(FlatMap(f))
     }
 
     /// Calls `f` on each item as it passes.
@@ -98,7 +126,7 @@ impl<T: 'static, U: 'static> Segment<T, U> {
     where
         F: FnMut(&U) + Send + 'static,
     {
-        self.then(Inspect(f))
+        self.push(Inspect(f))
     }
 
     /// Applies `f` to each item; an `Err` fails the item (see
@@ -108,7 +136,7 @@ impl<T: 'static, U: 'static> Segment<T, U> {
         F: FnMut(U) -> Result<V, E> + Send + 'static,
         E: std::error::Error + Send + Sync + 'static,
     {
-        self.then(TryMap(move |item| {
+        self.push(TryMap(move |item| {
             f(item).map_err(|error| Box::new(error) as BoxError)
         }))
     }

@@ -261,3 +261,36 @@ fn the_bottleneck_is_the_stage_that_holds_the_run_back() {
         assert_eq!(finished.report.bottleneck(), None);
     });
 }
+
+#[test]
+fn a_segment_runs_as_one_stage() {
+    use weir_pipeline::Segment;
+
+    within(LIMIT, || {
+        let n = scaled(10_000, 100) as u64;
+        let expand = || {
+            Segment::new()
+                .filter(|x: &u64| x % 3 != 0)
+                .flat_map(|x| [x, x + 1])
+                .map(|x| x * 2)
+        };
+        let finished = Pipeline::from_iter(0..n)
+            .then(expand().then(Segment::new().inspect(|_| {})))
+            .named("expand")
+            .collect::<Vec<_>>()
+            .run()
+            .unwrap();
+        let expected: Vec<u64> = (0..n)
+            .filter(|x| x % 3 != 0)
+            .flat_map(|x| [x, x + 1])
+            .map(|x| x * 2)
+            .collect();
+        assert_eq!(finished.output, expected);
+        let report = &finished.report;
+        assert_eq!(report.stages().len(), 1, "{report}");
+        let stage = report.stage("expand").unwrap();
+        assert_eq!(stage.items_in(), n);
+        assert_eq!(stage.filtered(), n.div_ceil(3));
+        assert_eq!(stage.items_out(), expected.len() as u64);
+    });
+}
