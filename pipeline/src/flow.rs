@@ -1,6 +1,7 @@
 //! Running a pipeline: the sinks that make a [`Flow`], [`Flow::run`] and [`Flow::spawn`], the
 //! [`Running`] handle, and [`Output`], the pipeline as an iterator on the caller's thread.
 
+use std::any::Any;
 use std::fmt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
@@ -10,7 +11,7 @@ use crate::control::Control;
 use crate::error::{panic_message, ErrorKind, PipelineError, ReceiverGone};
 use crate::launch::{spawn_counted, Launch, Upstream, Want};
 use crate::metrics::StageMetrics;
-use crate::pipeline::{Pipeline, Spec};
+use crate::pipeline::{Pipeline, Slot, Spec};
 use crate::report::Report;
 use crate::stage::Drain;
 use crate::sync::stats::{AtomicU64, AtomicUsize, Mutex, Ordering};
@@ -144,6 +145,10 @@ fn launch<R>(
     on_error: OnError,
 ) -> (Figures, Vec<JoinHandle<()>>, R) {
     let control = Arc::new(Control::new(on_error));
+    let taps = specs
+        .iter()
+        .filter_map(|spec| Some((spec.name.clone(), Arc::clone(spec.tap.as_ref()?))))
+        .collect();
     let stages = specs
         .into_iter()
         .map(|spec| Arc::new(StageMetrics::new(spec.name, spec.workers)))
@@ -167,6 +172,7 @@ fn launch<R>(
         stages: launch.stages,
         hidden: launch.hidden,
         links: launch.links,
+        taps,
         ended: Mutex::new(None),
     };
     (figures, launch.threads, job)
@@ -181,6 +187,8 @@ struct Figures {
     stages: Vec<Arc<StageMetrics>>,
     hidden: Vec<Arc<StageMetrics>>,
     links: Vec<(Arc<StageMetrics>, Arc<StageMetrics>)>,
+    /// The slots of the `tap` stages, by name.
+    taps: Vec<(String, Arc<dyn Any + Send + Sync>)>,
     /// The elapsed time once the run ended.
     ended: Mutex<Option<Duration>>,
 }
@@ -345,6 +353,19 @@ impl<R> Running<R> {
     /// Whether the source is paused.
     pub fn is_paused(&self) -> bool {
         self.figures.control.is_paused()
+    }
+
+    /// The last item that passed the [`tap`](crate::Pipeline::tap) stage named `name`: `None`
+    /// if none passed yet, or if no tap of that name holds items of type `T`.
+    pub fn tap<T: Clone + 'static>(&self, name: &str) -> Option<T> {
+        self.figures
+            .taps
+            .iter()
+            .filter(|(tap, _)| tap == name)
+            .find_map(|(_, slot)| slot.downcast_ref::<Slot<T>>())?
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// Whether every thread of the run has ended (so that `join` will not wait).

@@ -1,6 +1,7 @@
 //! [`Pipeline`]: the typed builder. Each method adds a stage and returns the pipeline of the
 //! stage's output type; a sink turns it into a [`Flow`] to run.
 
+use std::any::Any;
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,6 +15,7 @@ use crate::op::{Filter, FilterMap, FlatMap, Framed, Inspect, Map, Op, TryMap};
 use crate::segment::Segment;
 use crate::source::{Input, InputSource, IterSource, Pulled};
 use crate::stage::{run_source, run_stage};
+use crate::sync::stats::Mutex;
 use crate::workers::Workers;
 
 /// The queue capacity of a stage when [`Pipeline::capacity`] did not set one.
@@ -24,7 +26,12 @@ pub const DEFAULT_CAPACITY: usize = 1024;
 pub(crate) struct Spec {
     pub(crate) name: String,
     pub(crate) workers: usize,
+    /// For a `tap` stage, the slot of the last item that passed (a `Slot<T>`).
+    pub(crate) tap: Option<Arc<dyn Any + Send + Sync>>,
 }
+
+/// Where a `tap` stage keeps the last item that passed it.
+pub(crate) type Slot<T> = Mutex<Option<T>>;
 
 /// A pipeline being built, whose items are `T` at its current end.
 ///
@@ -217,6 +224,7 @@ impl<T: Send + 'static> Pipeline<T> {
         self.specs.push(Spec {
             name: name.to_owned(),
             workers,
+            tap: None,
         });
         self.specs.len() - 1
     }
@@ -229,6 +237,45 @@ impl<T: Send + 'static> Pipeline<T> {
             on_error: self.on_error,
         };
         (self.tail, rest)
+    }
+
+    /// Adds a stage named `name` that passes items on unchanged and keeps a copy of the last
+    /// one, which [`Running::tap`](crate::Running::tap) reads while the pipeline runs (to see
+    /// what flows at that point, as a debugger's watch). Each item is cloned once, under an
+    /// uncontended lock.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weir_pipeline::Pipeline;
+    ///
+    /// let (input, pipeline) = Pipeline::input::<u32>(8);
+    /// let running = pipeline.map(|x| x * 2).tap("doubled").for_each(drop).spawn();
+    /// input.send(21).unwrap();
+    /// while running.report().items_out() < 1 {
+    ///     std::thread::yield_now();
+    /// }
+    /// assert_eq!(running.tap::<u32>("doubled"), Some(42));
+    /// drop(input);
+    /// running.join().unwrap();
+    /// ```
+    pub fn tap(self, name: &str) -> Pipeline<T>
+    where
+        T: Clone,
+    {
+        let slot: Arc<Slot<T>> = Arc::new(Mutex::new(None));
+        let keep = Arc::clone(&slot);
+        let mut pipeline = self.serial(
+            name,
+            Map(move |item: T| {
+                *keep.lock().unwrap_or_else(|e| e.into_inner()) = Some(item.clone());
+                item
+            }),
+        );
+        if let Some(spec) = pipeline.specs.last_mut() {
+            spec.tap = Some(slot);
+        }
+        pipeline
     }
 
     /// Adds a stage that runs `segment`'s operations fused on one thread: a chain built
