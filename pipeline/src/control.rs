@@ -4,10 +4,19 @@
 use std::time::Instant;
 
 use crate::error::{ErrorKind, OnError};
+use crate::sync::stats::AtomicU64;
 use crate::sync::{AtomicBool, Condvar, Mutex, Ordering};
 
 /// How many of the errors skipped under [`OnError::Skip`] the report keeps.
 pub(crate) const KEPT_ERRORS: usize = 8;
+
+/// What the builder of a pipeline sets for the whole run.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Settings {
+    pub(crate) on_error: OnError,
+    /// The most items a second the source takes; 0 for no limit.
+    pub(crate) rate: u64,
+}
 
 /// The run's stop flag and the first failure.
 ///
@@ -21,6 +30,8 @@ pub(crate) struct Control {
     skipped: Mutex<Vec<String>>,
     pub(crate) on_error: OnError,
     pub(crate) started: Instant,
+    /// The most items a second the source takes now; 0 for no limit.
+    rate: AtomicU64,
     /// Whether the source is paused: read without the lock between chunks, and under it by a
     /// source that waits on `resumed`.
     paused: AtomicBool,
@@ -30,8 +41,10 @@ pub(crate) struct Control {
 }
 
 impl Control {
-    pub(crate) fn new(on_error: OnError) -> Self {
+    pub(crate) fn new(settings: Settings) -> Self {
+        let Settings { on_error, rate } = settings;
         Control {
+            rate: AtomicU64::new(rate),
             stopped: AtomicBool::new(false),
             failure: Mutex::new(None),
             skipped: Mutex::new(Vec::new()),
@@ -67,6 +80,17 @@ impl Control {
     /// Stops the run as cancelled (unless it already failed).
     pub(crate) fn cancel(&self) {
         self.fail("pipeline", ErrorKind::Cancelled);
+    }
+
+    /// The most items a second the source takes now; 0 for no limit.
+    pub(crate) fn rate(&self) -> u64 {
+        // Relaxed: a setting the source reads before each chunk; nothing else hangs on it.
+        self.rate.load(Ordering::Relaxed)
+    }
+
+    /// Sets the source's rate limit (0: none) from its next chunk on.
+    pub(crate) fn set_rate(&self, per_second: u64) {
+        self.rate.store(per_second, Ordering::Relaxed);
     }
 
     /// Holds the source back before its next chunk, until [`resume`](Self::resume) or a stop.

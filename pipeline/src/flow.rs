@@ -7,7 +7,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::control::Control;
+use crate::control::{Control, Settings};
 use crate::error::{panic_message, ErrorKind, PipelineError, ReceiverGone};
 use crate::launch::{spawn_counted, Launch, Upstream, Want};
 use crate::metrics::StageMetrics;
@@ -16,7 +16,6 @@ use crate::report::Report;
 use crate::stage::Drain;
 use crate::sync::stats::{AtomicU64, AtomicUsize, Mutex, Ordering};
 use crate::sync::thread::JoinHandle;
-use crate::OnError;
 
 /// The sink's work, started on the caller's thread by `run` or on a thread of its own by
 /// `spawn`: `None` when it panicked (the failure is in the run's control).
@@ -30,7 +29,7 @@ type Start<R> = Box<dyn FnOnce(&mut Launch) -> SinkJob<R> + Send>;
 pub struct Flow<R> {
     start: Start<R>,
     specs: Vec<Spec>,
-    on_error: OnError,
+    settings: Settings,
 }
 
 /// What a finished run gives: the sink's output and the report.
@@ -66,7 +65,7 @@ impl<T: Send + 'static> Pipeline<T> {
         Flow {
             start: Box::new(start),
             specs: self.specs,
-            on_error: self.on_error,
+            settings: self.settings,
         }
     }
 
@@ -116,7 +115,7 @@ impl<T: Send + 'static> Pipeline<T> {
         Flow {
             start: Box::new(start),
             specs: self.specs,
-            on_error: self.on_error,
+            settings: self.settings,
         }
     }
 }
@@ -142,9 +141,9 @@ fn sink_end<T: Send + 'static>(
 fn launch<R>(
     start: Box<dyn FnOnce(&mut Launch) -> R + Send>,
     specs: Vec<Spec>,
-    on_error: OnError,
+    settings: Settings,
 ) -> (Figures, Vec<JoinHandle<()>>, R) {
-    let control = Arc::new(Control::new(on_error));
+    let control = Arc::new(Control::new(settings));
     let taps = specs
         .iter()
         .filter_map(|spec| Some((spec.name.clone(), Arc::clone(spec.tap.as_ref()?))))
@@ -264,10 +263,10 @@ impl<R: Send + 'static> Flow<R> {
     ///
     /// # Errors
     ///
-    /// [`PipelineError`] if a stage failed (under [`OnError::FailFast`]) or a closure
+    /// [`PipelineError`] if a stage failed (under [`OnError::FailFast`](crate::OnError::FailFast)) or a closure
     /// panicked: every thread has ended, and the error carries the report so far.
     pub fn run(self) -> Result<Finished<R>, PipelineError> {
-        let (figures, mut threads, job) = launch(self.start, self.specs, self.on_error);
+        let (figures, mut threads, job) = launch(self.start, self.specs, self.settings);
         let output = job();
         join_all(&mut threads);
         figures.result(output)
@@ -276,7 +275,7 @@ impl<R: Send + 'static> Flow<R> {
     /// Starts the pipeline, the sink on a thread of its own, and gives a handle to watch it,
     /// cancel it or join it.
     pub fn spawn(self) -> Running<R> {
-        let (figures, threads, job) = launch(self.start, self.specs, self.on_error);
+        let (figures, threads, job) = launch(self.start, self.specs, self.settings);
         let slot = Arc::new(Mutex::new(None));
         let sink_slot = Arc::clone(&slot);
         let sink = spawn_counted(&figures.live, "weir-sink".to_owned(), move || {
@@ -348,6 +347,27 @@ impl<R> Running<R> {
     /// Lets a paused source go on.
     pub fn resume(&self) {
         self.figures.control.resume();
+    }
+
+    /// Sets the source's rate limit, in items a second, from its next chunk on; `None` lifts
+    /// it. See [`Pipeline::rate_limit`](crate::Pipeline::rate_limit).
+    ///
+    /// # Panics
+    ///
+    /// If the rate is `Some(0)` (to stop the source for a while, [`pause`](Self::pause) it).
+    #[track_caller]
+    pub fn set_rate(&self, items_per_second: impl Into<Option<u64>>) {
+        let rate = items_per_second.into();
+        assert!(
+            rate != Some(0),
+            "weir_pipeline::Running::set_rate: the rate must be at least 1 item a second"
+        );
+        self.figures.control.set_rate(rate.unwrap_or(0));
+    }
+
+    /// The source's rate limit now, in items a second (`None`: no limit).
+    pub fn rate(&self) -> Option<u64> {
+        Some(self.figures.control.rate()).filter(|&rate| rate != 0)
     }
 
     /// Whether the source is paused.
@@ -495,7 +515,7 @@ impl<T: Send + 'static> IntoIterator for Pipeline<T> {
     fn into_iter(self) -> Output<T> {
         let (tail, capacity) = (self.tail, self.capacity);
         let start = move |launch: &mut Launch| sink_end(launch, tail, "output", capacity).0;
-        let (figures, threads, drain) = launch(Box::new(start), self.specs, self.on_error);
+        let (figures, threads, drain) = launch(Box::new(start), self.specs, self.settings);
         Output {
             drain: Some(drain),
             figures,

@@ -49,6 +49,7 @@ mod link;
 mod marks;
 mod metrics;
 mod op;
+mod pace;
 mod pipeline;
 mod report;
 mod segment;

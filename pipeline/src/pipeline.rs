@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::batch::{self, Batch};
+use crate::control::Settings;
 use crate::error::{BoxError, OnError};
 use crate::launch::{Launch, Tail, Taken, Upstream, Want};
 use crate::link::{mpmc_channel, spsc_channel, Inlet, Ordered};
@@ -77,7 +78,7 @@ pub struct Pipeline<T> {
     pub(crate) tail: Tail<T>,
     pub(crate) specs: Vec<Spec>,
     pub(crate) capacity: usize,
-    pub(crate) on_error: OnError,
+    pub(crate) settings: Settings,
 }
 
 impl Pipeline<()> {
@@ -150,7 +151,7 @@ impl<T: Send + 'static> Pipeline<T> {
             tail,
             specs: Vec::new(),
             capacity: DEFAULT_CAPACITY,
-            on_error: OnError::default(),
+            settings: Settings::default(),
         }
     }
 
@@ -186,9 +187,27 @@ impl<T: Send + 'static> Pipeline<T> {
         self
     }
 
+    /// Limits the source to `items_per_second` (on average over a few milliseconds: it takes
+    /// items in small chunks and sleeps between them); [`Running::set_rate`](crate::Running::set_rate)
+    /// changes it while the pipeline runs. Wherever it is called in the chain, it applies to
+    /// the source.
+    ///
+    /// # Panics
+    ///
+    /// If `items_per_second` is 0.
+    #[track_caller]
+    pub fn rate_limit(mut self, items_per_second: u64) -> Self {
+        assert!(
+            items_per_second > 0,
+            "weir_pipeline::Pipeline::rate_limit: the rate must be at least 1 item a second"
+        );
+        self.settings.rate = items_per_second;
+        self
+    }
+
     /// Sets what the whole pipeline does when a `try_map` returns `Err`.
     pub fn on_error(mut self, policy: OnError) -> Self {
-        self.on_error = policy;
+        self.settings.on_error = policy;
         self
     }
 
@@ -234,7 +253,7 @@ impl<T: Send + 'static> Pipeline<T> {
         let rest = Rest {
             specs: self.specs,
             capacity: self.capacity,
-            on_error: self.on_error,
+            settings: self.settings,
         };
         (self.tail, rest)
     }
@@ -522,7 +541,7 @@ impl<T: Send + 'static> Pipeline<T> {
 struct Rest {
     specs: Vec<Spec>,
     capacity: usize,
-    on_error: OnError,
+    settings: Settings,
 }
 
 impl Rest {
@@ -531,7 +550,7 @@ impl Rest {
             tail,
             specs: self.specs,
             capacity: self.capacity,
-            on_error: self.on_error,
+            settings: self.settings,
         }
     }
 }
@@ -542,7 +561,7 @@ impl<T> fmt::Debug for Pipeline<T> {
         f.debug_struct("Pipeline")
             .field("stages", &names)
             .field("capacity", &self.capacity)
-            .field("on_error", &self.on_error)
+            .field("settings", &self.settings)
             .finish_non_exhaustive()
     }
 }

@@ -12,6 +12,7 @@ use weir_backpressure::{RecvTimeoutError, SendError, TryRecvError, TrySendError}
 use crate::control::Control;
 use crate::link::{Inlet, MpmcReceiver, MpmcSender, Recv};
 use crate::marks::MarkClock;
+use crate::pace::Pacer;
 use crate::stage::{Context, Source, CHUNK};
 use crate::sync::stats::Ordering;
 use crate::sync::Mutex;
@@ -204,6 +205,7 @@ struct PullState<T> {
     source: Box<dyn Source<T>>,
     ended: bool,
     clock: MarkClock,
+    pacer: Pacer,
 }
 
 impl<T> Pulled<T> {
@@ -212,6 +214,7 @@ impl<T> Pulled<T> {
             source,
             ended: false,
             clock: MarkClock::default(),
+            pacer: Pacer::new(),
         };
         Pulled {
             shared: Arc::new(PullShared {
@@ -247,13 +250,15 @@ impl<T: Send> Inlet<T> for Pulled<T> {
             .unwrap_or_else(PoisonError::into_inner);
         let before = buf.len();
         while buf.len() == before && !state.ended {
-            if cx.control.is_stopped() {
+            let allowed = state.pacer.allowance(max, &cx.control);
+            if allowed == 0 || cx.control.is_stopped() {
                 state.ended = true;
                 break;
             }
             let filled = catch_unwind(AssertUnwindSafe(|| {
-                state.source.fill(buf, max, &cx.control)
+                state.source.fill(buf, allowed, &cx.control)
             }));
+            state.pacer.took(buf.len() - before);
             match filled {
                 Ok(more) => state.ended = !more,
                 Err(payload) => {

@@ -12,6 +12,7 @@ use crate::link::{Inlet, Outlet, Recv};
 use crate::marks::MarkClock;
 use crate::metrics::{Local, StageMetrics};
 use crate::op::{Counts, Halt, Op};
+use crate::pace::Pacer;
 
 /// The most items a stage takes from its input queue, or hands on, at once.
 pub(crate) const CHUNK: usize = 256;
@@ -181,15 +182,16 @@ pub(crate) fn run_source<T, S: Source<T>>(
     let mut buf = Vec::with_capacity(CHUNK);
     let mut local = Local::new();
     let mut clock = MarkClock::default();
+    let mut pacer = Pacer::new();
     loop {
         cx.control.wait_while_paused();
-        if cx.control.is_stopped() {
+        let max = pacer.allowance(CHUNK, &cx.control);
+        if max == 0 || cx.control.is_stopped() {
             break;
         }
         let started = Instant::now();
-        let filled = catch_unwind(AssertUnwindSafe(|| {
-            source.fill(&mut buf, CHUNK, &cx.control)
-        }));
+        let filled = catch_unwind(AssertUnwindSafe(|| source.fill(&mut buf, max, &cx.control)));
+        pacer.took(buf.len());
         let more = match filled {
             Ok(more) => more,
             Err(payload) => {
