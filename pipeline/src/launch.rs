@@ -107,6 +107,7 @@ impl Launch {
         Context {
             metrics: Arc::clone(metrics),
             control: Arc::clone(&self.control),
+            shares_input: false,
         }
     }
 

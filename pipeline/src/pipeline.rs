@@ -15,7 +15,7 @@ use crate::marks::marked;
 use crate::op::{Filter, FilterMap, FlatMap, Framed, Inspect, Map, Op, TryMap};
 use crate::segment::Segment;
 use crate::source::{Input, InputSource, IterSource, Pulled};
-use crate::stage::{run_source, run_stage};
+use crate::stage::{run_source, run_stage, Context};
 use crate::sync::stats::Mutex;
 use crate::workers::Workers;
 
@@ -484,7 +484,10 @@ impl<T: Send + 'static> Pipeline<T> {
                 for worker in 0..count {
                     let op = build(Segment::new()).op;
                     let (inlet, outlet) = (up.taken.share(), Box::new(sender.clone()));
-                    let cx = launch.context(&metrics);
+                    let cx = Context {
+                        shares_input: true,
+                        ..launch.context(&metrics)
+                    };
                     launch.spawn(format!("weir-{name}-{worker}"), move || {
                         run_stage(op, inlet, outlet, cx)
                     });

@@ -4,7 +4,7 @@
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crate::control::Control;
 use crate::error::{panic_message, ErrorKind, OnError};
@@ -22,6 +22,9 @@ pub(crate) const CHUNK: usize = 256;
 pub(crate) struct Context {
     pub(crate) metrics: Arc<StageMetrics>,
     pub(crate) control: Arc<Control>,
+    /// Whether the stage's threads share their input (an unordered parallel stage's
+    /// workers): each then takes chunks sized to its items' cost ([`ChunkSize`]).
+    pub(crate) shares_input: bool,
 }
 
 impl Context {
@@ -56,6 +59,41 @@ impl Context {
     }
 }
 
+/// How long a worker sharing its input with others aims to work on one chunk: long enough
+/// that taking a chunk costs nothing beside it, short enough that the other workers are not
+/// left idle while one holds many slow items.
+const SHARE_FOR: Duration = Duration::from_micros(50);
+
+/// How many items a stage takes at once. A thread that has its input to itself takes up to
+/// [`CHUNK`]; one that shares it takes what it works through in about [`SHARE_FOR`], measured
+/// as it goes: one item at a time when items are slow, up to `CHUNK` when they are cheap.
+#[derive(Debug)]
+struct ChunkSize {
+    items: usize,
+    adapts: bool,
+}
+
+impl ChunkSize {
+    fn new(adapts: bool) -> Self {
+        ChunkSize {
+            // Start with one: the first chunk says what an item costs.
+            items: if adapts { 1 } else { CHUNK },
+            adapts,
+        }
+    }
+
+    /// Learns from a chunk of `items` that took `busy`: grows at most twofold a chunk (so a
+    /// few cheap items do not make a worker grab many slow ones), shrinks at once.
+    fn update(&mut self, items: usize, busy: Duration) {
+        if !self.adapts || items == 0 {
+            return;
+        }
+        let per_item = (busy.as_nanos() / items as u128).max(1);
+        let fits = (SHARE_FOR.as_nanos() / per_item).clamp(1, CHUNK as u128) as usize;
+        self.items = fits.min(self.items * 2);
+    }
+}
+
 /// Runs a stage until its input ends or the run stops.
 pub(crate) fn run_stage<I, P: Op<I>>(
     mut op: P,
@@ -67,16 +105,18 @@ pub(crate) fn run_stage<I, P: Op<I>>(
     let mut output = Vec::with_capacity(CHUNK);
     let mut local = Local::new();
     let counts = Counts::default();
+    let mut size = ChunkSize::new(cx.shares_input);
     while !cx.control.is_stopped() {
         local.observe_queue(&cx.metrics, inlet.queued());
         let waited = Instant::now();
-        let got = inlet.recv(&mut input, CHUNK, None);
+        let got = inlet.recv(&mut input, size.items, None);
         let started = Instant::now();
         local.input_wait += started - waited;
         if got == Recv::End {
             break;
         }
-        local.items_in += input.len() as u64;
+        let taken = input.len();
+        local.items_in += taken as u64;
         // The chunk's first output carries the mark of any item in it.
         outlet.carry(inlet.take_mark());
         let go_on = feed_chunk(
@@ -89,7 +129,9 @@ pub(crate) fn run_stage<I, P: Op<I>>(
             &cx,
         );
         let fed = Instant::now();
-        local.busy += (fed - started).saturating_sub(local.output_wait_in_chunk);
+        let busy = (fed - started).saturating_sub(local.output_wait_in_chunk);
+        size.update(taken, busy);
+        local.busy += busy;
         local.output_wait += local.output_wait_in_chunk;
         local.output_wait_in_chunk = Default::default();
         let sent = go_on && outlet.send(&mut output).is_ok();

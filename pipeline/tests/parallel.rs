@@ -95,6 +95,48 @@ fn the_workers_of_an_unordered_stage_read_the_source_themselves() {
     });
 }
 
+/// Slow items are shared between the workers instead of going to whichever took the first
+/// chunk: a worker sharing its input takes what it works through in a short while.
+#[test]
+fn slow_items_are_shared_between_the_workers() {
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex};
+
+    within(LIMIT, || {
+        let n = 40u64;
+        for shared_queue in [false, true] {
+            let by_worker = Arc::new(Mutex::new(HashMap::<String, u64>::new()));
+            let record = Arc::clone(&by_worker);
+            let pipeline = Pipeline::from_iter(0..n);
+            // Read from the source by the workers, or from a queue that a stage fills.
+            let pipeline = if shared_queue {
+                pipeline.map(|x| x)
+            } else {
+                pipeline
+            };
+            pipeline
+                .parallel(2, move |s| {
+                    let record = Arc::clone(&record);
+                    s.inspect(move |_| {
+                        std::thread::sleep(Duration::from_millis(2));
+                        let name = std::thread::current().name().unwrap_or("").to_owned();
+                        *record.lock().unwrap().entry(name).or_default() += 1;
+                    })
+                })
+                .for_each(drop)
+                .run()
+                .unwrap();
+            let counts = by_worker.lock().unwrap().clone();
+            assert_eq!(counts.values().sum::<u64>(), n);
+            assert_eq!(counts.len(), 2, "one worker took every item: {counts:?}");
+            assert!(
+                counts.values().all(|&c| c >= n / 4),
+                "the items were not shared: {counts:?}"
+            );
+        }
+    });
+}
+
 #[test]
 fn ordered_keeps_the_input_order_with_uneven_work() {
     within(LIMIT, || {
