@@ -141,3 +141,23 @@ fn a_swapped_closure_takes_over_and_never_goes_back() {
         assert_eq!(stage(0), 1);
     });
 }
+
+/// The count of a parallel stage's workers changed while items and the end of the stream go
+/// through: a retired worker parks after its chunk and comes back when the count rises; every
+/// item comes out once, and no worker is left parked at the end (the output ends).
+#[test]
+fn set_workers_races_the_items_and_the_end() {
+    model_with_bound(1, || {
+        let running = Pipeline::from_iter(0..2u32)
+            .parallel(2, |s| s.map(|x| x + 10))
+            .named("p")
+            .collect::<Vec<_>>()
+            .spawn();
+        running.set_workers("p", 1).unwrap();
+        running.set_workers("p", 2).unwrap();
+        running.set_workers("p", 1).unwrap();
+        let mut out = running.join().unwrap().output;
+        out.sort_unstable();
+        assert_eq!(out, [10, 11]);
+    });
+}

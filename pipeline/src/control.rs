@@ -33,11 +33,13 @@ pub(crate) struct Control {
     /// The most items a second the source takes now; 0 for no limit.
     rate: AtomicU64,
     /// Whether the source is paused: read without the lock between chunks, and under it by a
-    /// source that waits on `resumed`.
+    /// source that waits.
     paused: AtomicBool,
-    pause_lock: Mutex<()>,
-    /// Woken by `resume` and by a stop.
-    resumed: Condvar,
+    /// Taken to change what a thread may be waiting on (a pause, a parallel stage's count of
+    /// active workers, a stop), and by a thread to look at it before it waits on `changed`.
+    settings: Mutex<()>,
+    /// Woken by every such change.
+    changed: Condvar,
 }
 
 impl Control {
@@ -51,8 +53,8 @@ impl Control {
             on_error,
             started: Instant::now(),
             paused: AtomicBool::new(false),
-            pause_lock: Mutex::new(()),
-            resumed: Condvar::new(),
+            settings: Mutex::new(()),
+            changed: Condvar::new(),
         }
     }
 
@@ -70,11 +72,9 @@ impl Control {
         if failure.is_none() {
             *failure = Some((stage.to_owned(), kind));
         }
-        self.stopped.store(true, Ordering::Relaxed);
-        // A paused source waits for a resume or a stop: wake it. Under the lock, so that a
-        // source between its look at the flag and its wait cannot miss the wake-up.
-        let _lock = self.pause_lock.lock().unwrap_or_else(|e| e.into_inner());
-        self.resumed.notify_all();
+        // A thread waiting in `wait_while` (a paused source, a retired worker) waits for a
+        // change or a stop: wake it.
+        self.change(|| self.stopped.store(true, Ordering::Relaxed));
     }
 
     /// Stops the run as cancelled (unless it already failed).
@@ -93,20 +93,35 @@ impl Control {
         self.rate.store(per_second, Ordering::Relaxed);
     }
 
+    /// Makes `change` to what threads may wait on in [`wait_while`](Self::wait_while), and
+    /// wakes them. Under the lock that a waiter holds from its look at the state to its
+    /// wait, so that it cannot miss the wake-up.
+    pub(crate) fn change(&self, change: impl FnOnce()) {
+        let _lock = self.settings.lock().unwrap_or_else(|e| e.into_inner());
+        change();
+        self.changed.notify_all();
+    }
+
+    /// Waits while `blocked` (read under the lock of [`change`](Self::change)) and the run
+    /// goes on.
+    pub(crate) fn wait_while(&self, mut blocked: impl FnMut() -> bool) {
+        let mut lock = self.settings.lock().unwrap_or_else(|e| e.into_inner());
+        while !self.is_stopped() && blocked() {
+            lock = self.changed.wait(lock).unwrap_or_else(|e| e.into_inner());
+        }
+    }
+
     /// Holds the source back before its next chunk, until [`resume`](Self::resume) or a stop.
     pub(crate) fn pause(&self) {
-        let _lock = self.pause_lock.lock().unwrap_or_else(|e| e.into_inner());
-        // Relaxed: the lock orders it for a source that waits; one that reads it without the
-        // lock only pauses a chunk later.
-        self.paused.store(true, Ordering::Relaxed);
+        // Relaxed: `change`'s lock orders it for a source that waits; one that reads it
+        // without the lock only pauses a chunk later.
+        self.change(|| self.paused.store(true, Ordering::Relaxed));
     }
 
     /// Lets a paused source go on.
     pub(crate) fn resume(&self) {
-        let _lock = self.pause_lock.lock().unwrap_or_else(|e| e.into_inner());
-        // Relaxed: under the lock, which the waiting source takes to read it.
-        self.paused.store(false, Ordering::Relaxed);
-        self.resumed.notify_all();
+        // Relaxed: under `change`'s lock, which the waiting source takes to read it.
+        self.change(|| self.paused.store(false, Ordering::Relaxed));
     }
 
     /// Whether the source is paused.
@@ -118,13 +133,8 @@ impl Control {
     /// Waits while the source is paused and the run goes on: a source calls this before
     /// each chunk.
     pub(crate) fn wait_while_paused(&self) {
-        if !self.is_paused() {
-            return;
-        }
-        let mut lock = self.pause_lock.lock().unwrap_or_else(|e| e.into_inner());
-        // Relaxed: read under the lock that `pause`, `resume` and a stop take to change them.
-        while self.paused.load(Ordering::Relaxed) && !self.is_stopped() {
-            lock = self.resumed.wait(lock).unwrap_or_else(|e| e.into_inner());
+        if self.is_paused() {
+            self.wait_while(|| self.is_paused());
         }
     }
 

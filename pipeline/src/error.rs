@@ -146,3 +146,47 @@ impl fmt::Display for ReceiverGone {
 }
 
 impl Error for ReceiverGone {}
+
+/// Why a change to a running pipeline ([`Running::set_workers`](crate::Running::set_workers))
+/// was refused. Nothing was changed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ControlError {
+    /// No stage has this name.
+    UnknownStage(String),
+    /// The stage is not a `parallel` one.
+    NotParallel(String),
+    /// The value is outside what the stage allows, `min..=max`.
+    OutOfRange {
+        /// The stage's name.
+        stage: String,
+        /// The value asked for.
+        value: usize,
+        /// The least the stage allows.
+        min: usize,
+        /// The most the stage allows.
+        max: usize,
+    },
+}
+
+impl fmt::Display for ControlError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ControlError::UnknownStage(stage) => write!(f, "no stage is named `{stage}`"),
+            ControlError::NotParallel(stage) => {
+                write!(f, "stage `{stage}` is not a parallel stage")
+            }
+            ControlError::OutOfRange {
+                stage,
+                value,
+                min,
+                max,
+            } => write!(
+                f,
+                "stage `{stage}` takes {min} to {max} workers, not {value}"
+            ),
+        }
+    }
+}
+
+impl Error for ControlError {}

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::control::{Control, Settings};
-use crate::error::{panic_message, ErrorKind, PipelineError, ReceiverGone};
+use crate::error::{panic_message, ControlError, ErrorKind, PipelineError, ReceiverGone};
 use crate::launch::{spawn_counted, Launch, Upstream, Want};
 use crate::metrics::StageMetrics;
 use crate::pipeline::{Pipeline, Slot, Spec};
@@ -368,6 +368,57 @@ impl<R> Running<R> {
     /// The source's rate limit now, in items a second (`None`: no limit).
     pub fn rate(&self) -> Option<u64> {
         Some(self.figures.control.rate()).filter(|&rate| rate != 0)
+    }
+
+    /// Sets how many workers of the parallel stage named `stage` run, from their next chunk
+    /// on: a retired worker finishes its chunk first, then waits (parked) until the count
+    /// rises again; nothing is lost or run twice. An unordered stage takes 1 up to the
+    /// workers it started with ([`Workers::max`](crate::Workers::max)); a
+    /// [`scaling`](crate::Workers::scaling) one goes on following the load from the new
+    /// count. An ordered stage does not scale yet: it takes only its count.
+    ///
+    /// # Errors
+    ///
+    /// [`ControlError`] if no stage has that name, it is not a parallel stage, or `workers`
+    /// is outside its range; nothing is changed then.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weir_pipeline::{ControlError, Pipeline, Workers};
+    ///
+    /// let running = Pipeline::from_iter(0..100_000u64)
+    ///     .parallel(4, |s| s.map(|x| x + 1))
+    ///     .named("inc")
+    ///     .fold(0, |a, x| a + x)
+    ///     .spawn();
+    /// running.set_workers("inc", 2).unwrap();
+    /// assert!(matches!(running.set_workers("inc", 5), Err(ControlError::OutOfRange { .. })));
+    /// assert!(matches!(running.set_workers("nope", 1), Err(ControlError::UnknownStage(_))));
+    /// assert_eq!(running.join().unwrap().output, (1..=100_000).sum::<u64>());
+    /// ```
+    pub fn set_workers(&self, stage: &str, workers: usize) -> Result<(), ControlError> {
+        let metrics = self
+            .figures
+            .stages
+            .iter()
+            .find(|metrics| metrics.name == stage)
+            .ok_or_else(|| ControlError::UnknownStage(stage.to_owned()))?;
+        let scale = metrics
+            .scale
+            .get()
+            .ok_or_else(|| ControlError::NotParallel(stage.to_owned()))?;
+        let range = scale.range();
+        if !range.contains(&workers) {
+            return Err(ControlError::OutOfRange {
+                stage: stage.to_owned(),
+                value: workers,
+                min: *range.start(),
+                max: *range.end(),
+            });
+        }
+        scale.set(workers, &self.figures.control);
+        Ok(())
     }
 
     /// Whether the source is paused.

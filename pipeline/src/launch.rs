@@ -19,9 +19,9 @@ use crate::sync::{spawn, thread::JoinHandle};
 pub(crate) enum Want {
     /// One consumer thread.
     One { capacity: usize },
-    /// Any number of consumer threads sharing one queue, or, from a source that allows it,
-    /// the source itself, read by the consumer threads in turns ([`Pulled`]).
-    Shared { capacity: usize },
+    /// Any number of consumer threads sharing one queue; or, if `pull` and from a source
+    /// that allows it, the source itself, read by the consumer threads in turns ([`Pulled`]).
+    Shared { capacity: usize, pull: bool },
     /// One queue per worker, dealt in turns (an ordered stage).
     Dealt { workers: usize, capacity: usize },
 }
@@ -30,7 +30,7 @@ impl Want {
     /// How many items the queues of this shape hold in all.
     pub(crate) fn capacity(self) -> usize {
         match self {
-            Want::One { capacity } | Want::Shared { capacity } => capacity,
+            Want::One { capacity } | Want::Shared { capacity, .. } => capacity,
             Want::Dealt { workers, capacity } => workers * capacity,
         }
     }
@@ -108,6 +108,7 @@ impl Launch {
             metrics: Arc::clone(metrics),
             control: Arc::clone(&self.control),
             shares_input: false,
+            seat: None,
         }
     }
 
@@ -147,7 +148,7 @@ impl Launch {
                 let (sender, receiver) = marked(spsc_channel(capacity));
                 (Box::new(sender), Taken::One(Box::new(receiver)))
             }
-            Want::Shared { capacity } => {
+            Want::Shared { capacity, .. } => {
                 let (sender, receiver) = marked(mpmc_channel(capacity));
                 (Box::new(sender), Taken::Shared(receiver))
             }

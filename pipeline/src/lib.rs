@@ -52,6 +52,7 @@ mod op;
 mod pace;
 mod pipeline;
 mod report;
+mod scale;
 mod segment;
 mod source;
 mod stage;
@@ -60,7 +61,7 @@ mod sync;
 mod workers;
 
 pub use batch::{Batch, IntoIter as BatchIntoIter};
-pub use error::{BoxError, ErrorKind, OnError, PipelineError, ReceiverGone};
+pub use error::{BoxError, ControlError, ErrorKind, OnError, PipelineError, ReceiverGone};
 pub use flow::{Finished, Flow, Output, Running};
 pub use pipeline::{Pipeline, DEFAULT_CAPACITY};
 pub use report::{Latency, Report, StageReport};

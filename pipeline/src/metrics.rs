@@ -2,12 +2,14 @@
 //! histogram of its closure's latency. [`StageMetrics::snapshot`] turns them into a
 //! [`StageReport`].
 
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use hdrhistogram::Histogram;
 use weir_backpressure::Watermark;
 
 use crate::report::{Latency, StageReport};
+use crate::scale::Scale;
 use crate::sync::stats::{AtomicU64, Mutex, Ordering};
 
 /// One item in this many has its closure timed.
@@ -47,6 +49,8 @@ pub(crate) struct StageMetrics {
     /// High above three quarters of the input queue, low below a quarter.
     pub(crate) pressure: Mutex<Option<Watermark>>,
     pub(crate) latency: Mutex<Histogram<u64>>,
+    /// A parallel stage's active count, set when it starts.
+    pub(crate) scale: OnceLock<Arc<Scale>>,
 }
 
 impl StageMetrics {
@@ -68,6 +72,7 @@ impl StageMetrics {
             occupancy_samples: AtomicU64::new(0),
             pressure: Mutex::new(None),
             latency: Mutex::new(latency_histogram()),
+            scale: OnceLock::new(),
         }
     }
 
@@ -102,7 +107,8 @@ impl StageMetrics {
             filtered: load(&self.filtered),
             failed: load(&self.failed),
             discarded: load(&self.discarded),
-            workers: self.workers,
+            workers: self.workers_now(),
+            scale_events: self.scale.get().map_or(0, |scale| scale.events()),
             busy: Duration::from_nanos(load(&self.busy_ns)),
             input_wait: Duration::from_nanos(load(&self.input_wait_ns)),
             output_wait: Duration::from_nanos(load(&self.output_wait_ns)),

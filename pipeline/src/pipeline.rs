@@ -13,6 +13,7 @@ use crate::launch::{Launch, Tail, Taken, Upstream, Want};
 use crate::link::{mpmc_channel, spsc_channel, Inlet, Ordered};
 use crate::marks::marked;
 use crate::op::{Filter, FilterMap, FlatMap, Framed, Inspect, Map, Op, TryMap};
+use crate::scale::{Scale, Seat};
 use crate::segment::Segment;
 use crate::source::{Input, InputSource, IterSource, Pulled};
 use crate::stage::{run_source, run_stage, Context};
@@ -132,7 +133,7 @@ impl<T: Send + 'static> Pipeline<T> {
             let metrics = launch.hidden(name);
             launch.source = Some(Arc::clone(&metrics));
             let cx = launch.context(&metrics);
-            if let (true, Want::Shared { .. }) = (pullable, want) {
+            if let (true, Want::Shared { pull: true, .. }) = (pullable, want) {
                 return Upstream {
                     taken: Taken::Pulled(Pulled::new(Box::new(source), cx)),
                     producer: metrics,
@@ -465,7 +466,11 @@ impl<T: Send + 'static> Pipeline<T> {
         B: Fn(Segment<T>) -> Segment<T, U> + Send + 'static,
     {
         let workers = workers.into();
-        let count = workers.count();
+        let count = if workers.is_ordered() {
+            workers.count()
+        } else {
+            workers.max()
+        };
         let index = self.push_spec("parallel", count);
         let capacity = self.capacity;
         let (upstream, rest) = self.split();
@@ -475,7 +480,16 @@ impl<T: Send + 'static> Pipeline<T> {
             let out_capacity = want.capacity();
             if !workers.is_ordered() {
                 // The workers read a source right before them themselves.
-                let up = upstream(launch, Want::Shared { capacity });
+                // The load of a scaling stage is its input queue's: it needs one.
+                let pull = !workers.is_scaling();
+                let up = upstream(launch, Want::Shared { capacity, pull });
+                let scale = Arc::new(Scale::new(
+                    workers.count(),
+                    workers.min(),
+                    workers.max(),
+                    workers.is_scaling(),
+                ));
+                let _ = metrics.scale.set(Arc::clone(&scale));
                 launch.link(&up.producer, &metrics);
                 if let Taken::Shared(input) = &up.taken {
                     metrics.set_capacity(input.capacity());
@@ -486,6 +500,10 @@ impl<T: Send + 'static> Pipeline<T> {
                     let (inlet, outlet) = (up.taken.share(), Box::new(sender.clone()));
                     let cx = Context {
                         shares_input: true,
+                        seat: Some(Seat {
+                            scale: Arc::clone(&scale),
+                            index: worker,
+                        }),
                         ..launch.context(&metrics)
                     };
                     launch.spawn(format!("weir-{name}-{worker}"), move || {
@@ -514,6 +532,7 @@ impl<T: Send + 'static> Pipeline<T> {
                     unreachable!("dealt queues were asked for")
                 };
                 metrics.set_capacity(per_worker * count);
+                let _ = metrics.scale.set(Arc::new(Scale::fixed(count)));
                 let per_worker_out = (out_capacity / count).max(1);
                 let mut outputs = Vec::with_capacity(count);
                 for (worker, input) in inputs.into_iter().enumerate() {

@@ -47,6 +47,7 @@ pub struct StageReport {
     pub(crate) failed: u64,
     pub(crate) discarded: u64,
     pub(crate) workers: usize,
+    pub(crate) scale_events: u64,
     pub(crate) busy: Duration,
     pub(crate) input_wait: Duration,
     pub(crate) output_wait: Duration,
@@ -88,9 +89,16 @@ impl StageReport {
         self.discarded
     }
 
-    /// The number of threads of the stage (1 but for `parallel`).
+    /// The number of workers of the stage running now (1 but for `parallel`; for a parallel
+    /// stage, its active count, which [`Workers::scaling`](crate::Workers::scaling) and
+    /// [`Running::set_workers`](crate::Running::set_workers) change).
     pub fn workers(&self) -> usize {
         self.workers
+    }
+
+    /// How many times the stage's count of active workers changed.
+    pub fn scale_events(&self) -> u64 {
+        self.scale_events
     }
 
     /// Time its threads spent in the stage's closures, summed over its workers.

@@ -13,6 +13,7 @@ use crate::marks::MarkClock;
 use crate::metrics::{Local, StageMetrics};
 use crate::op::{Counts, Halt, Op};
 use crate::pace::Pacer;
+use crate::scale::Seat;
 
 /// The most items a stage takes from its input queue, or hands on, at once.
 pub(crate) const CHUNK: usize = 256;
@@ -25,6 +26,9 @@ pub(crate) struct Context {
     /// Whether the stage's threads share their input (an unordered parallel stage's
     /// workers): each then takes chunks sized to its items' cost ([`ChunkSize`]).
     pub(crate) shares_input: bool,
+    /// A worker of a parallel stage whose count of active workers can change: it runs a
+    /// chunk only while it is active.
+    pub(crate) seat: Option<Seat>,
 }
 
 impl Context {
@@ -107,12 +111,23 @@ pub(crate) fn run_stage<I, P: Op<I>>(
     let counts = Counts::default();
     let mut size = ChunkSize::new(cx.shares_input);
     while !cx.control.is_stopped() {
+        if let Some(seat) = &cx.seat {
+            seat.scale
+                .adjust(inlet.queued(), inlet.capacity(), &cx.control);
+            if !seat.scale.wait_turn(seat.index, &cx.control) {
+                break;
+            }
+        }
         local.observe_queue(&cx.metrics, inlet.queued());
         let waited = Instant::now();
         let got = inlet.recv(&mut input, size.items, None);
         let started = Instant::now();
         local.input_wait += started - waited;
         if got == Recv::End {
+            if let Some(seat) = &cx.seat {
+                // The retired workers have nothing more to wait for.
+                seat.scale.end(&cx.control);
+            }
             break;
         }
         let taken = input.len();

@@ -19,7 +19,7 @@ pub(crate) use std::{
 /// histograms): std's atomics and locks even under loom. They order nothing that the protocols
 /// rely on, and as loom objects they would multiply the interleavings a model explores.
 pub(crate) mod stats {
-    pub(crate) use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+    pub(crate) use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
     pub(crate) use std::sync::Mutex;
 }
 

@@ -3,7 +3,9 @@
 /// The workers of a [`parallel`](crate::Pipeline::parallel) stage: how many, and whether
 /// their output keeps the input order.
 ///
-/// A bare number converts into unordered workers: `.parallel(4, build)`.
+/// A bare number converts into unordered workers: `.parallel(4, build)`. With
+/// [`scaling`](Self::scaling) the count follows the load; and
+/// [`Running::set_workers`](crate::Running::set_workers) sets it while the pipeline runs.
 ///
 /// # Examples
 ///
@@ -17,7 +19,9 @@
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Workers {
-    count: usize,
+    min: usize,
+    max: usize,
+    scaling: bool,
     ordered: bool,
 }
 
@@ -34,7 +38,60 @@ impl Workers {
             "weir_pipeline::Workers::new: a parallel stage needs at least one worker"
         );
         Workers {
-            count,
+            min: count,
+            max: count,
+            scaling: false,
+            ordered: false,
+        }
+    }
+
+    /// Unordered workers whose count follows the load: the stage starts `min` workers, adds
+    /// one (up to `max`) while its input queue stays above three quarters full, and retires
+    /// one (down to `min`) while it stays below a quarter full, with hysteresis: a rise must
+    /// last a few milliseconds, a fall a tenth of a second, and changes are spaced out, so
+    /// the count does not flap. A retired worker finishes its chunk first; nothing is lost
+    /// or run twice when the count changes.
+    ///
+    /// The stage starts `max` threads and parks the ones it does not use (a parked thread
+    /// costs no CPU). [`StageReport::workers`](crate::StageReport::workers) is the count
+    /// now, [`StageReport::scale_events`](crate::StageReport::scale_events) the changes.
+    ///
+    /// An ordered stage does not scale yet: `Workers::scaling(min, max).ordered()` runs `max`
+    /// workers.
+    ///
+    /// # Panics
+    ///
+    /// If `min` is 0 or greater than `max`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weir_pipeline::{Pipeline, Workers};
+    ///
+    /// let finished = Pipeline::from_iter(0..10_000u64)
+    ///     .parallel(Workers::scaling(1, 4), |s| s.map(|x| x * 2))
+    ///     .named("double")
+    ///     .fold(0, |a, x| a + x)
+    ///     .run()
+    ///     .unwrap();
+    /// assert_eq!(finished.output, 99_990_000);
+    /// let workers = finished.report.stage("double").unwrap().workers();
+    /// assert!((1..=4).contains(&workers));
+    /// ```
+    #[track_caller]
+    pub fn scaling(min: usize, max: usize) -> Self {
+        assert!(
+            min > 0,
+            "weir_pipeline::Workers::scaling: a parallel stage needs at least one worker"
+        );
+        assert!(
+            min <= max,
+            "weir_pipeline::Workers::scaling: min ({min}) is greater than max ({max})"
+        );
+        Workers {
+            min,
+            max,
+            scaling: true,
             ordered: false,
         }
     }
@@ -48,9 +105,29 @@ impl Workers {
         }
     }
 
-    /// How many workers.
+    /// How many workers the stage starts with (`min` for a scaling stage, `max` for an ordered
+    /// one, which does not scale).
     pub fn count(&self) -> usize {
-        self.count
+        if self.ordered {
+            self.max
+        } else {
+            self.min
+        }
+    }
+
+    /// The fewest workers the stage scales down to by itself.
+    pub fn min(&self) -> usize {
+        self.min
+    }
+
+    /// The most workers the stage runs (and the threads it starts).
+    pub fn max(&self) -> usize {
+        self.max
+    }
+
+    /// Whether the count follows the load ([`scaling`](Self::scaling), unordered).
+    pub fn is_scaling(&self) -> bool {
+        self.scaling && !self.ordered
     }
 
     /// Whether the output keeps the input order.

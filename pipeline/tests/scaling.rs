@@ -1,0 +1,153 @@
+//! Changing a parallel stage's count of workers while it runs: by `Running::set_workers` and
+//! by the load (`Workers::scaling`). Nothing is lost or run twice, a retired worker takes no
+//! more items, and the report shows the count and its changes.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::thread::sleep;
+use std::time::Duration;
+
+use weir_pipeline::{ControlError, Pipeline, Workers};
+use weir_test_support::{scaled, within, Rng};
+
+const LIMIT: Duration = Duration::from_secs(60);
+
+fn thread_name() -> String {
+    std::thread::current().name().unwrap_or("").to_owned()
+}
+
+#[test]
+fn every_item_once_while_the_count_changes() {
+    within(LIMIT, || {
+        let n = scaled(300_000, 2_000) as u64;
+        let running = Pipeline::from_iter(0..n)
+            .parallel(Workers::scaling(1, 4), |s| s.map(|x| x * 2))
+            .named("double")
+            .collect::<Vec<_>>()
+            .spawn();
+        let mut rng = Rng::new(7);
+        let mut changes = 0;
+        while !running.is_finished() {
+            running.set_workers("double", rng.range(1, 4)).unwrap();
+            changes += 1;
+            std::thread::yield_now();
+        }
+        let finished = running.join().unwrap();
+        let mut out = finished.output;
+        out.sort_unstable();
+        assert_eq!(out, (0..n).map(|x| x * 2).collect::<Vec<_>>());
+        let stage = finished.report.stage("double").unwrap();
+        assert_eq!((stage.items_in(), stage.items_out()), (n, n));
+        assert!(stage.scale_events() <= changes + 1000);
+    });
+}
+
+#[test]
+fn a_retired_worker_takes_no_more_items() {
+    within(LIMIT, || {
+        let (input, pipeline) = Pipeline::input::<u64>(16);
+        let (sink, output) = std::sync::mpsc::channel();
+        let running = pipeline
+            .parallel(3, |s| s.map(|x| (x, thread_name())))
+            .named("work")
+            .for_each(move |item| sink.send(item).unwrap())
+            .spawn();
+        // Lock step: each item comes out before the next goes in.
+        let mut step = |x: u64| {
+            input.send(x).unwrap();
+            let (y, name) = output.recv().unwrap();
+            assert_eq!(y, x);
+            name
+        };
+        for x in 0..30 {
+            step(x);
+        }
+        running.set_workers("work", 1).unwrap();
+        // A worker waiting for input when the count fell runs one more chunk, then parks.
+        let names: Vec<String> = (0..200).map(&mut step).collect();
+        let last: std::collections::BTreeSet<_> = names[10..].iter().collect();
+        assert_eq!(last.len(), 1, "retired workers went on: {last:?}");
+        drop(input);
+        let report = running.join().unwrap().report;
+        assert_eq!(report.stage("work").unwrap().workers(), 1);
+        assert_eq!(report.stage("work").unwrap().scale_events(), 1);
+    });
+}
+
+#[test]
+fn the_load_adds_workers_and_takes_them_away() {
+    within(LIMIT, || {
+        let seen = Arc::new(Mutex::new(HashMap::<String, u64>::new()));
+        let record = Arc::clone(&seen);
+        // Slow items from a fast source: the queue fills, workers are added.
+        let running = Pipeline::from_iter(0u64..)
+            .capacity(64)
+            .map(|x| x)
+            .parallel(Workers::scaling(1, 3), move |s| {
+                let record = Arc::clone(&record);
+                s.inspect(move |_| {
+                    sleep(Duration::from_micros(200));
+                    *record.lock().unwrap().entry(thread_name()).or_default() += 1;
+                })
+            })
+            .named("slow")
+            .for_each(drop)
+            .spawn();
+        while running.report().stage("slow").unwrap().workers() < 3 {
+            sleep(Duration::from_millis(1));
+        }
+        assert!(running.report().stage("slow").unwrap().scale_events() >= 2);
+        // A trickle: the queue stays nearly empty, workers are retired down to 1.
+        running.set_rate(500);
+        while running.report().stage("slow").unwrap().workers() > 1 {
+            sleep(Duration::from_millis(5));
+        }
+        running.cancel();
+        let error = running.join().unwrap_err();
+        assert!(error.report().stage("slow").unwrap().scale_events() >= 4);
+        assert_eq!(seen.lock().unwrap().len(), 3, "every worker ran some items");
+    });
+}
+
+#[test]
+fn bad_changes_are_refused_and_change_nothing() {
+    within(LIMIT, || {
+        let (input, pipeline) = Pipeline::input::<u64>(4);
+        let running = pipeline
+            .map(|x| x)
+            .named("serial")
+            .parallel(3, |s| s.map(|x| x))
+            .named("free")
+            .parallel(Workers::new(2).ordered(), |s| s.map(|x| x))
+            .named("ordered")
+            .for_each(drop)
+            .spawn();
+        assert_eq!(
+            running.set_workers("none", 1),
+            Err(ControlError::UnknownStage("none".into()))
+        );
+        assert_eq!(
+            running.set_workers("serial", 1),
+            Err(ControlError::NotParallel("serial".into()))
+        );
+        let error = running.set_workers("free", 4).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "stage `free` takes 1 to 3 workers, not 4"
+        );
+        assert!(matches!(
+            running.set_workers("free", 0),
+            Err(ControlError::OutOfRange { min: 1, max: 3, .. })
+        ));
+        assert!(matches!(
+            running.set_workers("ordered", 1),
+            Err(ControlError::OutOfRange { min: 2, max: 2, .. })
+        ));
+        running.set_workers("ordered", 2).unwrap();
+        let report = running.report();
+        assert_eq!(report.stage("free").unwrap().workers(), 3);
+        assert_eq!(report.stage("free").unwrap().scale_events(), 0);
+        drop(input);
+        running.join().unwrap();
+    });
+}
