@@ -9,7 +9,9 @@ use std::time::Duration;
 
 use crate::control::{Control, Settings};
 use crate::error::{panic_message, ControlError, ErrorKind, PipelineError, ReceiverGone};
-use crate::launch::{spawn_counted, Launch, Upstream, Want};
+use weir_backpressure::overflow::Overflow;
+
+use crate::launch::{spawn_counted, Launch, Want};
 use crate::metrics::StageMetrics;
 use crate::pipeline::{Pipeline, Slot, Spec};
 use crate::report::Report;
@@ -47,9 +49,9 @@ impl<T: Send + 'static> Pipeline<T> {
         name: &'static str,
         consume: impl FnOnce(&mut Drain<T>) -> R + Send + 'static,
     ) -> Flow<R> {
-        let (tail, capacity) = (self.tail, self.capacity);
+        let (tail, capacity, overflow) = (self.tail, self.capacity, self.overflow);
         let start = move |launch: &mut Launch| -> SinkJob<R> {
-            let (drain, cx) = sink_end(launch, tail, name, capacity);
+            let (drain, cx) = sink_end(launch, tail, name, capacity, overflow);
             Box::new(move || {
                 let mut drain = drain;
                 match catch_unwind(AssertUnwindSafe(|| consume(&mut drain))) {
@@ -98,9 +100,9 @@ impl<T: Send + 'static> Pipeline<T> {
     /// is full. If every receiver of the channel is gone, the run fails (at `"into_sender"`,
     /// [`ErrorKind::Failed`] with [`ReceiverGone`]).
     pub fn into_sender(self, sender: weir_backpressure::mpmc::Sender<T>) -> Flow<()> {
-        let (tail, capacity) = (self.tail, self.capacity);
+        let (tail, capacity, overflow) = (self.tail, self.capacity, self.overflow);
         let start = move |launch: &mut Launch| -> SinkJob<()> {
-            let (mut drain, cx) = sink_end(launch, tail, "into_sender", capacity);
+            let (mut drain, cx) = sink_end(launch, tail, "into_sender", capacity, overflow);
             Box::new(move || {
                 for item in drain.by_ref() {
                     if sender.send(item).is_err() {
@@ -126,12 +128,13 @@ fn sink_end<T: Send + 'static>(
     tail: crate::launch::Tail<T>,
     name: &str,
     capacity: usize,
+    overflow: Overflow,
 ) -> (Drain<T>, crate::stage::Context) {
     let metrics = launch.hidden(name);
     launch.sink = Some(Arc::clone(&metrics));
-    let Upstream { taken, producer } = tail(launch, Want::One { capacity });
-    launch.link(&producer, &metrics);
-    let inlet = Launch::one(taken);
+    let up = tail(launch, Want::One { capacity, overflow });
+    launch.link(&up, &metrics);
+    let inlet = Launch::one(up.taken);
     metrics.set_capacity(inlet.capacity());
     let cx = launch.context(&metrics);
     (Drain::new(inlet, cx.clone()), cx)
@@ -208,7 +211,8 @@ impl Figures {
                 .links
                 .iter()
                 .map(|(producer, consumer)| {
-                    load(&producer.items_out).saturating_sub(load(&consumer.items_in))
+                    load(&producer.items_out)
+                        .saturating_sub(load(&consumer.items_in) + consumer.dropped())
                 })
                 .sum::<u64>();
         }
@@ -228,6 +232,12 @@ impl Figures {
             items_in: load(&self.source.items_in),
             items_out: load(&self.sink.items_out),
             discarded,
+            dropped: self
+                .stages
+                .iter()
+                .chain([&self.sink])
+                .map(|m| m.dropped())
+                .sum(),
             elapsed,
             latency: self.sink.end_to_end(),
             errors: self.control.skipped_errors(),
@@ -564,8 +574,9 @@ impl<T: Send + 'static> IntoIterator for Pipeline<T> {
 
     /// Starts the pipeline; its output comes through the iterator, on this thread.
     fn into_iter(self) -> Output<T> {
-        let (tail, capacity) = (self.tail, self.capacity);
-        let start = move |launch: &mut Launch| sink_end(launch, tail, "output", capacity).0;
+        let (tail, capacity, overflow) = (self.tail, self.capacity, self.overflow);
+        let start =
+            move |launch: &mut Launch| sink_end(launch, tail, "output", capacity, overflow).0;
         let (figures, threads, drain) = launch(Box::new(start), self.specs, self.settings);
         Output {
             drain: Some(drain),

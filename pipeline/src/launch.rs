@@ -4,8 +4,13 @@
 
 use std::sync::Arc;
 
+use weir_backpressure::overflow::{Overflow, OverflowStats};
+
 use crate::control::Control;
-use crate::link::{mpmc_channel, spsc_channel, Deal, Inlet, MpmcReceiver, Outlet, SpscReceiver};
+
+use crate::link::{
+    mpmc_channel, spsc_channel, Deal, Inlet, MpmcReceiver, Outlet, Overflowing, SpscReceiver,
+};
 use crate::marks::{marked, Marked};
 use crate::metrics::StageMetrics;
 use crate::op::Identity;
@@ -18,10 +23,14 @@ use crate::sync::{spawn, thread::JoinHandle};
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum Want {
     /// One consumer thread.
-    One { capacity: usize },
+    One { capacity: usize, overflow: Overflow },
     /// Any number of consumer threads sharing one queue; or, if `pull` and from a source
     /// that allows it, the source itself, read by the consumer threads in turns ([`Pulled`]).
-    Shared { capacity: usize, pull: bool },
+    Shared {
+        capacity: usize,
+        pull: bool,
+        overflow: Overflow,
+    },
     /// One queue per worker, dealt in turns (an ordered stage).
     Dealt { workers: usize, capacity: usize },
 }
@@ -30,7 +39,7 @@ impl Want {
     /// How many items the queues of this shape hold in all.
     pub(crate) fn capacity(self) -> usize {
         match self {
-            Want::One { capacity } | Want::Shared { capacity, .. } => capacity,
+            Want::One { capacity, .. } | Want::Shared { capacity, .. } => capacity,
             Want::Dealt { workers, capacity } => workers * capacity,
         }
     }
@@ -55,10 +64,35 @@ impl<T: Send + 'static> Taken<T> {
     }
 }
 
-/// What a stage gets from the stage before it: its input queue, and who fills it.
+/// What a stage gets from the stage before it: its input queue, who fills it, and what the
+/// queue's overflow policy dropped (unless it blocks).
 pub(crate) struct Upstream<T> {
     pub(crate) taken: Taken<T>,
     pub(crate) producer: Arc<StageMetrics>,
+    pub(crate) dropped: Option<Arc<OverflowStats>>,
+}
+
+/// A queue just made: the end its producer fills, the end its consumer asked for, and the
+/// counts of its overflow policy.
+pub(crate) struct Made<T> {
+    pub(crate) outlet: Box<dyn Outlet<T>>,
+    pub(crate) taken: Taken<T>,
+    pub(crate) dropped: Option<Arc<OverflowStats>>,
+}
+
+impl<T> Made<T> {
+    /// What the consumer gets, filled by `producer`.
+    pub(crate) fn upstream(
+        taken: Taken<T>,
+        dropped: Option<Arc<OverflowStats>>,
+        producer: Arc<StageMetrics>,
+    ) -> Upstream<T> {
+        Upstream {
+            taken,
+            producer,
+            dropped,
+        }
+    }
 }
 
 /// How a pipeline's last stage starts, given the shape its consumer wants.
@@ -119,10 +153,14 @@ impl Launch {
         metrics
     }
 
-    /// Records the queue from `producer` to `consumer`.
-    pub(crate) fn link(&mut self, producer: &Arc<StageMetrics>, consumer: &Arc<StageMetrics>) {
+    /// Records the queue from `upstream`'s producer to `consumer`, and what its overflow
+    /// policy drops as `consumer`'s.
+    pub(crate) fn link<T>(&mut self, upstream: &Upstream<T>, consumer: &Arc<StageMetrics>) {
+        if let Some(dropped) = &upstream.dropped {
+            let _ = consumer.dropped.set(Arc::clone(dropped));
+        }
         self.links
-            .push((Arc::clone(producer), Arc::clone(consumer)));
+            .push((Arc::clone(&upstream.producer), Arc::clone(consumer)));
     }
 
     pub(crate) fn spawn(&mut self, name: String, body: impl FnOnce() + Send + 'static) {
@@ -141,21 +179,59 @@ impl Launch {
     }
 
     /// Makes the queue `want` describes: the outlet for the thread that fills it, and the far
-    /// end for the stage that asked.
-    pub(crate) fn queue<T: Send + 'static>(want: Want) -> (Box<dyn Outlet<T>>, Taken<T>) {
+    /// end for the stage that asked. A queue with an overflow policy other than `Block` is an
+    /// MPMC channel whose sender applies it.
+    pub(crate) fn queue<T: Send + 'static>(want: Want) -> Made<T> {
         match want {
-            Want::One { capacity } => {
+            Want::One {
+                capacity,
+                overflow: Overflow::Block,
+            } => {
                 let (sender, receiver) = marked(spsc_channel(capacity));
-                (Box::new(sender), Taken::One(Box::new(receiver)))
+                Made {
+                    outlet: Box::new(sender),
+                    taken: Taken::One(Box::new(receiver)),
+                    dropped: None,
+                }
             }
-            Want::Shared { capacity, .. } => {
+            Want::Shared {
+                capacity,
+                overflow: Overflow::Block,
+                ..
+            } => {
                 let (sender, receiver) = marked(mpmc_channel(capacity));
-                (Box::new(sender), Taken::Shared(receiver))
+                Made {
+                    outlet: Box::new(sender),
+                    taken: Taken::Shared(receiver),
+                    dropped: None,
+                }
+            }
+            Want::One { capacity, overflow }
+            | Want::Shared {
+                capacity, overflow, ..
+            } => {
+                let (sender, receiver) = mpmc_channel(capacity);
+                let sender = Overflowing::new(sender, overflow);
+                let dropped = Some(sender.stats());
+                let (sender, receiver) = marked((sender, receiver));
+                let taken = match want {
+                    Want::One { .. } => Taken::One(Box::new(receiver)),
+                    _ => Taken::Shared(receiver),
+                };
+                Made {
+                    outlet: Box::new(sender),
+                    taken,
+                    dropped,
+                }
             }
             Want::Dealt { workers, capacity } => {
                 let (senders, receivers) =
                     (0..workers).map(|_| marked(spsc_channel(capacity))).unzip();
-                (Box::new(Deal::new(senders)), Taken::Dealt(receivers))
+                Made {
+                    outlet: Box::new(Deal::new(senders)),
+                    taken: Taken::Dealt(receivers),
+                    dropped: None,
+                }
             }
         }
     }
@@ -169,16 +245,17 @@ impl Launch {
         want: Want,
     ) -> Upstream<T> {
         let metrics = self.hidden(name);
-        self.link(&upstream.producer, &metrics);
+        self.link(&upstream, &metrics);
         let inlet = Launch::one(upstream.taken);
-        let (outlet, taken) = Launch::queue(want);
+        let Made {
+            outlet,
+            taken,
+            dropped,
+        } = Launch::queue(want);
         let cx = self.context(&metrics);
         self.spawn(format!("weir-{name}"), move || {
             run_stage(Identity::new(), inlet, outlet, cx);
         });
-        Upstream {
-            taken,
-            producer: metrics,
-        }
+        Made::upstream(taken, dropped, metrics)
     }
 }

@@ -68,6 +68,7 @@ pub use report::{Latency, Report, StageReport};
 pub use segment::Segment;
 pub use source::Input;
 pub use swap::Swap;
+pub use weir_backpressure::overflow::Overflow;
 pub use weir_backpressure::{SendError, TrySendError};
 pub use workers::Workers;
 

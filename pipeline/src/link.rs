@@ -10,11 +10,13 @@
 //!   back in the same turns ([`Ordered`]). The reorder window is those rings: bounded, and
 //!   a slow item holds the dealer back instead of letting memory grow.
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use weir_backpressure::channel::{Receiver, RecvEnd, SendEnd, Sender};
+use weir_backpressure::overflow::{Overflow, OverflowSender, OverflowStats, Sent};
 use weir_backpressure::wait::{ParkEarly, WaitStrategy};
-use weir_backpressure::{mpmc, spsc, RecvTimeoutError, TryRecvError};
+use weir_backpressure::{mpmc, spsc, RecvTimeoutError, TryRecvError, TrySendError};
 
 use crate::marks::Marked;
 use crate::op::Frame;
@@ -130,6 +132,43 @@ where
 {
     fn send(&mut self, buf: &mut Vec<E::Item>) -> Result<(), Gone> {
         self.send_many(buf).map_err(|_| Gone)
+    }
+}
+
+/// The sender of a queue whose overflow policy drops items instead of waiting for room.
+pub(crate) struct Overflowing<T> {
+    sender: OverflowSender<T, Wait>,
+}
+
+impl<T> Overflowing<T> {
+    pub(crate) fn new(sender: MpmcSender<T>, policy: Overflow) -> Self {
+        Overflowing {
+            sender: OverflowSender::new(sender, policy),
+        }
+    }
+
+    /// What the policy dropped, shared with every clone.
+    pub(crate) fn stats(&self) -> Arc<OverflowStats> {
+        Arc::clone(self.sender.stats())
+    }
+}
+
+impl<T: Send> Outlet<T> for Overflowing<T> {
+    fn send(&mut self, buf: &mut Vec<T>) -> Result<(), Gone> {
+        let mut items = buf.drain(..);
+        for item in items.by_ref() {
+            match self.sender.send(item) {
+                Ok(Sent::Queued | Sent::Dropped) => {}
+                // Counted as dropped by the policy; dropped here.
+                Ok(Sent::Evicted(oldest)) => drop(oldest),
+                Err(TrySendError::Disconnected(item) | TrySendError::Full(item)) => {
+                    let rest: Vec<T> = std::iter::once(item).chain(items).collect();
+                    buf.extend(rest);
+                    return Err(Gone);
+                }
+            }
+        }
+        Ok(())
     }
 }
 

@@ -6,6 +6,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use hdrhistogram::Histogram;
+use weir_backpressure::overflow::OverflowStats;
 use weir_backpressure::Watermark;
 
 use crate::report::{Latency, StageReport};
@@ -51,6 +52,8 @@ pub(crate) struct StageMetrics {
     pub(crate) latency: Mutex<Histogram<u64>>,
     /// A parallel stage's active count, set when it starts.
     pub(crate) scale: OnceLock<Arc<Scale>>,
+    /// The counts of its input queue's overflow policy, if it drops items.
+    pub(crate) dropped: OnceLock<Arc<OverflowStats>>,
 }
 
 impl StageMetrics {
@@ -73,6 +76,7 @@ impl StageMetrics {
             pressure: Mutex::new(None),
             latency: Mutex::new(latency_histogram()),
             scale: OnceLock::new(),
+            dropped: OnceLock::new(),
         }
     }
 
@@ -82,6 +86,11 @@ impl StageMetrics {
         let low = capacity / 4;
         let high = (capacity * 3 / 4).max(low + 1);
         *self.pressure.lock().unwrap_or_else(|e| e.into_inner()) = Some(Watermark::new(low, high));
+    }
+
+    /// Items its input queue's overflow policy dropped.
+    pub(crate) fn dropped(&self) -> u64 {
+        self.dropped.get().map_or(0, |stats| stats.dropped() as u64)
     }
 
     /// A sink's sampled end-to-end latencies (see [`Local::record_end_to_end`]).
@@ -109,6 +118,7 @@ impl StageMetrics {
             discarded: load(&self.discarded),
             workers: self.workers_now(),
             scale_events: self.scale.get().map_or(0, |scale| scale.events()),
+            dropped: self.dropped(),
             busy: Duration::from_nanos(load(&self.busy_ns)),
             input_wait: Duration::from_nanos(load(&self.input_wait_ns)),
             output_wait: Duration::from_nanos(load(&self.output_wait_ns)),

@@ -6,10 +6,12 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+use weir_backpressure::overflow::Overflow;
+
 use crate::batch::{self, Batch};
 use crate::control::Settings;
 use crate::error::{BoxError, OnError};
-use crate::launch::{Launch, Tail, Taken, Upstream, Want};
+use crate::launch::{Launch, Made, Tail, Taken, Want};
 use crate::link::{mpmc_channel, spsc_channel, Inlet, Ordered};
 use crate::marks::marked;
 use crate::op::{Filter, FilterMap, FlatMap, Framed, Inspect, Map, Op, TryMap};
@@ -79,6 +81,8 @@ pub struct Pipeline<T> {
     pub(crate) tail: Tail<T>,
     pub(crate) specs: Vec<Spec>,
     pub(crate) capacity: usize,
+    /// The overflow policy of the queue feeding the next stage added.
+    pub(crate) overflow: Overflow,
     pub(crate) settings: Settings,
 }
 
@@ -134,24 +138,27 @@ impl<T: Send + 'static> Pipeline<T> {
             launch.source = Some(Arc::clone(&metrics));
             let cx = launch.context(&metrics);
             if let (true, Want::Shared { pull: true, .. }) = (pullable, want) {
-                return Upstream {
-                    taken: Taken::Pulled(Pulled::new(Box::new(source), cx)),
-                    producer: metrics,
-                };
+                return Made::upstream(
+                    Taken::Pulled(Pulled::new(Box::new(source), cx)),
+                    None,
+                    metrics,
+                );
             }
-            let (outlet, taken) = Launch::queue(want);
+            let Made {
+                outlet,
+                taken,
+                dropped,
+            } = Launch::queue(want);
             launch.spawn(format!("weir-{name}"), move || {
                 run_source(source, outlet, cx)
             });
-            Upstream {
-                taken,
-                producer: metrics,
-            }
+            Made::upstream(taken, dropped, metrics)
         });
         Pipeline {
             tail,
             specs: Vec::new(),
             capacity: DEFAULT_CAPACITY,
+            overflow: Overflow::Block,
             settings: Settings::default(),
         }
     }
@@ -206,6 +213,51 @@ impl<T: Send + 'static> Pipeline<T> {
         self
     }
 
+    /// Sets what the queue feeding the next stage added (or the sink, if none is) does when
+    /// it is full: [`Overflow::Block`] (the default) makes the stage before it wait;
+    /// [`Overflow::DropNewest`] drops the item being sent; [`Overflow::DropOldest`] drops the
+    /// oldest queued item to make room, so the freshest data wins (sensor and market feeds).
+    /// A dropped item is counted in that stage's [`StageReport::dropped`](crate::StageReport::dropped),
+    /// and the report's accounting adds the drops:
+    /// `items_in = items_out + Σ filtered + Σ failed + Σ dropped + discarded`.
+    ///
+    /// # Panics
+    ///
+    /// With [`Overflow::Reject`], which has no caller to hand an item back to in a pipeline.
+    /// An ordered `parallel` stage after a dropping policy panics when added (its reorder
+    /// window counts every item).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weir_pipeline::{Overflow, Pipeline};
+    ///
+    /// let finished = Pipeline::from_iter(0..10_000u64)
+    ///     .overflow(Overflow::DropOldest)
+    ///     .capacity(8)
+    ///     .map(|x| {
+    ///         std::thread::sleep(std::time::Duration::from_micros(1));
+    ///         x
+    ///     })
+    ///     .named("slow")
+    ///     .for_each(drop)
+    ///     .run()
+    ///     .unwrap();
+    /// let report = &finished.report;
+    /// let slow = report.stage("slow").unwrap();
+    /// assert_eq!(report.items_in(), report.items_out() + slow.dropped());
+    /// ```
+    #[track_caller]
+    pub fn overflow(mut self, policy: Overflow) -> Self {
+        assert!(
+            policy != Overflow::Reject,
+            "weir_pipeline::Pipeline::overflow: Reject has no caller to hand items back to in a \
+             pipeline; use DropNewest or DropOldest"
+        );
+        self.overflow = policy;
+        self
+    }
+
     /// Sets what the whole pipeline does when a `try_map` returns `Err`.
     pub fn on_error(mut self, policy: OnError) -> Self {
         self.settings.on_error = policy;
@@ -219,23 +271,24 @@ impl<T: Send + 'static> Pipeline<T> {
         op: P,
     ) -> Pipeline<U> {
         let index = self.push_spec(name, 1);
-        let capacity = self.capacity;
+        let (capacity, overflow) = (self.capacity, self.overflow);
         let (upstream, rest) = self.split();
         let tail: Tail<U> = Box::new(move |launch: &mut Launch, want| {
             let metrics = Arc::clone(&launch.stages[index]);
-            let up = upstream(launch, Want::One { capacity });
-            launch.link(&up.producer, &metrics);
+            let up = upstream(launch, Want::One { capacity, overflow });
+            launch.link(&up, &metrics);
             let inlet = Launch::one(up.taken);
             metrics.set_capacity(inlet.capacity());
-            let (outlet, taken) = Launch::queue(want);
+            let Made {
+                outlet,
+                taken,
+                dropped,
+            } = Launch::queue(want);
             let cx = launch.context(&metrics);
             launch.spawn(format!("weir-{}", metrics.name), move || {
                 run_stage(op, inlet, outlet, cx)
             });
-            Upstream {
-                taken,
-                producer: metrics,
-            }
+            Made::upstream(taken, dropped, metrics)
         });
         rest.with(tail)
     }
@@ -411,27 +464,28 @@ impl<T: Send + 'static> Pipeline<T> {
 
     fn batching(mut self, name: &str, size: usize, idle: Option<Duration>) -> Pipeline<Batch<T>> {
         let index = self.push_spec(name, 1);
-        let capacity = self.capacity;
+        let (capacity, overflow) = (self.capacity, self.overflow);
         let (upstream, rest) = self.split();
         let tail: Tail<Batch<T>> = Box::new(move |launch: &mut Launch, want| {
             let metrics = Arc::clone(&launch.stages[index]);
-            let up = upstream(launch, Want::One { capacity });
-            launch.link(&up.producer, &metrics);
+            let up = upstream(launch, Want::One { capacity, overflow });
+            launch.link(&up, &metrics);
             let inlet = Launch::one(up.taken);
             metrics.set_capacity(inlet.capacity());
             let out_capacity = want.capacity();
             // Every batch alive sits in a queue or a stage: a few more than the next queue
             // holds covers the steady state.
             let pool = batch::pool(out_capacity + 16);
-            let (outlet, taken) = Launch::queue(want);
+            let Made {
+                outlet,
+                taken,
+                dropped,
+            } = Launch::queue(want);
             let cx = launch.context(&metrics);
             launch.spawn(format!("weir-{}", metrics.name), move || {
                 batch::run_batch(size, idle, pool, inlet, outlet, cx)
             });
-            Upstream {
-                taken,
-                producer: metrics,
-            }
+            Made::upstream(taken, dropped, metrics)
         });
         rest.with(tail)
     }
@@ -460,19 +514,25 @@ impl<T: Send + 'static> Pipeline<T> {
     /// squares.sort_unstable();
     /// assert_eq!(squares, (0..1000u64).map(|x| x * x).collect::<Vec<_>>());
     /// ```
+    #[track_caller]
     pub fn parallel<U, B>(mut self, workers: impl Into<Workers>, build: B) -> Pipeline<U>
     where
         U: Send + 'static,
         B: Fn(Segment<T>) -> Segment<T, U> + Send + 'static,
     {
         let workers = workers.into();
+        assert!(
+            !(workers.is_ordered() && self.overflow != Overflow::Block),
+            "weir_pipeline::Pipeline::parallel: an ordered stage cannot follow a dropping \
+             overflow policy (its reorder window counts every item)"
+        );
         let count = if workers.is_ordered() {
             workers.count()
         } else {
             workers.max()
         };
         let index = self.push_spec("parallel", count);
-        let capacity = self.capacity;
+        let (capacity, overflow) = (self.capacity, self.overflow);
         let (upstream, rest) = self.split();
         let tail: Tail<U> = Box::new(move |launch: &mut Launch, want| {
             let metrics = Arc::clone(&launch.stages[index]);
@@ -480,9 +540,17 @@ impl<T: Send + 'static> Pipeline<T> {
             let out_capacity = want.capacity();
             if !workers.is_ordered() {
                 // The workers read a source right before them themselves.
-                // The load of a scaling stage is its input queue's: it needs one.
-                let pull = !workers.is_scaling();
-                let up = upstream(launch, Want::Shared { capacity, pull });
+                // The load of a scaling stage is its input queue's, and an overflow policy is a
+                // queue's: they need one.
+                let pull = !workers.is_scaling() && overflow == Overflow::Block;
+                let up = upstream(
+                    launch,
+                    Want::Shared {
+                        capacity,
+                        pull,
+                        overflow,
+                    },
+                );
                 let scale = Arc::new(Scale::new(
                     workers.count(),
                     workers.min(),
@@ -490,7 +558,7 @@ impl<T: Send + 'static> Pipeline<T> {
                     workers.is_scaling(),
                 ));
                 let _ = metrics.scale.set(Arc::clone(&scale));
-                launch.link(&up.producer, &metrics);
+                launch.link(&up, &metrics);
                 if let Taken::Shared(input) = &up.taken {
                     metrics.set_capacity(input.capacity());
                 }
@@ -510,10 +578,7 @@ impl<T: Send + 'static> Pipeline<T> {
                         run_stage(op, inlet, outlet, cx)
                     });
                 }
-                let here = Upstream {
-                    taken: Taken::Shared(receiver),
-                    producer: metrics,
-                };
+                let here = Made::upstream(Taken::Shared(receiver), None, metrics);
                 match want {
                     Want::One { .. } | Want::Shared { .. } => here,
                     Want::Dealt { .. } => launch.relay(here, &format!("{name}.deal"), want),
@@ -527,7 +592,7 @@ impl<T: Send + 'static> Pipeline<T> {
                         capacity: per_worker,
                     },
                 );
-                launch.link(&up.producer, &metrics);
+                launch.link(&up, &metrics);
                 let Taken::Dealt(inputs) = up.taken else {
                     unreachable!("dealt queues were asked for")
                 };
@@ -545,10 +610,8 @@ impl<T: Send + 'static> Pipeline<T> {
                         run_stage(op, inlet, outlet, cx)
                     });
                 }
-                let here = Upstream {
-                    taken: Taken::One(Box::new(Ordered::new(outputs))),
-                    producer: metrics,
-                };
+                let here =
+                    Made::upstream(Taken::One(Box::new(Ordered::new(outputs))), None, metrics);
                 match want {
                     Want::One { .. } => here,
                     _ => launch.relay(here, &format!("{name}.merge"), want),
@@ -572,6 +635,8 @@ impl Rest {
             tail,
             specs: self.specs,
             capacity: self.capacity,
+            // The policy applied to the queue of the stage just added.
+            overflow: Overflow::Block,
             settings: self.settings,
         }
     }

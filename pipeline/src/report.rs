@@ -48,6 +48,7 @@ pub struct StageReport {
     pub(crate) discarded: u64,
     pub(crate) workers: usize,
     pub(crate) scale_events: u64,
+    pub(crate) dropped: u64,
     pub(crate) busy: Duration,
     pub(crate) input_wait: Duration,
     pub(crate) output_wait: Duration,
@@ -94,6 +95,12 @@ impl StageReport {
     /// [`Running::set_workers`](crate::Running::set_workers) change).
     pub fn workers(&self) -> usize {
         self.workers
+    }
+
+    /// Items its input queue's [`Overflow`](crate::Overflow) policy dropped (the newest or
+    /// the oldest) instead of waiting for room: they never reached the stage.
+    pub fn dropped(&self) -> u64 {
+        self.dropped
     }
 
     /// How many times the stage's count of active workers changed.
@@ -173,7 +180,7 @@ const BOTTLENECK_FULL: f64 = 0.5;
 ///
 /// The counts always add up, even after a failure or a cancel: for a pipeline of stages with
 /// one output per input,
-/// `items_in() == items_out() + Σ filtered + Σ failed + discarded()`.
+/// `items_in() == items_out() + Σ filtered + Σ failed + dropped() + discarded()`.
 ///
 /// `Display` prints it as a table.
 ///
@@ -202,6 +209,7 @@ pub struct Report {
     pub(crate) items_in: u64,
     pub(crate) items_out: u64,
     pub(crate) discarded: u64,
+    pub(crate) dropped: u64,
     pub(crate) elapsed: Duration,
     pub(crate) latency: Latency,
     pub(crate) errors: Vec<String>,
@@ -232,6 +240,12 @@ impl Report {
     /// a stage or the sink held.
     pub fn discarded(&self) -> u64 {
         self.discarded
+    }
+
+    /// Items that overflow policies dropped: every stage's [`StageReport::dropped`], and the
+    /// sink's queue's.
+    pub fn dropped(&self) -> u64 {
+        self.dropped
     }
 
     /// Time from the start of the run to its end (or to this snapshot).
@@ -337,10 +351,15 @@ impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
             f,
-            "{} items in, {} out, {} discarded, in {} ({:.0} items/s)",
+            "{} items in, {} out, {} discarded{}, in {} ({:.0} items/s)",
             self.items_in,
             self.items_out,
             self.discarded,
+            if self.dropped == 0 {
+                String::new()
+            } else {
+                format!(", {} dropped", self.dropped)
+            },
             Short(self.elapsed),
             self.throughput()
         )?;
@@ -390,6 +409,13 @@ impl fmt::Display for Report {
                     stage.occupancy_mean, stage.occupancy_max, stage.capacity
                 ),
                 stage.pressure_events,
+            )?;
+        }
+        for stage in self.stages.iter().filter(|stage| stage.dropped != 0) {
+            writeln!(
+                f,
+                "dropped by the overflow policy before {}: {}",
+                stage.name, stage.dropped
             )?;
         }
         if let Some(index) = bottleneck {
