@@ -355,6 +355,10 @@ impl<T> Queue<T> {
 
     /// How many items the queue holds. Other threads may change it the moment it returns.
     ///
+    /// The answer is never more than the queue held at one moment (so never more than
+    /// [`capacity`](Queue::capacity)), even while other threads push and pop: a queue that
+    /// never held two items at once is never reported to hold two.
+    ///
     /// # Examples
     ///
     /// ```
@@ -363,23 +367,19 @@ impl<T> Queue<T> {
     /// assert_eq!(queue.len(), 1);
     /// ```
     pub fn len(&self) -> usize {
-        loop {
-            let tail = self.tail.load(Ordering::Relaxed);
-            let head = self.head.load(Ordering::Relaxed);
-            // A consistent pair: `tail` did not move while `head` was read.
-            if self.tail.load(Ordering::Relaxed) == tail {
-                let mask = self.one_lap - 1;
-                let (head_index, tail_index) = (head & mask, tail & mask);
-                return if head_index < tail_index {
-                    tail_index - head_index
-                } else if head_index > tail_index {
-                    self.capacity() - head_index + tail_index
-                } else if tail == head {
-                    0
-                } else {
-                    self.capacity()
-                };
-            }
+        let (head, tail) = self.positions();
+        // `head <= tail <= head + capacity`, so the indices tell the distance apart: equal
+        // indices are an empty queue when the positions are equal, else a full one.
+        let mask = self.one_lap - 1;
+        let (head_index, tail_index) = (head & mask, tail & mask);
+        if head_index < tail_index {
+            tail_index - head_index
+        } else if head_index > tail_index {
+            self.capacity() - head_index + tail_index
+        } else if tail == head {
+            0
+        } else {
+            self.capacity()
         }
     }
 
