@@ -37,16 +37,18 @@ pub(crate) struct RingBuffer<T> {
 }
 
 impl<T> RingBuffer<T> {
-    /// Allocates a ring and returns it as a raw pointer owned jointly by the two handles.
-    pub(crate) fn allocate(capacity: usize) -> Result<NonNull<Self>, CapacityError> {
+    /// Allocates a ring whose positions both start at `start` (`< 2 * capacity`), and returns
+    /// it as a raw pointer owned jointly by the two handles.
+    pub(crate) fn allocate(capacity: usize, start: usize) -> Result<NonNull<Self>, CapacityError> {
         if capacity == 0 || capacity > MAX_CAPACITY {
             return Err(CapacityError::for_items::<T>(capacity, MAX_CAPACITY));
         }
+        debug_assert!(start < 2 * capacity);
         let slots = Slots::try_new(capacity)
             .ok_or(CapacityError::for_items::<T>(capacity, MAX_CAPACITY))?;
         let ring = Box::new(RingBuffer {
-            head: CachePadded::new(AtomicUsize::new(0)),
-            tail: CachePadded::new(AtomicUsize::new(0)),
+            head: CachePadded::new(AtomicUsize::new(start)),
+            tail: CachePadded::new(AtomicUsize::new(start)),
             one_side_gone: AtomicBool::new(false),
             slots,
         });

@@ -61,12 +61,13 @@ pub struct Consumer<T> {
 unsafe impl<T: Send> Send for Consumer<T> {}
 
 impl<T> Consumer<T> {
-    pub(crate) fn new(ring: NonNull<RingBuffer<T>>, capacity: usize) -> Self {
+    /// The handle of `ring`, whose positions start at `start`.
+    pub(crate) fn new(ring: NonNull<RingBuffer<T>>, capacity: usize, start: usize) -> Self {
         Consumer {
             ring,
             capacity,
-            head: 0,
-            cached_tail: Cell::new(0),
+            head: start,
+            cached_tail: Cell::new(start),
             _owns: PhantomData,
         }
     }

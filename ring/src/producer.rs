@@ -54,12 +54,13 @@ pub struct Producer<T> {
 unsafe impl<T: Send> Send for Producer<T> {}
 
 impl<T> Producer<T> {
-    pub(crate) fn new(ring: NonNull<RingBuffer<T>>, capacity: usize) -> Self {
+    /// The handle of `ring`, whose positions start at `start`.
+    pub(crate) fn new(ring: NonNull<RingBuffer<T>>, capacity: usize, start: usize) -> Self {
         Producer {
             ring,
             capacity,
-            tail: 0,
-            cached_head: Cell::new(0),
+            tail: start,
+            cached_head: Cell::new(start),
             _owns: PhantomData,
         }
     }

@@ -175,21 +175,65 @@ impl<T> Queue<T> {
     /// assert_eq!(Queue::<u64>::try_new(3).unwrap().capacity(), 3);
     /// ```
     pub fn try_new(capacity: usize) -> Result<Self, CapacityError> {
+        Self::try_new_at(capacity, 0)
+    }
+
+    /// Makes a queue that holds exactly `capacity` items, with its positions starting at
+    /// `start` instead of 0: for tests that take the positions across their wrap at
+    /// `usize::MAX`, which a real queue reaches only after `2^64` pushes. Not part of the stable
+    /// API.
+    ///
+    /// `start` is rounded down to a position of the queue: its lap, and its index within the
+    /// lap, clamped to the last slot (the `one_lap` positions of a lap outnumber the slots).
+    ///
+    /// # Panics
+    ///
+    /// As [`new`](Queue::new).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let queue = weir_mpmc::Queue::with_start_index(3, usize::MAX - 1);
+    /// for i in 0..10 {
+    ///     queue.try_push(i).unwrap();
+    ///     assert_eq!(queue.try_pop(), Some(i));
+    /// }
+    /// ```
+    #[doc(hidden)]
+    #[track_caller]
+    pub fn with_start_index(capacity: usize, start: usize) -> Self {
+        match Self::try_new_at(capacity, start) {
+            Ok(queue) => queue,
+            Err(err) => panic!("weir_mpmc::Queue::with_start_index: {err}"),
+        }
+    }
+
+    /// `try_new`, with the positions starting at `start` (see `with_start_index`).
+    fn try_new_at(capacity: usize, start: usize) -> Result<Self, CapacityError> {
         let error = || CapacityError::for_items::<T>(capacity, MAX_CAPACITY);
         if capacity == 0 || capacity > MAX_CAPACITY {
             return Err(error());
         }
+        let one_lap = (capacity + 1).next_power_of_two();
+        let lap = start & !(one_lap - 1);
+        let first = (start & (one_lap - 1)).min(capacity - 1);
         let mut slots = Vec::new();
         slots.try_reserve_exact(capacity).map_err(|_| error())?;
+        // Each slot is free for its next position from `lap + first` on: this lap's from
+        // `first` to the end, the next lap's before `first`.
         slots.extend((0..capacity).map(|index| Slot {
-            stamp: AtomicUsize::new(index),
+            stamp: AtomicUsize::new(if index >= first {
+                lap | index
+            } else {
+                lap.wrapping_add(one_lap) | index
+            }),
             value: UnsafeCell::new(MaybeUninit::uninit()),
         }));
         Ok(Queue {
-            head: CachePadded::new(AtomicUsize::new(0)),
-            tail: CachePadded::new(AtomicUsize::new(0)),
+            head: CachePadded::new(AtomicUsize::new(lap | first)),
+            tail: CachePadded::new(AtomicUsize::new(lap | first)),
             slots: slots.into_boxed_slice(),
-            one_lap: (capacity + 1).next_power_of_two(),
+            one_lap,
         })
     }
 
