@@ -122,8 +122,9 @@ impl<T> Consumer<T> {
         }
         let first = slot_index(self.head, self.capacity);
         let guard = FreeOnDrop(self, n);
-        // SAFETY: the caller guarantees these `n` slots hold items owned by us; they are freed
-        // (by the guard) only after they were dropped.
+        // SAFETY: the caller guarantees these `n` slots hold items owned by us (so `n` is at
+        // most the capacity, and `first`, a slot index, below it); they are freed (by the guard)
+        // only after they were dropped.
         unsafe { guard.0.ring().slots.drop_range(first, n) };
     }
 
@@ -231,7 +232,9 @@ impl<T> Consumer<T> {
     {
         let len = out.len().min(self.ready_items(out.len()));
         let first = slot_index(self.head, self.capacity);
-        let (a, b) = self.ring().slots.raw_slices(first, len, false);
+        // SAFETY: `first` is a slot index (`slot_index` of a position below `2 * capacity`),
+        // and `len` is at most the items ready, at most `capacity`.
+        let (a, b) = unsafe { self.ring().slots.raw_slices(first, len, false) };
         // SAFETY: these `len` slots hold items (as in `try_pop`), `MaybeUninit<T>` has the
         // layout of `T`, and the slices are last used before `free` hands the slots back.
         let (a, b) = unsafe { (cast_init(a).as_ref(), cast_init(b).as_ref()) };
@@ -261,7 +264,9 @@ impl<T> Consumer<T> {
     pub fn read_chunk(&mut self, n: usize) -> ReadChunk<'_, T> {
         let len = n.min(self.ready_items(n));
         let first = slot_index(self.head, self.capacity);
-        let (a, b) = self.ring().slots.raw_slices(first, len, false);
+        // SAFETY: `first` is a slot index (`slot_index` of a position below `2 * capacity`),
+        // and `len` is at most the items ready, at most `capacity`.
+        let (a, b) = unsafe { self.ring().slots.raw_slices(first, len, false) };
         let (a, b) = (cast_init(a), cast_init(b));
         // SAFETY: these `len` slots hold items (as in `try_pop`), and the chunk borrows the
         // consumer mutably, so nothing pops or frees them while it lives.

@@ -181,7 +181,9 @@ impl<T> Producer<T> {
     pub fn write_chunk(&mut self, n: usize) -> WriteChunk<'_, T> {
         let len = n.min(self.free_slots(n));
         let first = slot_index(self.tail, self.capacity);
-        let (a, b) = self.ring().slots.raw_slices(first, len, true);
+        // SAFETY: `first` is a slot index (`slot_index` of a position below `2 * capacity`),
+        // and `len` is at most the free slots, at most `capacity`.
+        let (a, b) = unsafe { self.ring().slots.raw_slices(first, len, true) };
         // SAFETY: these `len` slots are free (see `try_push`), and the chunk borrows the
         // producer mutably, so nothing else writes them while it lives.
         unsafe { WriteChunk::new(self, a, b) }

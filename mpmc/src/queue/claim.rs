@@ -9,12 +9,19 @@ use crate::sync::{Backoff, Ordering};
 
 impl<T> Queue<T> {
     /// The slot of position `pos`.
+    ///
+    /// # Safety
+    ///
+    /// `pos` is a position of this queue: a value of `head` or `tail`, or one made from such a
+    /// value by [`next`](Self::next) or by whole laps (`± one_lap`). Those have an index (the
+    /// bits below `one_lap`) below the capacity: the constructor starts `head` and `tail` at
+    /// one, and `next` goes from the last index to index 0. Any other number may have an index
+    /// between the capacity and `one_lap`, out of bounds.
     #[inline(always)]
-    pub(super) fn slot(&self, pos: usize) -> &Slot<T> {
+    pub(super) unsafe fn slot(&self, pos: usize) -> &Slot<T> {
         let index = pos & (self.one_lap - 1);
         debug_assert!(index < self.slots.len());
-        // SAFETY: positions are only ever made by `next` (from 0), which keeps the index below
-        // the capacity, so the index is in bounds.
+        // SAFETY: the caller's promise puts the index below the capacity, in bounds.
         unsafe { self.slots.get_unchecked(index) }
     }
 
@@ -111,9 +118,14 @@ impl<T> Queue<T> {
     /// The stamp of `pos`'s slot. Acquire, pairing with the Release stamp stores in `write` and
     /// `read`: a push that finds the slot free sees the last pop's read of it done, and a pop that
     /// finds it full sees the push's write of the item.
+    ///
+    /// # Safety
+    ///
+    /// `pos` is a position of this queue, as for [`slot`](Self::slot).
     #[inline(always)]
-    fn stamp(&self, pos: usize) -> usize {
-        self.slot(pos).stamp.load(Ordering::Acquire)
+    unsafe fn stamp(&self, pos: usize) -> usize {
+        // SAFETY: the caller's promise.
+        unsafe { self.slot(pos) }.stamp.load(Ordering::Acquire)
     }
 
     /// Claims up to `max` (at least 1) consecutive positions at the back, all with free slots,
@@ -124,12 +136,14 @@ impl<T> Queue<T> {
         let backoff = Backoff::new();
         let mut tail = self.tail();
         loop {
-            let stamp = self.stamp(tail);
+            // SAFETY: `tail` is a value of `tail`, a position of the queue.
+            let stamp = unsafe { self.stamp(tail) };
             if stamp == tail {
                 // Free for this lap; so may be the slots after it. Nobody can claim a position
                 // at or after `tail` without moving `tail`, so they stay free until this claim.
                 let (mut end, mut count) = (self.next(tail), 1);
-                while count < max && self.stamp(end) == end {
+                // SAFETY: `end` is made from `tail` by `next`.
+                while count < max && unsafe { self.stamp(end) } == end {
                     end = self.next(end);
                     count += 1;
                 }
@@ -160,11 +174,13 @@ impl<T> Queue<T> {
         let backoff = Backoff::new();
         let mut head = self.head();
         loop {
-            let stamp = self.stamp(head);
+            // SAFETY: `head` is a value of `head`, a position of the queue.
+            let stamp = unsafe { self.stamp(head) };
             if stamp == head.wrapping_add(1) {
                 // Holds its item; so may the slots after it, which stay so until this claim.
                 let (mut end, mut count) = (self.next(head), 1);
-                while count < max && self.stamp(end) == end.wrapping_add(1) {
+                // SAFETY: `end` is made from `head` by `next`.
+                while count < max && unsafe { self.stamp(end) } == end.wrapping_add(1) {
                     end = self.next(end);
                     count += 1;
                 }
@@ -214,7 +230,8 @@ impl<T> Queue<T> {
     /// This thread has claimed position `pos` for a push, and the slot is free.
     #[inline(always)]
     pub(super) unsafe fn write(&self, pos: usize, item: T) {
-        let slot = self.slot(pos);
+        // SAFETY: a claimed position is a position of the queue.
+        let slot = unsafe { self.slot(pos) };
         slot.value.with_mut(|value| {
             // SAFETY: the caller's claim makes this the only access to the slot.
             unsafe { value.write(MaybeUninit::new(item)) }
@@ -233,7 +250,8 @@ impl<T> Queue<T> {
         // SAFETY: the caller's promise.
         let item = unsafe { self.take(pos) };
         // Release, pairing with `stamp()`'s Acquire in the push of `pos + one_lap`.
-        self.slot(pos)
+        // SAFETY: a claimed position is a position of the queue.
+        unsafe { self.slot(pos) }
             .stamp
             .store(pos.wrapping_add(self.one_lap), Ordering::Release);
         item
@@ -246,7 +264,8 @@ impl<T> Queue<T> {
     /// As for [`read`](Self::read); the caller then frees or refills the slot.
     #[inline(always)]
     unsafe fn take(&self, pos: usize) -> T {
-        self.slot(pos).value.with(|value| {
+        // SAFETY: a claimed position is a position of the queue.
+        unsafe { self.slot(pos) }.value.with(|value| {
             // SAFETY: the caller's claim makes this the only access to the initialised slot.
             unsafe { (*value).assume_init_read() }
         })

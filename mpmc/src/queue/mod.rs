@@ -455,7 +455,9 @@ impl<T> Drop for Queue<T> {
             let positions = core::iter::successors(Some(head), |&pos| Some(self.next(pos)))
                 .take_while(|&pos| pos != tail);
             drop_all(positions, |pos| {
-                self.slot(pos).value.with_mut(|value| {
+                // SAFETY: `pos` is `head` or made from it by `next`, a position of the queue.
+                let slot = unsafe { self.slot(pos) };
+                slot.value.with_mut(|value| {
                     // SAFETY: as just said, the slot holds an item nobody else can reach, and
                     // nothing reads it again.
                     unsafe { (*value).assume_init_drop() }
