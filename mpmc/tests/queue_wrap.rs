@@ -205,3 +205,23 @@ fn no_loss_under_contention_across_the_wrap() {
         assert!(queue.is_empty());
     }
 }
+
+/// `into_iter` across the wrap: order, and the items left dropped once.
+#[test]
+fn into_iter_across_the_wrap() {
+    for &capacity in capacities() {
+        for start in starts(capacity) {
+            let log = DropLog::new(capacity);
+            let queue = Queue::with_start_index(capacity, start);
+            for id in 0..capacity {
+                queue.try_push(Counted::new(&log, id)).unwrap();
+            }
+            let mut items = queue.into_iter();
+            let half: Vec<usize> = items.by_ref().take(capacity / 2).map(|c| c.id).collect();
+            assert_eq!(half, (0..capacity / 2).collect::<Vec<_>>());
+            assert_eq!(items.len(), capacity - capacity / 2);
+            drop(items);
+            log.assert_dropped_exactly(0..capacity);
+        }
+    }
+}

@@ -42,6 +42,9 @@ use core::fmt;
 use core::mem::MaybeUninit;
 
 mod claim;
+mod into_iter;
+
+pub use into_iter::IntoIter;
 
 use crossbeam_utils::CachePadded;
 
@@ -71,6 +74,7 @@ struct Slot<T> {
 /// - [`try_pop`](Queue::try_pop) returns `None` when the queue is empty.
 /// - [`try_push_many`](Queue::try_push_many) and [`try_pop_many`](Queue::try_pop_many) move
 ///   a batch with one compare-and-swap of the shared position, not one per item.
+/// - A queue taken by value iterates over its items, oldest first ([`IntoIter`]).
 ///
 /// Every operation is lock-free except in one narrow case: a push (or pop) that finds its slot
 /// claimed but not yet finished by a pop (or push) on another thread waits for that thread to
@@ -133,6 +137,7 @@ unsafe impl<T: Send> Sync for Queue<T> {}
 static_assertions::assert_impl_all!(Queue<u64>: Send, Sync);
 static_assertions::assert_impl_all!(Queue<core::cell::Cell<u64>>: Send, Sync);
 static_assertions::assert_not_impl_any!(Queue<*const u8>: Send, Sync);
+static_assertions::assert_impl_all!(IntoIter<u64>: Send, Sync);
 #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
 static_assertions::const_assert!(core::mem::align_of::<CachePadded<AtomicUsize>>() >= 128);
 
