@@ -155,7 +155,7 @@ fn force_push_accounts_for_every_item() {
     // 10 in, 4 left, the 6 oldest handed back in order.
     assert_eq!(evicted, [0, 1, 2, 3, 4, 5]);
     let mut left = Vec::new();
-    queue.try_pop_many(&mut left, usize::MAX);
+    assert_eq!(queue.try_pop_many(&mut left, usize::MAX), 4);
     assert_eq!(left, [6, 7, 8, 9]);
 }
 
@@ -200,7 +200,7 @@ fn every_item_is_dropped_exactly_once() {
         let pushed = queue.try_push_many(&mut batch);
         assert_eq!(pushed, 1);
         drop(batch); // the three that did not fit
-        queue.try_pop_many(&mut popped, 3);
+        assert_eq!(queue.try_pop_many(&mut popped, 3), 3);
         assert_eq!(
             log.total(),
             3 + 3,

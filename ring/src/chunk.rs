@@ -106,6 +106,7 @@ impl<'a, T> WriteChunk<'a, T> {
     /// assert_eq!(source.next(), Some(4));
     /// assert_eq!(consumer.drain().collect::<Vec<_>>(), [1, 2, 3]);
     /// ```
+    #[must_use = "the count says how many items were taken from the iterator and pushed"]
     pub fn fill_from_iter<I>(self, items: I) -> usize
     where
         I: IntoIterator<Item = T>,
@@ -219,7 +220,7 @@ impl<'a, T> ReadChunk<'a, T> {
     ///
     /// ```
     /// let (mut producer, mut consumer) = weir_ring::channel(4);
-    /// producer.push_slice(&[1, 2, 3]);
+    /// assert_eq!(producer.push_slice(&[1, 2, 3]), 3);
     /// let chunk = consumer.read_chunk(8);
     /// assert_eq!(chunk.as_slices(), (&[1, 2, 3][..], &[][..]));
     /// chunk.release(2);

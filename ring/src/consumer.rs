@@ -138,6 +138,7 @@ impl<T> Consumer<T> {
     /// producer.try_push(1).unwrap();
     /// assert_eq!(consumer.try_pop(), Some(1));
     /// ```
+    #[must_use = "the popped item is dropped if the result is ignored"]
     #[inline]
     pub fn try_pop(&mut self) -> Option<T> {
         if self.ready_items(1) == 0 {
@@ -161,13 +162,14 @@ impl<T> Consumer<T> {
     ///
     /// ```
     /// let (mut producer, mut consumer) = weir_ring::channel(4);
-    /// producer.push_slice(&[1, 2, 3]);
+    /// assert_eq!(producer.push_slice(&[1, 2, 3]), 3);
     /// let mut out = Vec::with_capacity(4);
     /// assert_eq!(consumer.try_pop_many(&mut out, 2), 2);
     /// assert_eq!(consumer.try_pop_many(&mut out, 8), 1);
     /// assert_eq!(consumer.try_pop_many(&mut out, 8), 0);
     /// assert_eq!(out, [1, 2, 3]);
     /// ```
+    #[must_use = "the count says how many items were moved to `out`"]
     #[inline]
     pub fn try_pop_many(&mut self, out: &mut Vec<T>, max: usize) -> usize {
         let n = max.min(self.ready_items(max));
@@ -219,12 +221,13 @@ impl<T> Consumer<T> {
     ///
     /// ```
     /// let (mut producer, mut consumer) = weir_ring::channel(4);
-    /// producer.push_slice(&[1, 2, 3]);
+    /// assert_eq!(producer.push_slice(&[1, 2, 3]), 3);
     /// let mut out = [0; 2];
     /// assert_eq!(consumer.pop_slice(&mut out), 2);
     /// assert_eq!(out, [1, 2]);
     /// assert_eq!(consumer.try_pop(), Some(3));
     /// ```
+    #[must_use = "only as many elements of `out` as the count were copied from the ring"]
     #[inline]
     pub fn pop_slice(&mut self, out: &mut [T]) -> usize
     where
@@ -253,7 +256,7 @@ impl<T> Consumer<T> {
     ///
     /// ```
     /// let (mut producer, mut consumer) = weir_ring::channel(4);
-    /// producer.push_slice(&[1, 2, 3]);
+    /// assert_eq!(producer.push_slice(&[1, 2, 3]), 3);
     /// let chunk = consumer.read_chunk(2);
     /// let (first, second) = chunk.as_slices();
     /// assert_eq!(first.iter().chain(second).sum::<i32>(), 3);
@@ -282,7 +285,7 @@ impl<T> Consumer<T> {
     ///
     /// ```
     /// let (mut producer, mut consumer) = weir_ring::channel(4);
-    /// producer.push_slice(&[1, 2, 3]);
+    /// assert_eq!(producer.push_slice(&[1, 2, 3]), 3);
     /// assert_eq!(consumer.drain().collect::<Vec<_>>(), [1, 2, 3]);
     /// assert!(consumer.is_empty());
     /// ```

@@ -144,6 +144,7 @@ impl<T> Producer<T> {
     /// assert_eq!(consumer.pop_slice(&mut out), 3);
     /// assert_eq!(out[..3], [1, 2, 3]);
     /// ```
+    #[must_use = "the items past the count were not pushed"]
     #[inline]
     pub fn push_slice(&mut self, items: &[T]) -> usize
     where

@@ -279,6 +279,7 @@ impl<T> Queue<T> {
     /// assert_eq!(queue.try_pop(), Some(2));
     /// assert_eq!(queue.try_pop(), Some(3));
     /// ```
+    #[must_use = "the evicted oldest item is dropped if the result is ignored"]
     pub fn force_push(&self, item: T) -> Option<T> {
         let mut item = item;
         loop {
@@ -307,6 +308,7 @@ impl<T> Queue<T> {
     /// queue.try_push(7).unwrap();
     /// assert_eq!(queue.try_pop(), Some(7));
     /// ```
+    #[must_use = "the popped item is dropped if the result is ignored"]
     pub fn try_pop(&self) -> Option<T> {
         let (pos, _) = self.claim_pop(1)?;
         // SAFETY: the claim makes position `pos` this thread's, and its slot holds its item.
@@ -327,6 +329,7 @@ impl<T> Queue<T> {
     /// assert_eq!(queue.try_push_many(&mut items), 0);
     /// assert_eq!(queue.try_pop(), Some(1));
     /// ```
+    #[must_use = "the count says how many items were pushed; the rest stay in `items`"]
     pub fn try_push_many(&self, items: &mut Vec<T>) -> usize {
         if items.is_empty() {
             return 0;
@@ -364,6 +367,7 @@ impl<T> Queue<T> {
     /// assert_eq!(out, [0, 1, 2, 3, 4]);
     /// assert_eq!(queue.try_pop_many(&mut out, 3), 0);
     /// ```
+    #[must_use = "the count says how many items were moved to `out`"]
     pub fn try_pop_many(&self, out: &mut Vec<T>, max: usize) -> usize {
         let max = max.min(self.capacity());
         // Reserve before claiming: once slots are claimed, nothing may fail or unwind.
