@@ -82,10 +82,11 @@ impl<'a, T> WriteChunk<'a, T> {
     /// assert_eq!(consumer.try_pop(), Some(7));
     /// ```
     #[inline]
+    #[track_caller]
     pub unsafe fn commit(self, n: usize) {
         assert!(
             n <= self.len(),
-            "cannot commit {n} slots of a chunk of {}",
+            "weir_ring::WriteChunk::commit: cannot commit {n} slots of a chunk of {}",
             self.len()
         );
         self.producer.publish(n);
@@ -227,10 +228,11 @@ impl<'a, T> ReadChunk<'a, T> {
     /// assert_eq!(consumer.try_pop(), Some(3));
     /// ```
     #[inline]
+    #[track_caller]
     pub fn release(self, n: usize) {
         assert!(
             n <= self.len(),
-            "cannot release {n} items of a chunk of {}",
+            "weir_ring::ReadChunk::release: cannot release {n} items of a chunk of {}",
             self.len()
         );
         // SAFETY: the chunk's first `n` items are owned by the consumer and initialised; the

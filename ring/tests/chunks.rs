@@ -179,7 +179,7 @@ fn zero_length_chunks() {
 }
 
 #[test]
-#[should_panic(expected = "cannot commit 3 slots of a chunk of 2")]
+#[should_panic(expected = "weir_ring::WriteChunk::commit: cannot commit 3 slots of a chunk of 2")]
 fn commit_more_than_the_chunk_panics() {
     let (mut producer, _consumer) = channel::<u64>(4);
     assert_eq!(producer.push_slice(&[1, 2]), 2);
@@ -207,7 +207,7 @@ fn commit_more_than_the_chunk_publishes_nothing() {
 }
 
 #[test]
-#[should_panic(expected = "cannot release 2 items of a chunk of 1")]
+#[should_panic(expected = "weir_ring::ReadChunk::release: cannot release 2 items of a chunk of 1")]
 fn release_more_than_the_chunk_panics() {
     let (mut producer, mut consumer) = channel::<u64>(4);
     producer.try_push(1).unwrap();

@@ -392,7 +392,9 @@ impl<T> Queue<T> {
         struct AbortOnUnwind;
         impl Drop for AbortOnUnwind {
             fn drop(&mut self) {
-                panic!("weir_mpmc: a batch sink panicked with slots still claimed");
+                panic!(
+                    "weir_mpmc::Queue::pop_batch: a batch sink panicked with slots still claimed"
+                );
             }
         }
         let guard = AbortOnUnwind;
