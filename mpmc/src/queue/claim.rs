@@ -52,35 +52,36 @@ impl<T> Queue<T> {
         self.head.load(Ordering::Acquire)
     }
 
-    /// A pair `(head, tail)` with `head <= tail <= head + capacity` (in the order `next` makes
-    /// positions), such that the queue held at least the `tail - head` items between them at one
-    /// moment: the moment the claim that moved `tail` to `tail` took effect. For `len`.
+    /// A pair `(h, t)` of values of `head` and `tail` with `h <= t <= h + capacity` (in the
+    /// order `next` makes positions), such that the queue held at least the `t - h` items
+    /// between them at one moment: the moment the claim that moved `tail` to `t` took effect.
+    /// For `len`.
     ///
-    /// Three loads: `tail`, then `head`, then `tail` again, until the two reads of `tail` agree.
+    /// Three loads: `tail` (giving `t`), then `head` (giving `h`), then `tail` again, until the
+    /// two reads of `tail` agree.
     ///
     /// - The first load of `tail` is Acquire, pairing with the Release of `move_tail` (every
     ///   move of `tail` goes through it). It makes two facts about the claim `P` that moved
-    ///   `tail` to `tail` hold for the load of `head` after it:
-    ///   - `head >= tail - capacity`. `P` claimed each of its positions only after seeing that
+    ///   `tail` to `t` hold for the load of `head` after it:
+    ///   - `h >= t - capacity`. `P` claimed each of its positions only after seeing that
     ///     position's slot freed: by an Acquire stamp load in `claim_push` that pairs with the
     ///     Release stamp store of the pop a lap before (which moved `head` past that pop's
     ///     position before it), or, in `replace_oldest`, by moving `head` itself first. So those
     ///     moves of `head` happen before `P`, and so before the load of `head`, which reads them
     ///     or later moves.
-    ///   - When `P` took effect, `head` had not yet moved past `head`: a move past it that
-    ///     happened before `P` would, in the same way, happen before the load of `head`, which
-    ///     could then not read the older value. So at that moment the queue held at least
-    ///     `tail - head` items.
+    ///   - When `P` took effect, `head` had not yet moved past `h`: a move past it that happened
+    ///     before `P` would, in the same way, happen before the load of `head`, which could then
+    ///     not read `h`. So at that moment the queue held at least `t - h` items.
     /// - The load of `head` is Acquire, pairing with the Release of `move_head` (every move of
-    ///   `head` goes through it): the claim that moved `head` to `head` first saw every position
-    ///   before `head` pushed (an Acquire stamp load in `claim_pop` pairing with the Release
-    ///   stamp store in `write`, after that push's move of `tail`), or, in `replace_oldest`, read
-    ///   `tail` a lap on. So a move of `tail` to at least `head` happens before the second load of
-    ///   `tail`, which reads it or a later value: `head <= second tail`.
-    /// - The second load of `tail` is Relaxed: it needs nothing more than the load of `head`'s
-    ///   Acquire and the coherence of `tail`. `tail` only moves forward, so when the two loads
-    ///   agree, `head <= tail`. Without this check, `head` could be laps ahead of a stale
-    ///   `tail` and the indices would lie (loom: `len_never_more_than_was_held`).
+    ///   `head` goes through it): the claim that moved `head` to `h` first saw every position
+    ///   before `h` pushed (an Acquire stamp load in `claim_pop` pairing with the Release stamp
+    ///   store in `write`, after that push's move of `tail`), or, in `replace_oldest`, read
+    ///   `tail` a lap on. So a move of `tail` to at least `h` happens before the second load of
+    ///   `tail`, which reads it or a later value.
+    /// - The second load of `tail` is Relaxed: it needs nothing more than that Acquire and the
+    ///   coherence of `tail`. `tail` only moves forward, so when the second load reads `t`
+    ///   again, `h <= t`. Without this check, `h` could be laps ahead of a stale `t`, and the
+    ///   indices would lie (loom: `len_never_more_than_was_held`).
     pub(super) fn positions(&self) -> (usize, usize) {
         loop {
             let tail = self.tail.load(Ordering::Acquire);
@@ -92,10 +93,10 @@ impl<T> Queue<T> {
     }
 
     /// Moves `tail` from `from` to `to` if it is still at `from`: a push's claim of the positions
-    /// between. Release, pairing with `tail()`'s Acquire: whoever sees `tail` moved also sees
-    /// what this thread did before, such as a pop that freed a slot it may then find still
-    /// full without it (the model `full_only_when_really_full`). Every move of `tail` goes
-    /// through here. May fail spuriously; the callers retry.
+    /// between. Release, pairing with `tail()`'s Acquire (and `positions`'): whoever sees `tail`
+    /// moved also sees what this thread did before, such as a pop that freed a slot it may then
+    /// find still full without it (the model `full_only_when_really_full`). Every move of
+    /// `tail` goes through here. May fail spuriously; the callers retry.
     #[inline(always)]
     fn move_tail(&self, from: usize, to: usize) -> bool {
         self.tail
@@ -104,10 +105,10 @@ impl<T> Queue<T> {
     }
 
     /// Moves `head` from `from` to `to` if it is still at `from`: a pop's claim of the positions
-    /// between. Release, pairing with `head()`'s Acquire: whoever sees `head` moved also sees
-    /// what this thread did before, such as a push whose item it would otherwise call missing
-    /// (the model `full_and_empty_only_when_really_so`). Every move of `head` goes through
-    /// here. May fail spuriously; the callers retry.
+    /// between. Release, pairing with `head()`'s Acquire (and `positions`'): whoever sees `head`
+    /// moved also sees what this thread did before, such as a push whose item it would
+    /// otherwise call missing (the model `full_and_empty_only_when_really_so`). Every move of
+    /// `head` goes through here. May fail spuriously; the callers retry.
     #[inline(always)]
     fn move_head(&self, from: usize, to: usize) -> bool {
         self.head
