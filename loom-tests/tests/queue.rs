@@ -237,3 +237,33 @@ fn leftovers_dropped_once() {
         assert_eq!(drops.dropped(), 2);
     });
 }
+
+/// `len()` never reports more items than the queue held at one moment. One thread pushes and
+/// pops twice on a queue with room for two, so it never holds more than one item; another reads
+/// `len()`. A reader whose view of `head` is newer than its view of `tail` (`head` at position
+/// 4, a lap on, while `tail` still reads 0 twice) would take the two for a lap apart and report a
+/// full queue.
+///
+/// The reader is the spawned thread and the main thread does the pushes and pops: loom runs the
+/// main thread first, so the reader's loads come after every move of `head` and `tail` and may
+/// return any of their values. (With the roles the other way round, loom's search misses those
+/// schedules: it tracks only the last access to an atomic, and each push's own load of `tail`
+/// hides the reader's earlier one from its compare-and-swap.)
+#[test]
+fn len_never_more_than_was_held() {
+    model(|| {
+        let queue = Arc::new(Queue::new(2));
+        let reader_queue = Arc::clone(&queue);
+        let reader = thread::spawn(move || reader_queue.len());
+        for item in 0..2 {
+            queue.try_push(item).unwrap();
+            assert_eq!(queue.try_pop(), Some(item));
+        }
+        let len = reader.join().unwrap();
+        assert!(
+            len <= 1,
+            "len() = {len}, but the queue never held more than 1"
+        );
+        assert_eq!(queue.len(), 0);
+    });
+}

@@ -32,7 +32,7 @@ mod drop_all;
 mod queue;
 mod sync;
 
-pub use queue::Queue;
+pub use queue::{IntoIter, Queue};
 pub use weir_ring::{CapacityError, Full};
 
 /// The README's examples, compiled and run as doctests.

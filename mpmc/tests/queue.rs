@@ -155,7 +155,7 @@ fn force_push_accounts_for_every_item() {
     // 10 in, 4 left, the 6 oldest handed back in order.
     assert_eq!(evicted, [0, 1, 2, 3, 4, 5]);
     let mut left = Vec::new();
-    queue.try_pop_many(&mut left, usize::MAX);
+    assert_eq!(queue.try_pop_many(&mut left, usize::MAX), 4);
     assert_eq!(left, [6, 7, 8, 9]);
 }
 
@@ -200,7 +200,7 @@ fn every_item_is_dropped_exactly_once() {
         let pushed = queue.try_push_many(&mut batch);
         assert_eq!(pushed, 1);
         drop(batch); // the three that did not fit
-        queue.try_pop_many(&mut popped, 3);
+        assert_eq!(queue.try_pop_many(&mut popped, 3), 3);
         assert_eq!(
             log.total(),
             3 + 3,
@@ -254,4 +254,52 @@ fn debug_shows_len_and_capacity() {
     let queue = Queue::new(3);
     queue.try_push(Opaque(0)).unwrap();
     assert_eq!(format!("{queue:?}"), "Queue { len: 1, capacity: 3, .. }");
+}
+
+#[test]
+fn into_iter_yields_the_items_oldest_first() {
+    let queue = Queue::new(4);
+    // Start the items part-way round, so that they wrap round the end of the slots.
+    for i in 0..3 {
+        queue.try_push(i).unwrap();
+        assert_eq!(queue.try_pop(), Some(i));
+    }
+    for i in 10..14 {
+        queue.try_push(i).unwrap();
+    }
+    let mut items = queue.into_iter();
+    assert_eq!(items.size_hint(), (4, Some(4)));
+    assert_eq!(items.next(), Some(10));
+    assert_eq!(items.len(), 3);
+    assert_eq!(items.by_ref().collect::<Vec<_>>(), [11, 12, 13]);
+    assert_eq!(items.next(), None);
+    assert_eq!(format!("{items:?}"), "IntoIter { len: 0, .. }");
+    let mut total = 0;
+    for item in Queue::<u8>::new(1) {
+        total += item;
+    }
+    assert_eq!(total, 0);
+}
+
+/// Items taken by the iterator are the caller's; those it never reached are dropped with it,
+/// each exactly once.
+#[test]
+fn into_iter_drops_the_items_not_iterated_once() {
+    for taken in 0..=5 {
+        let log = DropLog::new(5);
+        let queue = Queue::new(5);
+        for id in 0..5 {
+            queue.try_push(Counted::new(&log, id)).unwrap();
+        }
+        let mut items = queue.into_iter();
+        for id in 0..taken {
+            let item = items.next().unwrap();
+            assert_eq!(item.id, id);
+            drop(item);
+            assert_eq!(log.total(), id + 1);
+        }
+        assert_eq!(log.total(), taken);
+        drop(items);
+        log.assert_dropped_exactly(0..5);
+    }
 }

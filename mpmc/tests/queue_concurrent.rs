@@ -58,7 +58,8 @@ fn run(producers: usize, consumers: usize, per_producer: usize, batches: bool) {
                 while popped.load(Ordering::Relaxed) < total {
                     out.clear();
                     if batches {
-                        queue.try_pop_many(&mut out, 16);
+                        // `out` shows how many came.
+                        let _ = queue.try_pop_many(&mut out, 16);
                     } else {
                         out.extend(queue.try_pop());
                     }

@@ -37,16 +37,18 @@ pub(crate) struct RingBuffer<T> {
 }
 
 impl<T> RingBuffer<T> {
-    /// Allocates a ring and returns it as a raw pointer owned jointly by the two handles.
-    pub(crate) fn allocate(capacity: usize) -> Result<NonNull<Self>, CapacityError> {
+    /// Allocates a ring whose positions both start at `start` (`< 2 * capacity`), and returns
+    /// it as a raw pointer owned jointly by the two handles.
+    pub(crate) fn allocate(capacity: usize, start: usize) -> Result<NonNull<Self>, CapacityError> {
         if capacity == 0 || capacity > MAX_CAPACITY {
             return Err(CapacityError::for_items::<T>(capacity, MAX_CAPACITY));
         }
+        debug_assert!(start < 2 * capacity);
         let slots = Slots::try_new(capacity)
             .ok_or(CapacityError::for_items::<T>(capacity, MAX_CAPACITY))?;
         let ring = Box::new(RingBuffer {
-            head: CachePadded::new(AtomicUsize::new(0)),
-            tail: CachePadded::new(AtomicUsize::new(0)),
+            head: CachePadded::new(AtomicUsize::new(start)),
+            tail: CachePadded::new(AtomicUsize::new(start)),
             one_side_gone: AtomicBool::new(false),
             slots,
         });
@@ -90,7 +92,8 @@ impl<T> Drop for RingBuffer<T> {
         let capacity = self.slots.capacity();
         let len = distance(head, tail, capacity);
         // SAFETY: the slots from `head` for `len` hold the items nobody popped, and nobody else
-        // can reach them any more.
+        // can reach them any more; `slot_index` of a position is below the capacity, and a
+        // distance between positions is at most the capacity.
         unsafe { self.slots.drop_range(slot_index(head, capacity), len) };
     }
 }
@@ -231,8 +234,13 @@ impl<T> Slots<T> {
     /// (in `commit` and `release`), and a live reference there would assert an exclusive or
     /// read-only use that the other thread's access breaks. References are made only where
     /// the caller uses them.
+    ///
+    /// # Safety
+    ///
+    /// `first < capacity` and `len <= capacity`, so that both slices lie within the slots.
+    /// (Using the pointers further needs the slots to be the caller's, as each use says.)
     #[inline]
-    pub(crate) fn raw_slices(
+    pub(crate) unsafe fn raw_slices(
         &self,
         first: usize,
         len: usize,
@@ -247,8 +255,8 @@ impl<T> Slots<T> {
             self.trackers.read_range(0, b);
         }
         let slice = |at: usize, len: usize| {
-            // SAFETY: `ranges` keeps `at` within the slots, and a pointer into (or one past)
-            // an allocation is never null.
+            // SAFETY: with the caller's promise, `ranges` keeps `at` within the slots (or one
+            // past the last, for an empty slice), and such a pointer is never null.
             let at = unsafe { NonNull::new_unchecked(self.ptr(at)) };
             NonNull::slice_from_raw_parts(at, len)
         };
@@ -260,12 +268,14 @@ impl<T> Slots<T> {
     ///
     /// # Safety
     ///
-    /// The caller owns these slots, they hold items, and it treats them as uninitialised after.
+    /// `first < capacity` and `len <= capacity`; the caller owns these slots, they hold items,
+    /// and it treats them as uninitialised after.
     pub(crate) unsafe fn drop_range(&self, first: usize, len: usize) {
         if !core::mem::needs_drop::<T>() {
             return;
         }
-        let (first_part, second_part) = self.raw_slices(first, len, true);
+        // SAFETY: `first` and `len` are in range, as the caller promises.
+        let (first_part, second_part) = unsafe { self.raw_slices(first, len, true) };
         let first_part =
             ptr::slice_from_raw_parts_mut(first_part.cast::<T>().as_ptr(), first_part.len());
         let second_part =

@@ -82,10 +82,11 @@ impl<'a, T> WriteChunk<'a, T> {
     /// assert_eq!(consumer.try_pop(), Some(7));
     /// ```
     #[inline]
+    #[track_caller]
     pub unsafe fn commit(self, n: usize) {
         assert!(
             n <= self.len(),
-            "cannot commit {n} slots of a chunk of {}",
+            "weir_ring::WriteChunk::commit: cannot commit {n} slots of a chunk of {}",
             self.len()
         );
         self.producer.publish(n);
@@ -106,6 +107,7 @@ impl<'a, T> WriteChunk<'a, T> {
     /// assert_eq!(source.next(), Some(4));
     /// assert_eq!(consumer.drain().collect::<Vec<_>>(), [1, 2, 3]);
     /// ```
+    #[must_use = "the count says how many items were taken from the iterator and pushed"]
     pub fn fill_from_iter<I>(self, items: I) -> usize
     where
         I: IntoIterator<Item = T>,
@@ -219,17 +221,18 @@ impl<'a, T> ReadChunk<'a, T> {
     ///
     /// ```
     /// let (mut producer, mut consumer) = weir_ring::channel(4);
-    /// producer.push_slice(&[1, 2, 3]);
+    /// assert_eq!(producer.push_slice(&[1, 2, 3]), 3);
     /// let chunk = consumer.read_chunk(8);
     /// assert_eq!(chunk.as_slices(), (&[1, 2, 3][..], &[][..]));
     /// chunk.release(2);
     /// assert_eq!(consumer.try_pop(), Some(3));
     /// ```
     #[inline]
+    #[track_caller]
     pub fn release(self, n: usize) {
         assert!(
             n <= self.len(),
-            "cannot release {n} items of a chunk of {}",
+            "weir_ring::ReadChunk::release: cannot release {n} items of a chunk of {}",
             self.len()
         );
         // SAFETY: the chunk's first `n` items are owned by the consumer and initialised; the

@@ -61,12 +61,13 @@ pub struct Consumer<T> {
 unsafe impl<T: Send> Send for Consumer<T> {}
 
 impl<T> Consumer<T> {
-    pub(crate) fn new(ring: NonNull<RingBuffer<T>>, capacity: usize) -> Self {
+    /// The handle of `ring`, whose positions start at `start`.
+    pub(crate) fn new(ring: NonNull<RingBuffer<T>>, capacity: usize, start: usize) -> Self {
         Consumer {
             ring,
             capacity,
-            head: 0,
-            cached_tail: Cell::new(0),
+            head: start,
+            cached_tail: Cell::new(start),
             _owns: PhantomData,
         }
     }
@@ -121,8 +122,9 @@ impl<T> Consumer<T> {
         }
         let first = slot_index(self.head, self.capacity);
         let guard = FreeOnDrop(self, n);
-        // SAFETY: the caller guarantees these `n` slots hold items owned by us; they are freed
-        // (by the guard) only after they were dropped.
+        // SAFETY: the caller guarantees these `n` slots hold items owned by us (so `n` is at
+        // most the capacity, and `first`, a slot index, below it); they are freed (by the guard)
+        // only after they were dropped.
         unsafe { guard.0.ring().slots.drop_range(first, n) };
     }
 
@@ -136,6 +138,7 @@ impl<T> Consumer<T> {
     /// producer.try_push(1).unwrap();
     /// assert_eq!(consumer.try_pop(), Some(1));
     /// ```
+    #[must_use = "the popped item is dropped if the result is ignored"]
     #[inline]
     pub fn try_pop(&mut self) -> Option<T> {
         if self.ready_items(1) == 0 {
@@ -159,13 +162,14 @@ impl<T> Consumer<T> {
     ///
     /// ```
     /// let (mut producer, mut consumer) = weir_ring::channel(4);
-    /// producer.push_slice(&[1, 2, 3]);
+    /// assert_eq!(producer.push_slice(&[1, 2, 3]), 3);
     /// let mut out = Vec::with_capacity(4);
     /// assert_eq!(consumer.try_pop_many(&mut out, 2), 2);
     /// assert_eq!(consumer.try_pop_many(&mut out, 8), 1);
     /// assert_eq!(consumer.try_pop_many(&mut out, 8), 0);
     /// assert_eq!(out, [1, 2, 3]);
     /// ```
+    #[must_use = "the count says how many items were moved to `out`"]
     #[inline]
     pub fn try_pop_many(&mut self, out: &mut Vec<T>, max: usize) -> usize {
         let n = max.min(self.ready_items(max));
@@ -217,12 +221,13 @@ impl<T> Consumer<T> {
     ///
     /// ```
     /// let (mut producer, mut consumer) = weir_ring::channel(4);
-    /// producer.push_slice(&[1, 2, 3]);
+    /// assert_eq!(producer.push_slice(&[1, 2, 3]), 3);
     /// let mut out = [0; 2];
     /// assert_eq!(consumer.pop_slice(&mut out), 2);
     /// assert_eq!(out, [1, 2]);
     /// assert_eq!(consumer.try_pop(), Some(3));
     /// ```
+    #[must_use = "only as many elements of `out` as the count were copied from the ring"]
     #[inline]
     pub fn pop_slice(&mut self, out: &mut [T]) -> usize
     where
@@ -230,7 +235,9 @@ impl<T> Consumer<T> {
     {
         let len = out.len().min(self.ready_items(out.len()));
         let first = slot_index(self.head, self.capacity);
-        let (a, b) = self.ring().slots.raw_slices(first, len, false);
+        // SAFETY: `first` is a slot index (`slot_index` of a position below `2 * capacity`),
+        // and `len` is at most the items ready, at most `capacity`.
+        let (a, b) = unsafe { self.ring().slots.raw_slices(first, len, false) };
         // SAFETY: these `len` slots hold items (as in `try_pop`), `MaybeUninit<T>` has the
         // layout of `T`, and the slices are last used before `free` hands the slots back.
         let (a, b) = unsafe { (cast_init(a).as_ref(), cast_init(b).as_ref()) };
@@ -249,7 +256,7 @@ impl<T> Consumer<T> {
     ///
     /// ```
     /// let (mut producer, mut consumer) = weir_ring::channel(4);
-    /// producer.push_slice(&[1, 2, 3]);
+    /// assert_eq!(producer.push_slice(&[1, 2, 3]), 3);
     /// let chunk = consumer.read_chunk(2);
     /// let (first, second) = chunk.as_slices();
     /// assert_eq!(first.iter().chain(second).sum::<i32>(), 3);
@@ -260,7 +267,9 @@ impl<T> Consumer<T> {
     pub fn read_chunk(&mut self, n: usize) -> ReadChunk<'_, T> {
         let len = n.min(self.ready_items(n));
         let first = slot_index(self.head, self.capacity);
-        let (a, b) = self.ring().slots.raw_slices(first, len, false);
+        // SAFETY: `first` is a slot index (`slot_index` of a position below `2 * capacity`),
+        // and `len` is at most the items ready, at most `capacity`.
+        let (a, b) = unsafe { self.ring().slots.raw_slices(first, len, false) };
         let (a, b) = (cast_init(a), cast_init(b));
         // SAFETY: these `len` slots hold items (as in `try_pop`), and the chunk borrows the
         // consumer mutably, so nothing pops or frees them while it lives.
@@ -276,7 +285,7 @@ impl<T> Consumer<T> {
     ///
     /// ```
     /// let (mut producer, mut consumer) = weir_ring::channel(4);
-    /// producer.push_slice(&[1, 2, 3]);
+    /// assert_eq!(producer.push_slice(&[1, 2, 3]), 3);
     /// assert_eq!(consumer.drain().collect::<Vec<_>>(), [1, 2, 3]);
     /// assert!(consumer.is_empty());
     /// ```

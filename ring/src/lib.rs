@@ -116,8 +116,48 @@ pub fn channel<T>(capacity: usize) -> (Producer<T>, Consumer<T>) {
 /// assert!(weir_ring::try_channel::<()>(usize::MAX / 4).is_ok()); // zero-sized items need no buffer
 /// ```
 pub fn try_channel<T>(capacity: usize) -> Result<(Producer<T>, Consumer<T>), CapacityError> {
-    let ring = RingBuffer::<T>::allocate(capacity)?;
-    Ok((Producer::new(ring, capacity), Consumer::new(ring, capacity)))
+    try_channel_at(capacity, 0)
+}
+
+/// Makes a ring that holds exactly `capacity` items, with both positions starting at
+/// `start % (2 * capacity)` instead of 0: for tests that start next to the wrap of the
+/// positions (at `2 * capacity`, which is `usize::MAX - 1` for the largest ring of a zero-sized
+/// type). Not part of the stable API.
+///
+/// # Panics
+///
+/// As [`channel`].
+///
+/// # Examples
+///
+/// ```
+/// let (mut producer, mut consumer) = weir_ring::channel_with_start_index::<()>(usize::MAX / 2, usize::MAX - 2);
+/// for _ in 0..4 {
+///     producer.try_push(()).unwrap();
+/// }
+/// assert_eq!(consumer.len(), 4);
+/// ```
+#[doc(hidden)]
+#[track_caller]
+pub fn channel_with_start_index<T>(capacity: usize, start: usize) -> (Producer<T>, Consumer<T>) {
+    match try_channel_at(capacity, start) {
+        Ok(ends) => ends,
+        Err(error) => panic!("weir_ring::channel_with_start_index: {error}"),
+    }
+}
+
+/// `try_channel`, with the positions starting at `start % (2 * capacity)`.
+fn try_channel_at<T>(
+    capacity: usize,
+    start: usize,
+) -> Result<(Producer<T>, Consumer<T>), CapacityError> {
+    // `2 * capacity` overflows only for a capacity that `allocate` refuses.
+    let start = start.checked_rem(capacity.wrapping_mul(2)).unwrap_or(0);
+    let ring = RingBuffer::<T>::allocate(capacity, start)?;
+    Ok((
+        Producer::new(ring, capacity, start),
+        Consumer::new(ring, capacity, start),
+    ))
 }
 
 /// The README's examples, compiled and run as doctests.

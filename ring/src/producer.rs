@@ -54,12 +54,13 @@ pub struct Producer<T> {
 unsafe impl<T: Send> Send for Producer<T> {}
 
 impl<T> Producer<T> {
-    pub(crate) fn new(ring: NonNull<RingBuffer<T>>, capacity: usize) -> Self {
+    /// The handle of `ring`, whose positions start at `start`.
+    pub(crate) fn new(ring: NonNull<RingBuffer<T>>, capacity: usize, start: usize) -> Self {
         Producer {
             ring,
             capacity,
-            tail: 0,
-            cached_head: Cell::new(0),
+            tail: start,
+            cached_head: Cell::new(start),
             _owns: PhantomData,
         }
     }
@@ -143,6 +144,7 @@ impl<T> Producer<T> {
     /// assert_eq!(consumer.pop_slice(&mut out), 3);
     /// assert_eq!(out[..3], [1, 2, 3]);
     /// ```
+    #[must_use = "the items past the count were not pushed"]
     #[inline]
     pub fn push_slice(&mut self, items: &[T]) -> usize
     where
@@ -180,7 +182,9 @@ impl<T> Producer<T> {
     pub fn write_chunk(&mut self, n: usize) -> WriteChunk<'_, T> {
         let len = n.min(self.free_slots(n));
         let first = slot_index(self.tail, self.capacity);
-        let (a, b) = self.ring().slots.raw_slices(first, len, true);
+        // SAFETY: `first` is a slot index (`slot_index` of a position below `2 * capacity`),
+        // and `len` is at most the free slots, at most `capacity`.
+        let (a, b) = unsafe { self.ring().slots.raw_slices(first, len, true) };
         // SAFETY: these `len` slots are free (see `try_push`), and the chunk borrows the
         // producer mutably, so nothing else writes them while it lives.
         unsafe { WriteChunk::new(self, a, b) }

@@ -32,7 +32,7 @@ fn producer_sees_the_consumer_gone() {
 #[test]
 fn consumer_sees_the_producer_gone_and_keeps_the_items() {
     let (mut producer, mut consumer) = channel::<u32>(3);
-    producer.push_slice(&[1, 2]);
+    assert_eq!(producer.push_slice(&[1, 2]), 2);
     drop(producer);
     assert!(consumer.is_abandoned());
     assert_eq!(consumer.len(), 2);

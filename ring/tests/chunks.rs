@@ -151,7 +151,7 @@ fn dropped_chunks_commit_and_release_nothing() {
     }
     assert!(consumer.is_empty());
     assert_eq!(producer.slots(), 4);
-    producer.push_slice(&[5, 6]);
+    assert_eq!(producer.push_slice(&[5, 6]), 2);
     {
         let chunk = consumer.read_chunk(2);
         assert_eq!(chunk.len(), 2);
@@ -171,7 +171,7 @@ fn zero_length_chunks() {
     unsafe { chunk.commit(0) };
     assert!(consumer.read_chunk(5).is_empty());
     consumer.read_chunk(0).release(0);
-    producer.push_slice(&[1, 2]);
+    assert_eq!(producer.push_slice(&[1, 2]), 2);
     // Full ring: an empty write chunk.
     assert!(producer.write_chunk(1).is_empty());
     assert!(consumer.read_chunk(0).is_empty());
@@ -179,10 +179,10 @@ fn zero_length_chunks() {
 }
 
 #[test]
-#[should_panic(expected = "cannot commit 3 slots of a chunk of 2")]
+#[should_panic(expected = "weir_ring::WriteChunk::commit: cannot commit 3 slots of a chunk of 2")]
 fn commit_more_than_the_chunk_panics() {
     let (mut producer, _consumer) = channel::<u64>(4);
-    producer.push_slice(&[1, 2]);
+    assert_eq!(producer.push_slice(&[1, 2]), 2);
     let mut chunk = producer.write_chunk(5);
     for slot in chunk.as_mut_slices().0 {
         slot.write(0);
@@ -207,7 +207,7 @@ fn commit_more_than_the_chunk_publishes_nothing() {
 }
 
 #[test]
-#[should_panic(expected = "cannot release 2 items of a chunk of 1")]
+#[should_panic(expected = "weir_ring::ReadChunk::release: cannot release 2 items of a chunk of 1")]
 fn release_more_than_the_chunk_panics() {
     let (mut producer, mut consumer) = channel::<u64>(4);
     producer.try_push(1).unwrap();
@@ -217,7 +217,7 @@ fn release_more_than_the_chunk_panics() {
 #[test]
 fn release_more_than_the_chunk_frees_nothing() {
     let (mut producer, mut consumer) = channel::<u64>(4);
-    producer.push_slice(&[1, 2]);
+    assert_eq!(producer.push_slice(&[1, 2]), 2);
     let result = catch_unwind(AssertUnwindSafe(|| consumer.read_chunk(1).release(2)));
     assert!(result.is_err());
     assert_eq!(consumer.len(), 2);
@@ -305,8 +305,8 @@ fn fill_from_iter_panicking_iterator_commits_what_it_yielded() {
 #[test]
 fn read_chunk_debug_lists_the_items() {
     let (mut producer, mut consumer) = channel::<u64>(3);
-    producer.push_slice(&[1, 2, 3]);
-    consumer.try_pop();
+    assert_eq!(producer.push_slice(&[1, 2, 3]), 3);
+    assert_eq!(consumer.try_pop(), Some(1));
     producer.try_push(4).unwrap();
     let chunk = consumer.read_chunk(3);
     assert_eq!(format!("{chunk:?}"), "[2, 3, 4]");

@@ -60,9 +60,9 @@ fn peek_does_not_drop_or_move_the_item() {
 #[test]
 fn drain_pops_everything_in_order() {
     let (mut producer, mut consumer) = channel::<u32>(4);
-    producer.push_slice(&[1, 2]);
-    consumer.try_pop();
-    producer.push_slice(&[3, 4, 5]);
+    assert_eq!(producer.push_slice(&[1, 2]), 2);
+    assert_eq!(consumer.try_pop(), Some(1));
+    assert_eq!(producer.push_slice(&[3, 4, 5]), 3);
     // Items wrap the buffer end.
     assert_eq!(consumer.drain().collect::<Vec<_>>(), [2, 3, 4, 5]);
     assert!(consumer.is_empty());
@@ -88,7 +88,7 @@ fn drain_sees_items_pushed_while_it_runs() {
 #[test]
 fn drain_stops_where_it_is_left() {
     let (mut producer, mut consumer) = channel::<u32>(5);
-    producer.push_slice(&[1, 2, 3, 4]);
+    assert_eq!(producer.push_slice(&[1, 2, 3, 4]), 4);
     assert_eq!(consumer.drain().take(3).collect::<Vec<_>>(), [1, 2, 3]);
     assert_eq!(consumer.len(), 1);
     assert_eq!(consumer.peek(), Some(&4));

@@ -42,6 +42,9 @@ use core::fmt;
 use core::mem::MaybeUninit;
 
 mod claim;
+mod into_iter;
+
+pub use into_iter::IntoIter;
 
 use crossbeam_utils::CachePadded;
 
@@ -71,6 +74,7 @@ struct Slot<T> {
 /// - [`try_pop`](Queue::try_pop) returns `None` when the queue is empty.
 /// - [`try_push_many`](Queue::try_push_many) and [`try_pop_many`](Queue::try_pop_many) move
 ///   a batch with one compare-and-swap of the shared position, not one per item.
+/// - A queue taken by value iterates over its items, oldest first ([`IntoIter`]).
 ///
 /// Every operation is lock-free except in one narrow case: a push (or pop) that finds its slot
 /// claimed but not yet finished by a pop (or push) on another thread waits for that thread to
@@ -133,6 +137,7 @@ unsafe impl<T: Send> Sync for Queue<T> {}
 static_assertions::assert_impl_all!(Queue<u64>: Send, Sync);
 static_assertions::assert_impl_all!(Queue<core::cell::Cell<u64>>: Send, Sync);
 static_assertions::assert_not_impl_any!(Queue<*const u8>: Send, Sync);
+static_assertions::assert_impl_all!(IntoIter<u64>: Send, Sync);
 #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
 static_assertions::const_assert!(core::mem::align_of::<CachePadded<AtomicUsize>>() >= 128);
 
@@ -175,21 +180,65 @@ impl<T> Queue<T> {
     /// assert_eq!(Queue::<u64>::try_new(3).unwrap().capacity(), 3);
     /// ```
     pub fn try_new(capacity: usize) -> Result<Self, CapacityError> {
+        Self::try_new_at(capacity, 0)
+    }
+
+    /// Makes a queue that holds exactly `capacity` items, with its positions starting at
+    /// `start` instead of 0: for tests that take the positions across their wrap at
+    /// `usize::MAX`, which a real queue reaches only after `2^64` pushes. Not part of the stable
+    /// API.
+    ///
+    /// `start` is rounded down to a position of the queue: its lap, and its index within the
+    /// lap, clamped to the last slot (the `one_lap` positions of a lap outnumber the slots).
+    ///
+    /// # Panics
+    ///
+    /// As [`new`](Queue::new).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let queue = weir_mpmc::Queue::with_start_index(3, usize::MAX - 1);
+    /// for i in 0..10 {
+    ///     queue.try_push(i).unwrap();
+    ///     assert_eq!(queue.try_pop(), Some(i));
+    /// }
+    /// ```
+    #[doc(hidden)]
+    #[track_caller]
+    pub fn with_start_index(capacity: usize, start: usize) -> Self {
+        match Self::try_new_at(capacity, start) {
+            Ok(queue) => queue,
+            Err(err) => panic!("weir_mpmc::Queue::with_start_index: {err}"),
+        }
+    }
+
+    /// `try_new`, with the positions starting at `start` (see `with_start_index`).
+    fn try_new_at(capacity: usize, start: usize) -> Result<Self, CapacityError> {
         let error = || CapacityError::for_items::<T>(capacity, MAX_CAPACITY);
         if capacity == 0 || capacity > MAX_CAPACITY {
             return Err(error());
         }
+        let one_lap = (capacity + 1).next_power_of_two();
+        let lap = start & !(one_lap - 1);
+        let first = (start & (one_lap - 1)).min(capacity - 1);
         let mut slots = Vec::new();
         slots.try_reserve_exact(capacity).map_err(|_| error())?;
+        // Each slot is free for its next position from `lap + first` on: this lap's from
+        // `first` to the end, the next lap's before `first`.
         slots.extend((0..capacity).map(|index| Slot {
-            stamp: AtomicUsize::new(index),
+            stamp: AtomicUsize::new(if index >= first {
+                lap | index
+            } else {
+                lap.wrapping_add(one_lap) | index
+            }),
             value: UnsafeCell::new(MaybeUninit::uninit()),
         }));
         Ok(Queue {
-            head: CachePadded::new(AtomicUsize::new(0)),
-            tail: CachePadded::new(AtomicUsize::new(0)),
+            head: CachePadded::new(AtomicUsize::new(lap | first)),
+            tail: CachePadded::new(AtomicUsize::new(lap | first)),
             slots: slots.into_boxed_slice(),
-            one_lap: (capacity + 1).next_power_of_two(),
+            one_lap,
         })
     }
 
@@ -230,6 +279,7 @@ impl<T> Queue<T> {
     /// assert_eq!(queue.try_pop(), Some(2));
     /// assert_eq!(queue.try_pop(), Some(3));
     /// ```
+    #[must_use = "the evicted oldest item is dropped if the result is ignored"]
     pub fn force_push(&self, item: T) -> Option<T> {
         let mut item = item;
         loop {
@@ -258,6 +308,7 @@ impl<T> Queue<T> {
     /// queue.try_push(7).unwrap();
     /// assert_eq!(queue.try_pop(), Some(7));
     /// ```
+    #[must_use = "the popped item is dropped if the result is ignored"]
     pub fn try_pop(&self) -> Option<T> {
         let (pos, _) = self.claim_pop(1)?;
         // SAFETY: the claim makes position `pos` this thread's, and its slot holds its item.
@@ -278,6 +329,7 @@ impl<T> Queue<T> {
     /// assert_eq!(queue.try_push_many(&mut items), 0);
     /// assert_eq!(queue.try_pop(), Some(1));
     /// ```
+    #[must_use = "the count says how many items were pushed; the rest stay in `items`"]
     pub fn try_push_many(&self, items: &mut Vec<T>) -> usize {
         if items.is_empty() {
             return 0;
@@ -315,6 +367,7 @@ impl<T> Queue<T> {
     /// assert_eq!(out, [0, 1, 2, 3, 4]);
     /// assert_eq!(queue.try_pop_many(&mut out, 3), 0);
     /// ```
+    #[must_use = "the count says how many items were moved to `out`"]
     pub fn try_pop_many(&self, out: &mut Vec<T>, max: usize) -> usize {
         let max = max.min(self.capacity());
         // Reserve before claiming: once slots are claimed, nothing may fail or unwind.
@@ -339,7 +392,9 @@ impl<T> Queue<T> {
         struct AbortOnUnwind;
         impl Drop for AbortOnUnwind {
             fn drop(&mut self) {
-                panic!("weir_mpmc: a batch sink panicked with slots still claimed");
+                panic!(
+                    "weir_mpmc::Queue::pop_batch: a batch sink panicked with slots still claimed"
+                );
             }
         }
         let guard = AbortOnUnwind;
@@ -355,6 +410,10 @@ impl<T> Queue<T> {
 
     /// How many items the queue holds. Other threads may change it the moment it returns.
     ///
+    /// The answer is never more than the queue held at one moment (so never more than
+    /// [`capacity`](Queue::capacity)), even while other threads push and pop: a queue that
+    /// never held two items at once is never reported to hold two.
+    ///
     /// # Examples
     ///
     /// ```
@@ -363,23 +422,19 @@ impl<T> Queue<T> {
     /// assert_eq!(queue.len(), 1);
     /// ```
     pub fn len(&self) -> usize {
-        loop {
-            let tail = self.tail.load(Ordering::Relaxed);
-            let head = self.head.load(Ordering::Relaxed);
-            // A consistent pair: `tail` did not move while `head` was read.
-            if self.tail.load(Ordering::Relaxed) == tail {
-                let mask = self.one_lap - 1;
-                let (head_index, tail_index) = (head & mask, tail & mask);
-                return if head_index < tail_index {
-                    tail_index - head_index
-                } else if head_index > tail_index {
-                    self.capacity() - head_index + tail_index
-                } else if tail == head {
-                    0
-                } else {
-                    self.capacity()
-                };
-            }
+        let (head, tail) = self.positions();
+        // `head <= tail <= head + capacity`, so the indices tell the distance apart: equal
+        // indices are an empty queue when the positions are equal, else a full one.
+        let mask = self.one_lap - 1;
+        let (head_index, tail_index) = (head & mask, tail & mask);
+        if head_index < tail_index {
+            tail_index - head_index
+        } else if head_index > tail_index {
+            self.capacity() - head_index + tail_index
+        } else if tail == head {
+            0
+        } else {
+            self.capacity()
         }
     }
 
@@ -411,7 +466,9 @@ impl<T> Drop for Queue<T> {
             let positions = core::iter::successors(Some(head), |&pos| Some(self.next(pos)))
                 .take_while(|&pos| pos != tail);
             drop_all(positions, |pos| {
-                self.slot(pos).value.with_mut(|value| {
+                // SAFETY: `pos` is `head` or made from it by `next`, a position of the queue.
+                let slot = unsafe { self.slot(pos) };
+                slot.value.with_mut(|value| {
                     // SAFETY: as just said, the slot holds an item nobody else can reach, and
                     // nothing reads it again.
                     unsafe { (*value).assume_init_drop() }
