@@ -379,8 +379,12 @@ impl<T> Queue<T> {
     /// Pops up to `max` items from the front with one claim, handing each to `sink` in order.
     /// Returns how many were popped.
     ///
-    /// `sink` must not unwind: the claimed slots are freed one by one as their items are handed
-    /// over, and an unwind would leave the rest claimed forever (it aborts instead).
+    /// # Panics
+    ///
+    /// If `sink` panics, the panic goes on after the items claimed but not yet handed to `sink`
+    /// are taken out of their slots (freeing them, so the queue stays usable) and dropped, each
+    /// once; the items handed over before are `sink`'s. (If one of those drops panics too, the
+    /// process aborts, as for any panic while unwinding.)
     pub(crate) fn pop_batch(&self, max: usize, mut sink: impl FnMut(T)) -> usize {
         if max == 0 {
             return 0;
@@ -388,23 +392,44 @@ impl<T> Queue<T> {
         let Some((first, claimed)) = self.claim_pop(max) else {
             return 0;
         };
-        /// Aborts (a panic while unwinding) if `sink` unwinds with slots still claimed.
-        struct AbortOnUnwind;
-        impl Drop for AbortOnUnwind {
-            fn drop(&mut self) {
-                panic!(
-                    "weir_mpmc::Queue::pop_batch: a batch sink panicked with slots still claimed"
-                );
+        /// The claimed positions not yet handed to `sink`: if `sink` unwinds, their items are
+        /// read out (which frees each slot for the next lap) and dropped here.
+        struct Unread<'a, T> {
+            queue: &'a Queue<T>,
+            pos: usize,
+            left: usize,
+        }
+        impl<T> Unread<'_, T> {
+            /// The next claimed item, taken out of its slot; `None` once all were.
+            fn next(&mut self) -> Option<T> {
+                if self.left == 0 {
+                    return None;
+                }
+                let pos = self.pos;
+                // Moved on first: whatever happens to this item, it is never read again.
+                self.left -= 1;
+                self.pos = self.queue.next(pos);
+                // SAFETY: the claim covers `left` positions from `pos`, each holding its item,
+                // and each is read once, as `pos` moves on.
+                Some(unsafe { self.queue.read(pos) })
             }
         }
-        let guard = AbortOnUnwind;
-        let mut pos = first;
-        for _ in 0..claimed {
-            // SAFETY: the claim covers `claimed` positions from `first`, each holding its item.
-            sink(unsafe { self.read(pos) });
-            pos = self.next(pos);
+        impl<T> Drop for Unread<'_, T> {
+            fn drop(&mut self) {
+                // Only when `sink` unwound: at the normal end nothing is left.
+                while let Some(item) = self.next() {
+                    drop(item);
+                }
+            }
         }
-        core::mem::forget(guard);
+        let mut unread = Unread {
+            queue: self,
+            pos: first,
+            left: claimed,
+        };
+        while let Some(item) = unread.next() {
+            sink(item);
+        }
         claimed
     }
 
@@ -484,5 +509,57 @@ impl<T> fmt::Debug for Queue<T> {
             .field("len", &self.len())
             .field("capacity", &self.capacity())
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(all(test, feature = "std", not(loom)))]
+mod tests {
+    use super::Queue;
+    use std::panic::{catch_unwind, AssertUnwindSafe};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::vec::Vec;
+
+    /// Counts its drops per value.
+    struct Counted<'a>(usize, &'a [AtomicUsize]);
+    impl Drop for Counted<'_> {
+        fn drop(&mut self) {
+            self.1[self.0].fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// A sink that panics half-way through a batch: the process goes on, the items handed over
+    /// and the ones still claimed are each dropped once, and the queue goes on working, lap
+    /// after lap, over the slots the batch had claimed.
+    #[test]
+    fn pop_batch_survives_a_panicking_sink() {
+        let drops: Vec<AtomicUsize> = (0..40).map(|_| AtomicUsize::new(0)).collect();
+        let queue = Queue::new(4);
+        for value in 0..4 {
+            queue.try_push(Counted(value, &drops)).ok().unwrap();
+        }
+        let mut kept = Vec::new();
+        let unwound = catch_unwind(AssertUnwindSafe(|| {
+            queue.pop_batch(4, |item| {
+                assert_ne!(item.0, 1, "the sink panics at item 1");
+                kept.push(item);
+            })
+        }));
+        assert!(unwound.is_err());
+        let dropped = |value: usize| drops[value].load(Ordering::Relaxed);
+        assert_eq!(kept.len(), 1);
+        assert_eq!(
+            (dropped(0), dropped(1), dropped(2), dropped(3)),
+            (0, 1, 1, 1)
+        );
+        drop(kept);
+        assert_eq!(queue.len(), 0);
+        for value in 4..40 {
+            queue.try_push(Counted(value, &drops)).ok().unwrap();
+            if value % 3 == 0 {
+                assert_eq!(queue.pop_batch(8, drop), 3);
+            }
+        }
+        drop(queue);
+        assert!((0..40).all(|value| dropped(value) == 1));
     }
 }
