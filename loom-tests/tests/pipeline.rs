@@ -161,3 +161,20 @@ fn set_workers_races_the_items_and_the_end() {
         assert_eq!(out, [10, 11]);
     });
 }
+
+/// A fork and join through queues of one slot: the left branch's thread copies each chunk to
+/// the right branch before running it, in chunks no longer than the queues, so neither branch
+/// waits on a full queue behind the other (no deadlock), and the pairs come back in order.
+#[test]
+fn fork_join_pairs_in_order_through_full_queues() {
+    model_with_bound(1, || {
+        let out: Vec<(u32, u32)> = Pipeline::from_iter(0..2u32)
+            .capacity(1)
+            .fork_join(|s| s.map(|x| x + 10), |s| s.map(|x| x * 2))
+            .collect()
+            .run()
+            .unwrap()
+            .output;
+        assert_eq!(out, [(10, 0), (11, 2)]);
+    });
+}

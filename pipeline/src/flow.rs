@@ -200,6 +200,11 @@ impl Figures {
     /// count as discarded; while the run goes on they are in flight.
     fn report(&self, ended: bool) -> Report {
         let load = |counter: &AtomicU64| counter.load(Ordering::Relaxed);
+        if ended {
+            self.stages
+                .iter()
+                .for_each(|metrics| metrics.settle_pairs());
+        }
         let mut discarded: u64 = self
             .stages
             .iter()

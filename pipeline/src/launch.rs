@@ -36,6 +36,16 @@ pub(crate) enum Want {
 }
 
 impl Want {
+    /// Whether the queue waits for room when full (no overflow policy drops items).
+    pub(crate) fn blocks(self) -> bool {
+        match self {
+            Want::One { overflow, .. } | Want::Shared { overflow, .. } => {
+                overflow == Overflow::Block
+            }
+            Want::Dealt { .. } => true,
+        }
+    }
+
     /// How many items the queues of this shape hold in all.
     pub(crate) fn capacity(self) -> usize {
         match self {

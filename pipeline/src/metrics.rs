@@ -54,6 +54,9 @@ pub(crate) struct StageMetrics {
     pub(crate) scale: OnceLock<Arc<Scale>>,
     /// The counts of its input queue's overflow policy, if it drops items.
     pub(crate) dropped: OnceLock<Arc<OverflowStats>>,
+    /// A `fork_join`'s two branches: their threads' own figures, whose times the stage's row
+    /// shows (its counts are of pairs, kept by the tee and the zip).
+    pub(crate) branches: OnceLock<[Arc<StageMetrics>; 2]>,
 }
 
 impl StageMetrics {
@@ -77,6 +80,7 @@ impl StageMetrics {
             latency: Mutex::new(latency_histogram()),
             scale: OnceLock::new(),
             dropped: OnceLock::new(),
+            branches: OnceLock::new(),
         }
     }
 
@@ -98,9 +102,28 @@ impl StageMetrics {
         Latency::of(&self.latency.lock().unwrap_or_else(|e| e.into_inner()))
     }
 
+    /// A `fork_join`'s pairs left unfinished when the run ended, its discarded: what its tee
+    /// took and its zip neither paired nor failed. Set once every thread has ended.
+    pub(crate) fn settle_pairs(&self) {
+        if self.branches.get().is_some() {
+            let load = |counter: &AtomicU64| counter.load(Ordering::Relaxed);
+            let done = load(&self.items_out) + load(&self.failed);
+            let left = load(&self.items_in).saturating_sub(done);
+            self.discarded.store(left, Ordering::Relaxed);
+        }
+    }
+
     /// The figures now, as a report row.
     pub(crate) fn snapshot(&self) -> StageReport {
         let load = |counter: &AtomicU64| counter.load(Ordering::Relaxed);
+        // A fork_join's times are its branches'.
+        let times = |pick: fn(&StageMetrics) -> &AtomicU64| {
+            load(pick(self))
+                + self
+                    .branches
+                    .get()
+                    .map_or(0, |branches| branches.iter().map(|b| load(pick(b))).sum())
+        };
         let samples = load(&self.occupancy_samples);
         let latency = self.latency.lock().unwrap_or_else(|e| e.into_inner());
         let pressure_events = self
@@ -119,9 +142,9 @@ impl StageMetrics {
             workers: self.workers_now(),
             scale_events: self.scale.get().map_or(0, |scale| scale.events()),
             dropped: self.dropped(),
-            busy: Duration::from_nanos(load(&self.busy_ns)),
-            input_wait: Duration::from_nanos(load(&self.input_wait_ns)),
-            output_wait: Duration::from_nanos(load(&self.output_wait_ns)),
+            busy: Duration::from_nanos(times(|m| &m.busy_ns)),
+            input_wait: Duration::from_nanos(times(|m| &m.input_wait_ns)),
+            output_wait: Duration::from_nanos(times(|m| &m.output_wait_ns)),
             latency: Latency::of(&latency),
             capacity: load(&self.capacity) as usize,
             occupancy_max: load(&self.occupancy_max) as usize,

@@ -11,9 +11,11 @@ use weir_backpressure::overflow::Overflow;
 use crate::batch::{self, Batch};
 use crate::control::Settings;
 use crate::error::{BoxError, OnError};
+use crate::fork::{Tee, Zip};
 use crate::launch::{Launch, Made, Tail, Taken, Want};
 use crate::link::{mpmc_channel, spsc_channel, Inlet, Ordered};
 use crate::marks::marked;
+use crate::metrics::StageMetrics;
 use crate::op::{Filter, FilterMap, FlatMap, Framed, Inspect, Map, Op, TryMap};
 use crate::scale::{Scale, Seat};
 use crate::segment::Segment;
@@ -351,6 +353,93 @@ impl<T: Send + 'static> Pipeline<T> {
         pipeline
     }
 
+    /// Sends each item to two branches that run concurrently, each on a thread of its own,
+    /// and pairs their results in input order: the independent steps of a DAG run in
+    /// parallel, and the step after sees both. `left` and `right` build the branches from a
+    /// [`Segment`] (called once each).
+    ///
+    /// Each branch must give one output per input. An item that a branch filters out, or fails
+    /// under [`OnError::Skip`], fails the pair: counted once in the stage's `failed()`. A branch
+    /// that gives more than one output for an item fails the run with [`BranchOutputs`](crate::BranchOutputs).
+    /// The stage's row counts pairs (`workers()` is 2, its times are the branches').
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weir_pipeline::Pipeline;
+    ///
+    /// let out: Vec<(u64, String)> = Pipeline::from_iter(1..=3u64)
+    ///     .fork_join(|s| s.map(|x| x * x), |s| s.map(|x| format!("#{x}")))
+    ///     .collect::<Vec<_>>()
+    ///     .run()
+    ///     .unwrap()
+    ///     .output;
+    /// assert_eq!(out, [(1, "#1".into()), (4, "#2".into()), (9, "#3".into())]);
+    /// ```
+    pub fn fork_join<A, B, L, R>(mut self, left: L, right: R) -> Pipeline<(A, B)>
+    where
+        T: Clone,
+        A: Send + 'static,
+        B: Send + 'static,
+        L: FnOnce(Segment<T>) -> Segment<T, A> + Send + 'static,
+        R: FnOnce(Segment<T>) -> Segment<T, B> + Send + 'static,
+    {
+        let index = self.push_spec("fork_join", 2);
+        let (capacity, overflow) = (self.capacity, self.overflow);
+        let (upstream, rest) = self.split();
+        let tail: Tail<(A, B)> = Box::new(move |launch: &mut Launch, want| {
+            let metrics = Arc::clone(&launch.stages[index]);
+            let name = metrics.name.clone();
+            let up = upstream(launch, Want::One { capacity, overflow });
+            launch.link(&up, &metrics);
+            let input = Launch::one(up.taken);
+            metrics.set_capacity(input.capacity());
+            // The branches' threads keep their own figures: the row counts pairs.
+            let branch = || Arc::new(StageMetrics::new(name.clone(), 1));
+            let (left_figures, right_figures) = (branch(), branch());
+            let _ = metrics
+                .branches
+                .set([Arc::clone(&left_figures), Arc::clone(&right_figures)]);
+            let (to_right, right_input) = marked(spsc_channel(capacity));
+            let (left_sender, left_frames) = marked(spsc_channel(capacity));
+            let (right_sender, right_frames) = marked(spsc_channel(capacity));
+            let control = Arc::clone(&launch.control);
+            let tee = Tee::new(
+                input,
+                Box::new(to_right),
+                capacity,
+                Arc::clone(&metrics),
+                Arc::clone(&control),
+            );
+            let (left_op, right_op) = (
+                Framed(left(Segment::new()).op),
+                Framed(right(Segment::new()).op),
+            );
+            let (left_cx, right_cx) = (
+                launch.context(&left_figures),
+                launch.context(&right_figures),
+            );
+            launch.spawn(format!("weir-{name}-left"), move || {
+                run_stage(left_op, Box::new(tee), Box::new(left_sender), left_cx)
+            });
+            launch.spawn(format!("weir-{name}-right"), move || {
+                run_stage(
+                    right_op,
+                    Box::new(right_input),
+                    Box::new(right_sender),
+                    right_cx,
+                )
+            });
+            let zip = Zip::new(left_frames, right_frames, Arc::clone(&metrics), control);
+            let here = Made::upstream(Taken::One(Box::new(zip)), None, metrics);
+            match want {
+                Want::One { .. } if want.blocks() => here,
+                _ => launch.relay(here, &format!("{name}.join"), want),
+            }
+        });
+        rest.with(tail)
+    }
+
     /// Adds a stage that runs `segment`'s operations fused on one thread: a chain built
     /// apart (and reusable, by a function that returns it) as one stage, whose default name is
     /// `"then"`.
@@ -580,7 +669,11 @@ impl<T: Send + 'static> Pipeline<T> {
                 }
                 let here = Made::upstream(Taken::Shared(receiver), None, metrics);
                 match want {
-                    Want::One { .. } | Want::Shared { .. } => here,
+                    // The stage's own output queue, unless the next one drops items.
+                    Want::One { .. } | Want::Shared { .. } if want.blocks() => here,
+                    Want::One { .. } | Want::Shared { .. } => {
+                        launch.relay(here, &format!("{name}.out"), want)
+                    }
                     Want::Dealt { .. } => launch.relay(here, &format!("{name}.deal"), want),
                 }
             } else {
@@ -613,7 +706,7 @@ impl<T: Send + 'static> Pipeline<T> {
                 let here =
                     Made::upstream(Taken::One(Box::new(Ordered::new(outputs))), None, metrics);
                 match want {
-                    Want::One { .. } => here,
+                    Want::One { .. } if want.blocks() => here,
                     _ => launch.relay(here, &format!("{name}.merge"), want),
                 }
             }
