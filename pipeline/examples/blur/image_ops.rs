@@ -187,21 +187,31 @@ pub(crate) fn blur_row_h(
     let (n, r) = (out.len(), kernel.radius);
     debug_assert_eq!(padded.len(), n + 2 * r * channels);
     sums.clear();
-    let centre = &padded[r * channels..r * channels + n];
-    sums.extend(centre.iter().map(|&p| kernel.weights[r] * u32::from(p)));
+    sums.resize(n, 0);
+    let sums = &mut sums[..n];
+    let (centre, w) = (&padded[r * channels..][..n], kernel.weights[r]);
+    for i in 0..n {
+        sums[i] = w * u32::from(centre[i]);
+    }
     // Symmetric weights: one multiplication for the two taps at the same distance.
     for k in 0..r {
-        let (left, right) = (
-            &padded[k * channels..k * channels + n],
-            &padded[(2 * r - k) * channels..(2 * r - k) * channels + n],
-        );
-        let w = kernel.weights[k];
-        for ((sum, &a), &b) in sums.iter_mut().zip(left).zip(right) {
-            *sum += w * (u32::from(a) + u32::from(b));
-        }
+        let left = &padded[k * channels..][..n];
+        let right = &padded[(2 * r - k) * channels..][..n];
+        add_pair(sums, kernel.weights[k], left, right);
     }
-    for (o, &sum) in out.iter_mut().zip(sums.iter()) {
-        *o = ((sum + H_ROUND) >> H_SHIFT) as u16;
+    for i in 0..n {
+        out[i] = ((sums[i] + H_ROUND) >> H_SHIFT) as u16;
+    }
+}
+
+/// `sums[i] += w · (a[i] + b[i])`: the inner loop of both passes. A function of its own (not
+/// inlined), so that the compiler knows its slices do not overlap and vectorises it.
+#[inline(never)]
+fn add_pair<T: Copy + Into<u32>>(sums: &mut [u32], w: u32, a: &[T], b: &[T]) {
+    let n = sums.len();
+    let (a, b) = (&a[..n], &b[..n]);
+    for i in 0..n {
+        sums[i] += w * (a[i].into() + b[i].into());
     }
 }
 
@@ -215,20 +225,18 @@ pub(crate) fn blur_row_v<'a>(
 ) {
     let (n, r) = (out.len(), kernel.radius);
     sums.clear();
-    sums.extend(
-        rows(r)[..n]
-            .iter()
-            .map(|&v| kernel.weights[r] * u32::from(v)),
-    );
+    sums.resize(n, 0);
+    let sums = &mut sums[..n];
+    let (centre, w) = (&rows(r)[..n], kernel.weights[r]);
+    for i in 0..n {
+        sums[i] = w * u32::from(centre[i]);
+    }
     for k in 0..r {
         let (above, below) = (&rows(k)[..n], &rows(2 * r - k)[..n]);
-        let w = kernel.weights[k];
-        for ((sum, &a), &b) in sums.iter_mut().zip(above).zip(below) {
-            *sum += w * (u32::from(a) + u32::from(b));
-        }
+        add_pair(sums, kernel.weights[k], above, below);
     }
-    for (o, &sum) in out.iter_mut().zip(sums.iter()) {
-        *o = ((sum + V_ROUND) >> V_SHIFT) as u8;
+    for i in 0..n {
+        out[i] = ((sums[i] + V_ROUND) >> V_SHIFT) as u8;
     }
 }
 
