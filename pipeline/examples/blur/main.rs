@@ -12,7 +12,8 @@
 //! Without `--input` it blurs 8 generated 2048x1536 RGB images (and saves nothing unless
 //! `--output` is given); with it, the PNG and JPEG files in DIR, saved to `--output`
 //! (`blurred/` by default). The pipelined run prints its report and draws its timeline
-//! (`--timeline`, `blur-timeline.svg` by default).
+//! (`--timeline`, by default `target/blur-timeline.svg`, or `blur-timeline.svg` where there is
+//! no `target/`).
 
 mod approaches;
 mod image_ops;
@@ -58,7 +59,12 @@ fn parse_args() -> Result<Args, String> {
         workers,
         images: 8,
         tile_queue: None,
-        timeline: PathBuf::from("blur-timeline.svg"),
+        // Under cargo's `target/` when run from the workspace, out of the way of the sources.
+        timeline: if Path::new("target").is_dir() {
+            PathBuf::from("target/blur-timeline.svg")
+        } else {
+            PathBuf::from("blur-timeline.svg")
+        },
     };
     let mut given = std::env::args().skip(1);
     while let Some(flag) = given.next() {
