@@ -151,7 +151,6 @@ impl Launch {
         Context {
             metrics: Arc::clone(metrics),
             control: Arc::clone(&self.control),
-            shares_input: false,
             seat: None,
         }
     }

@@ -656,7 +656,6 @@ impl<T: Send + 'static> Pipeline<T> {
                     let op = build(Segment::new()).op;
                     let (inlet, outlet) = (up.taken.share(), Box::new(sender.clone()));
                     let cx = Context {
-                        shares_input: true,
                         seat: Some(Seat {
                             scale: Arc::clone(&scale),
                             index: worker,

@@ -34,7 +34,9 @@ pub(crate) struct IterSource<I> {
 
 impl<I> IterSource<I> {
     pub(crate) fn new(iter: I) -> Self {
-        IterSource { iter, chunk: CHUNK }
+        // Start with one item: a slow iterator's first item moves on at once; a fast one's
+        // chunks double to `CHUNK` within a few fills.
+        IterSource { iter, chunk: 1 }
     }
 }
 

@@ -23,9 +23,6 @@ pub(crate) const CHUNK: usize = 256;
 pub(crate) struct Context {
     pub(crate) metrics: Arc<StageMetrics>,
     pub(crate) control: Arc<Control>,
-    /// Whether the stage's threads share their input (an unordered parallel stage's
-    /// workers): each then takes chunks sized to its items' cost ([`ChunkSize`]).
-    pub(crate) shares_input: bool,
     /// A worker of a parallel stage whose count of active workers can change: it runs a
     /// chunk only while it is active.
     pub(crate) seat: Option<Seat>,
@@ -63,37 +60,33 @@ impl Context {
     }
 }
 
-/// How long a worker sharing its input with others aims to work on one chunk: long enough
-/// that taking a chunk costs nothing beside it, short enough that the other workers are not
-/// left idle while one holds many slow items.
-const SHARE_FOR: Duration = Duration::from_micros(50);
+/// How long a stage aims to work on one chunk: long enough that taking and handing on a chunk
+/// costs nothing beside it; short enough that the outputs of slow items move on soon, and that
+/// workers sharing an input are not left idle while one holds many slow items.
+const CHUNK_FOR: Duration = Duration::from_micros(50);
 
-/// How many items a stage takes at once. A thread that has its input to itself takes up to
-/// [`CHUNK`]; one that shares it takes what it works through in about [`SHARE_FOR`], measured
-/// as it goes: one item at a time when items are slow, up to `CHUNK` when they are cheap.
+/// How many items a stage takes at once: what it works through in about [`CHUNK_FOR`],
+/// measured as it goes. One item at a time when items are slow, up to [`CHUNK`] when they are
+/// cheap.
 #[derive(Debug)]
 struct ChunkSize {
     items: usize,
-    adapts: bool,
 }
 
 impl ChunkSize {
-    fn new(adapts: bool) -> Self {
-        ChunkSize {
-            // Start with one: the first chunk says what an item costs.
-            items: if adapts { 1 } else { CHUNK },
-            adapts,
-        }
+    fn new() -> Self {
+        // Start with one: the first chunk says what an item costs.
+        ChunkSize { items: 1 }
     }
 
     /// Learns from a chunk of `items` that took `busy`: grows at most twofold a chunk (so a
     /// few cheap items do not make a worker grab many slow ones), shrinks at once.
     fn update(&mut self, items: usize, busy: Duration) {
-        if !self.adapts || items == 0 {
+        if items == 0 {
             return;
         }
         let per_item = (busy.as_nanos() / items as u128).max(1);
-        let fits = (SHARE_FOR.as_nanos() / per_item).clamp(1, CHUNK as u128) as usize;
+        let fits = (CHUNK_FOR.as_nanos() / per_item).clamp(1, CHUNK as u128) as usize;
         self.items = fits.min(self.items * 2);
     }
 }
@@ -109,7 +102,7 @@ pub(crate) fn run_stage<I, P: Op<I>>(
     let mut output = Vec::with_capacity(CHUNK);
     let mut local = Local::new();
     let counts = Counts::default();
-    let mut size = ChunkSize::new(cx.shares_input);
+    let mut size = ChunkSize::new();
     while !cx.control.is_stopped() {
         if let Some(seat) = &cx.seat {
             seat.scale

@@ -294,3 +294,26 @@ fn a_segment_runs_as_one_stage() {
         assert_eq!(stage.items_out(), expected.len() as u64);
     });
 }
+
+/// A slow stage hands each output on as soon as it is made, not after a chunk of items: it
+/// takes chunks sized to what it works through in a short while.
+#[test]
+fn the_outputs_of_slow_items_move_on_at_once() {
+    within(LIMIT, || {
+        let mut output = Pipeline::from_iter(0..20u64)
+            .map(|x| {
+                std::thread::sleep(Duration::from_millis(2));
+                x
+            })
+            .named("slow")
+            .into_iter();
+        assert_eq!(output.next(), Some(0));
+        let taken = output.report().stage("slow").unwrap().items_in();
+        assert!(
+            taken <= 2,
+            "the slow stage took {taken} items before its first output"
+        );
+        assert_eq!(output.by_ref().count(), 19);
+        output.finish().unwrap();
+    });
+}
