@@ -51,6 +51,7 @@ mod marks;
 mod metrics;
 mod op;
 mod pace;
+mod partition;
 mod pipeline;
 mod report;
 mod scale;

@@ -3,6 +3,7 @@
 
 use std::any::Any;
 use std::fmt;
+use std::hash::Hash;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -16,7 +17,9 @@ use crate::launch::{Launch, Made, Tail, Taken, Want};
 use crate::link::{mpmc_channel, spsc_channel, Inlet, Ordered};
 use crate::marks::marked;
 use crate::metrics::StageMetrics;
+use crate::op::Identity;
 use crate::op::{Filter, FilterMap, FlatMap, Framed, Inspect, Map, Op, TryMap};
+use crate::partition::Route;
 use crate::scale::{Scale, Seat};
 use crate::segment::Segment;
 use crate::source::{Input, InputSource, IterSource, Pulled};
@@ -435,6 +438,95 @@ impl<T: Send + 'static> Pipeline<T> {
             match want {
                 Want::One { .. } if want.blocks() => here,
                 _ => launch.relay(here, &format!("{name}.join"), want),
+            }
+        });
+        rest.with(tail)
+    }
+
+    /// Splits the stream by key over `branches` branches: items with equal `key(&item)` go to
+    /// the same branch (by weir-mpmc's stable [`Affinity`](weir_mpmc::distribute::Affinity)
+    /// hash), so a branch can keep per-key state without a lock, and one key's items stay in
+    /// order. `build(index, segment)` builds branch `index`, which runs on a thread of its own;
+    /// the branches' outputs merge into one stream as they complete (unordered across keys).
+    ///
+    /// A router thread sends the items to the branches' queues, which share the stage's
+    /// capacity; a hot key's branch makes the router wait when its queue is full.
+    ///
+    /// # Panics
+    ///
+    /// If `branches` is 0.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::collections::HashMap;
+    /// use weir_pipeline::Pipeline;
+    ///
+    /// // A running count per key, kept by the branch that owns the key.
+    /// let mut out: Vec<(u32, u32)> = Pipeline::from_iter([1, 2, 1, 3, 1, 2u32])
+    ///     .partition(2, |k: &u32| *k, |_, s| {
+    ///         let mut seen = HashMap::new();
+    ///         s.map(move |k| {
+    ///             let count = seen.entry(k).or_insert(0);
+    ///             *count += 1;
+    ///             (k, *count)
+    ///         })
+    ///     })
+    ///     .collect::<Vec<_>>()
+    ///     .run()
+    ///     .unwrap()
+    ///     .output;
+    /// out.sort_unstable();
+    /// assert_eq!(out, [(1, 1), (1, 2), (1, 3), (2, 1), (2, 2), (3, 1)]);
+    /// ```
+    #[track_caller]
+    pub fn partition<K, F, U, B>(mut self, branches: usize, key: F, build: B) -> Pipeline<U>
+    where
+        K: Hash,
+        F: Fn(&T) -> K + Send + 'static,
+        U: Send + 'static,
+        B: Fn(usize, Segment<T>) -> Segment<T, U> + Send + 'static,
+    {
+        assert!(
+            branches > 0,
+            "weir_pipeline::Pipeline::partition: a partition needs at least one branch"
+        );
+        let index = self.push_spec("partition", branches);
+        let (capacity, overflow) = (self.capacity, self.overflow);
+        let (upstream, rest) = self.split();
+        let tail: Tail<U> = Box::new(move |launch: &mut Launch, want| {
+            let metrics = Arc::clone(&launch.stages[index]);
+            let name = metrics.name.clone();
+            let out_capacity = want.capacity();
+            let router = launch.hidden(&format!("{name}.route"));
+            let up = upstream(launch, Want::One { capacity, overflow });
+            launch.link(&up, &router);
+            let input = Launch::one(up.taken);
+            let per_branch = (capacity / branches).max(1);
+            let (senders, receivers): (Vec<_>, Vec<_>) = (0..branches)
+                .map(|_| marked(spsc_channel(per_branch)))
+                .unzip();
+            metrics.set_capacity(per_branch * branches);
+            let route = Route::new(senders, key, per_branch.min(crate::stage::CHUNK));
+            let cx = launch.context(&router);
+            launch.spawn(format!("weir-{name}.route"), move || {
+                run_stage(Identity::new(), input, Box::new(route), cx)
+            });
+            // The branches' queues count as one, from the router to the stage.
+            launch.links.push((router, Arc::clone(&metrics)));
+            let (sender, receiver) = marked(mpmc_channel(out_capacity));
+            for (branch, input) in receivers.into_iter().enumerate() {
+                let op = build(branch, Segment::new()).op;
+                let outlet = Box::new(sender.clone());
+                let cx = launch.context(&metrics);
+                launch.spawn(format!("weir-{name}-{branch}"), move || {
+                    run_stage(op, Box::new(input), outlet, cx)
+                });
+            }
+            let here = Made::upstream(Taken::Shared(receiver), None, metrics);
+            match want {
+                Want::One { .. } | Want::Shared { .. } if want.blocks() => here,
+                _ => launch.relay(here, &format!("{name}.out"), want),
             }
         });
         rest.with(tail)
