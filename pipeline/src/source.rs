@@ -35,8 +35,12 @@ pub(crate) struct IterSource<I> {
 impl<I> IterSource<I> {
     pub(crate) fn new(iter: I) -> Self {
         // Start with one item: a slow iterator's first item moves on at once; a fast one's
-        // chunks double to `CHUNK` within a few fills.
-        IterSource { iter, chunk: 1 }
+        // chunks double to `CHUNK` within a few fills. Under loom, whole chunks and no clock
+        // (see `fill`), so that a model's runs are the same.
+        IterSource {
+            iter,
+            chunk: if cfg!(loom) { CHUNK } else { 1 },
+        }
     }
 }
 
@@ -52,13 +56,13 @@ impl<I: Iterator + Send> Source<I::Item> for IterSource<I> {
                 return false;
             };
             buf.push(item);
-            if buf.len() % check_every == 0 && started.elapsed() > GATHER_FOR {
+            if !cfg!(loom) && buf.len() % check_every == 0 && started.elapsed() > GATHER_FOR {
                 // Slow items: chunks of what one gathering time yields.
                 self.chunk = buf.len().max(1);
                 return true;
             }
         }
-        if self.chunk < CHUNK && started.elapsed() < GATHER_FOR / 2 {
+        if !cfg!(loom) && self.chunk < CHUNK && started.elapsed() < GATHER_FOR / 2 {
             self.chunk = (self.chunk * 2).min(CHUNK);
         }
         true
