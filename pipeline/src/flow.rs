@@ -338,7 +338,8 @@ impl<R> Running<R> {
         self.figures.report(false)
     }
 
-    /// Pauses the source: it takes no item after the chunk it is reading, until
+    /// Pauses the source: it takes no item after the chunk it is reading (a source fed by
+    /// [`Input`](crate::Input)s may still take the one it was waiting for), until
     /// [`resume`](Self::resume). The stages go on with what is already in flight, then wait
     /// without using the CPU; a source fed by [`Input`](crate::Input)s stops taking from them,
     /// so their `send` waits once the first queue is full. A cancel or a failure still ends

@@ -191,12 +191,12 @@ impl<A: Send, B: Send> Zip<A, B> {
         }
     }
 
-    fn mismatch(&mut self, branch: &'static str) -> Recv {
+    /// A branch gave more than one output for an item: the run fails.
+    fn mismatch(&self, branch: &'static str) {
         self.control.fail(
             &self.row.name,
             ErrorKind::Failed(Box::new(BranchOutputs { branch })),
         );
-        Recv::End
     }
 }
 
@@ -205,6 +205,7 @@ impl<A: Send, B: Send> Inlet<(A, B)> for Zip<A, B> {
         let start = buf.len();
         loop {
             let (mut paired, mut failed) = (0u64, 0u64);
+            let mut mismatch = None;
             while buf.len() - start < max {
                 let (Some(left), Some(right)) =
                     (self.left.frames.front(), self.right.frames.front())
@@ -212,10 +213,12 @@ impl<A: Send, B: Send> Inlet<(A, B)> for Zip<A, B> {
                     break;
                 };
                 if matches!(left, Frame::More(_)) {
-                    return self.mismatch("left");
+                    mismatch = Some("left");
+                    break;
                 }
                 if matches!(right, Frame::More(_)) {
-                    return self.mismatch("right");
+                    mismatch = Some("right");
+                    break;
                 }
                 match (self.left.frames.pop_front(), self.right.frames.pop_front()) {
                     (Some(Frame::Last(a)), Some(Frame::Last(b))) => {
@@ -229,6 +232,14 @@ impl<A: Send, B: Send> Inlet<(A, B)> for Zip<A, B> {
             // Relaxed: statistics.
             self.row.items_out.fetch_add(paired, Ordering::Relaxed);
             self.row.failed.fetch_add(failed, Ordering::Relaxed);
+            if let Some(branch) = mismatch {
+                self.mismatch(branch);
+                // The pairs made before it go on (and count as out); the stream ends at the
+                // next call.
+                if buf.len() == start {
+                    return Recv::End;
+                }
+            }
             if buf.len() > start {
                 return Recv::Got;
             }

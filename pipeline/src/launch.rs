@@ -2,11 +2,13 @@
 //! asks the stage before it for its own, starts its threads, and hands back the queue's far
 //! end. The source starts first and the sink last.
 
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 
 use weir_backpressure::overflow::{Overflow, OverflowStats};
 
 use crate::control::Control;
+use crate::error::{panic_message, ErrorKind};
 
 use crate::link::{
     mpmc_channel, spsc_channel, Deal, Inlet, MpmcReceiver, Outlet, Overflowing, SpscReceiver,
@@ -172,8 +174,17 @@ impl Launch {
             .push((Arc::clone(&upstream.producer), Arc::clone(consumer)));
     }
 
+    /// Starts a thread of the run. A panic that escapes its body (a user's `Drop` or `Clone`
+    /// where no closure is guarded) still fails the run, named after the thread's stage, so
+    /// that it is never taken for a normal end.
     pub(crate) fn spawn(&mut self, name: String, body: impl FnOnce() + Send + 'static) {
-        let handle = spawn_counted(&self.live, name, body);
+        let control = Arc::clone(&self.control);
+        let stage = name.strip_prefix("weir-").unwrap_or(&name).to_owned();
+        let handle = spawn_counted(&self.live, name, move || {
+            if let Err(payload) = catch_unwind(AssertUnwindSafe(body)) {
+                control.fail(&stage, ErrorKind::Panicked(panic_message(&*payload)));
+            }
+        });
         self.threads.push(handle);
     }
 

@@ -88,6 +88,12 @@ pub(crate) trait Outlet<T>: Send {
     /// Sets the end-to-end latency mark that the next item sent carries ([`crate::marks`]);
     /// `None` forgets it.
     fn carry(&mut self, _mark: Option<Instant>) {}
+    /// What the last `send`s' overflow policy did instead of queueing, since the last call:
+    /// `(dropped, evicted)`, the items dropped before they were queued and the queued ones
+    /// taken back out. Both 0 for a queue that waits for room.
+    fn overflowed(&mut self) -> (u64, u64) {
+        (0, 0)
+    }
 }
 
 impl<E, W> Inlet<E::Item> for Receiver<E, W>
@@ -138,12 +144,17 @@ where
 /// The sender of a queue whose overflow policy drops items instead of waiting for room.
 pub(crate) struct Overflowing<T> {
     sender: OverflowSender<T, Wait>,
+    /// What the policy did since `overflowed` was last called.
+    dropped: u64,
+    evicted: u64,
 }
 
 impl<T> Overflowing<T> {
     pub(crate) fn new(sender: MpmcSender<T>, policy: Overflow) -> Self {
         Overflowing {
             sender: OverflowSender::new(sender, policy),
+            dropped: 0,
+            evicted: 0,
         }
     }
 
@@ -158,9 +169,13 @@ impl<T: Send> Outlet<T> for Overflowing<T> {
         let mut items = buf.drain(..);
         for item in items.by_ref() {
             match self.sender.send(item) {
-                Ok(Sent::Queued | Sent::Dropped) => {}
+                Ok(Sent::Queued) => {}
+                Ok(Sent::Dropped) => self.dropped += 1,
                 // Counted as dropped by the policy; dropped here.
-                Ok(Sent::Evicted(oldest)) => drop(oldest),
+                Ok(Sent::Evicted(oldest)) => {
+                    self.evicted += 1;
+                    drop(oldest);
+                }
                 Err(TrySendError::Disconnected(item) | TrySendError::Full(item)) => {
                     let rest: Vec<T> = std::iter::once(item).chain(items).collect();
                     buf.extend(rest);
@@ -169,6 +184,13 @@ impl<T: Send> Outlet<T> for Overflowing<T> {
             }
         }
         Ok(())
+    }
+
+    fn overflowed(&mut self) -> (u64, u64) {
+        (
+            std::mem::take(&mut self.dropped),
+            std::mem::take(&mut self.evicted),
+        )
     }
 }
 

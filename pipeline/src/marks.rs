@@ -82,6 +82,14 @@ impl Marks {
         }
     }
 
+    /// Corrects the counts for what an overflow policy did: `dropped` items counted as sent
+    /// never entered the queue, and `evicted` ones left it at its front without being taken,
+    /// as if taken.
+    fn overflowed(&self, dropped: u64, evicted: u64) {
+        self.sent.fetch_sub(dropped, Ordering::Relaxed);
+        self.taken.fetch_add(evicted, Ordering::Relaxed);
+    }
+
     /// Counts `n` items just taken; gives the oldest mark among them, if any (the others
     /// are dropped: marks are samples).
     fn take(&self, n: usize) -> Option<Instant> {
@@ -145,7 +153,12 @@ impl<T, O: Outlet<T>> Outlet<T> for Marked<O> {
         if !buf.is_empty() {
             self.marks.send(buf.len(), self.mark.take());
         }
-        self.end.send(buf)
+        let sent = self.end.send(buf);
+        let (dropped, evicted) = self.end.overflowed();
+        if dropped + evicted != 0 {
+            self.marks.overflowed(dropped, evicted);
+        }
+        sent
     }
 
     fn carry(&mut self, mark: Option<Instant>) {
@@ -176,5 +189,43 @@ impl<T, I: Inlet<T>> Inlet<T> for Marked<I> {
 
     fn take_mark(&mut self) -> Option<Instant> {
         self.mark.take()
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    /// A mark is picked up with the chunk that holds its item, and only then.
+    #[test]
+    fn a_mark_is_taken_with_its_item() {
+        let marks = Marks::new();
+        let at = Instant::now();
+        marks.send(3, None);
+        marks.send(2, Some(at)); // position 3
+        assert_eq!(marks.take(3), None);
+        assert_eq!(marks.take(1), Some(at));
+        assert_eq!(marks.take(1), None);
+    }
+
+    /// An overflow policy's drops do not shift the positions of the marks after them (found in
+    /// review: a dropping queue made every later mark land on a later item).
+    #[test]
+    fn drops_and_evictions_keep_the_positions() {
+        let marks = Marks::new();
+        let at = Instant::now();
+        // 8 sent, the last 4 dropped before they were queued: 4 in the queue.
+        marks.send(8, None);
+        marks.overflowed(4, 0);
+        marks.send(1, Some(at)); // the 5th item in the queue: position 4
+        assert_eq!(marks.take(4), None);
+        assert_eq!(marks.take(1), Some(at));
+
+        // 2 queued items evicted at the front: the taker never takes them.
+        let marks = Marks::new();
+        marks.send(2, None);
+        marks.overflowed(0, 2);
+        marks.send(1, Some(at)); // position 2, the first one the taker takes
+        assert_eq!(marks.take(1), Some(at));
     }
 }

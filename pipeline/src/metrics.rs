@@ -140,6 +140,7 @@ impl StageMetrics {
             failed: load(&self.failed),
             discarded: load(&self.discarded),
             workers: self.workers_now(),
+            threads: self.workers,
             scale_events: self.scale.get().map_or(0, |scale| scale.events()),
             dropped: self.dropped(),
             busy: Duration::from_nanos(times(|m| &m.busy_ns)),

@@ -498,9 +498,14 @@ impl<T: Send + 'static> Pipeline<T> {
             let metrics = Arc::clone(&launch.stages[index]);
             let name = metrics.name.clone();
             let out_capacity = want.capacity();
-            let router = launch.hidden(&format!("{name}.route"));
+            // The router's figures are hidden, under the stage's name (a panic in `key` is
+            // the stage's); what the queue before it drops is the stage's.
+            let router = launch.hidden(&name);
             let up = upstream(launch, Want::One { capacity, overflow });
             launch.link(&up, &router);
+            if let Some(dropped) = &up.dropped {
+                let _ = metrics.dropped.set(Arc::clone(dropped));
+            }
             let input = Launch::one(up.taken);
             let per_branch = (capacity / branches).max(1);
             let (senders, receivers): (Vec<_>, Vec<_>) = (0..branches)
@@ -509,7 +514,7 @@ impl<T: Send + 'static> Pipeline<T> {
             metrics.set_capacity(per_branch * branches);
             let route = Route::new(senders, key, per_branch.min(crate::stage::CHUNK));
             let cx = launch.context(&router);
-            launch.spawn(format!("weir-{name}.route"), move || {
+            launch.spawn(format!("weir-{name}"), move || {
                 run_stage(Identity::new(), input, Box::new(route), cx)
             });
             // The branches' queues count as one, from the router to the stage.

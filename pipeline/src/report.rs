@@ -47,6 +47,8 @@ pub struct StageReport {
     pub(crate) failed: u64,
     pub(crate) discarded: u64,
     pub(crate) workers: usize,
+    /// The threads the stage started (a scaling stage's most workers).
+    pub(crate) threads: usize,
     pub(crate) scale_events: u64,
     pub(crate) dropped: u64,
     pub(crate) busy: Duration,
@@ -149,9 +151,10 @@ impl StageReport {
     }
 
     /// The share of `elapsed` that the stage's threads spent in its closures, averaged over
-    /// its workers: 1.0 when every worker was busy all the time.
+    /// the threads it started (for a scaling stage, its most workers): 1.0 when every one was
+    /// busy all the time.
     pub fn busy_share(&self, elapsed: Duration) -> f64 {
-        let available = elapsed.as_secs_f64() * self.workers.max(1) as f64;
+        let available = elapsed.as_secs_f64() * self.threads.max(1) as f64;
         if available == 0.0 {
             0.0
         } else {

@@ -51,6 +51,17 @@ impl Context {
         }
     }
 
+    /// Runs `f`, failing the run as [`ErrorKind::Panicked`] if it panics (`None` then).
+    pub(crate) fn guard<R>(&self, f: impl FnOnce() -> R) -> Option<R> {
+        match catch_unwind(AssertUnwindSafe(f)) {
+            Ok(result) => Some(result),
+            Err(payload) => {
+                self.panicked(&*payload);
+                None
+            }
+        }
+    }
+
     /// Handles a panic of the stage's closure.
     pub(crate) fn panicked(&self, payload: &(dyn std::any::Any + Send)) {
         self.control.fail(
@@ -120,10 +131,6 @@ pub(crate) fn run_stage<I, P: Op<I>>(
         let started = Instant::now();
         local.input_wait += started - waited;
         if got == Recv::End {
-            if let Some(seat) = &cx.seat {
-                // The retired workers have nothing more to wait for.
-                seat.scale.end(&cx.control);
-            }
             break;
         }
         let taken = input.len();
@@ -145,19 +152,29 @@ pub(crate) fn run_stage<I, P: Op<I>>(
         local.busy += busy;
         local.output_wait += local.output_wait_in_chunk;
         local.output_wait_in_chunk = Default::default();
-        let sent = go_on && outlet.send(&mut output).is_ok();
+        // The outlet may run user code (a partition's key, an evicted item's drop): a panic
+        // there fails the run as one in the closures does.
+        let sent = go_on
+            && cx
+                .guard(|| outlet.send(&mut output).is_ok())
+                .unwrap_or(false);
         // Not carried on when nothing came out of the chunk.
         outlet.carry(None);
         local.output_wait += fed.elapsed();
         // Outputs that could not be sent count as out of this stage and not into the next:
         // the run's report finds them in the difference.
-        output.clear();
+        cx.guard(|| output.clear());
         local.filtered += counts.filtered.take();
         local.items_out -= counts.fillers.take();
         local.flush(&cx.metrics);
         if !sent {
             break;
         }
+    }
+    if let Some(seat) = &cx.seat {
+        // However this worker leaves (the input ended, the next stage is gone, the run
+        // stopped), the retired workers have nothing more to wait for.
+        seat.scale.end(&cx.control);
     }
     local.finish(&cx.metrics);
 }

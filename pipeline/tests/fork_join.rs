@@ -156,3 +156,21 @@ fn a_cancel_ends_both_branches() {
         assert_accounts(error.report());
     });
 }
+
+/// Pairs made before a branch's second output for one item still count as out, once, with the
+/// sink right after the stage (found in review: they were counted as discarded twice).
+#[test]
+fn a_mismatch_after_some_pairs_keeps_the_accounts() {
+    within(LIMIT, || {
+        let error = Pipeline::from_iter(0..100u64)
+            .fork_join(
+                |s| s.flat_map(|x| if x == 50 { vec![x, x] } else { vec![x] }),
+                |s| s.map(|x| x + 1),
+            )
+            .collect::<Vec<_>>()
+            .run()
+            .unwrap_err();
+        assert!(matches!(error.kind(), ErrorKind::Failed(_)), "{error}");
+        assert_accounts(error.report());
+    });
+}

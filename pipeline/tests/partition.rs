@@ -102,3 +102,80 @@ fn a_panic_in_a_branch_or_a_cancel_ends_every_thread() {
 fn zero_branches_panics() {
     let _ = Pipeline::from_iter(0..1u8).partition(0, |x: &u8| *x, |_, s| s);
 }
+
+/// A panic in the key closure (run by the router, outside any stage closure) fails the run
+/// under the stage's name, even when no chunk fills up; the scaling workers before it, some of
+/// them retired, all end (found in review: the router's thread died, the run ended "Ok" with
+/// half the items, or hung on a parked worker).
+#[test]
+fn a_panic_in_the_key_fails_the_run() {
+    use weir_pipeline::Workers;
+
+    within(LIMIT, || {
+        let slow = |x: u64| {
+            if x < 3000 {
+                std::thread::sleep(Duration::from_micros(50));
+            }
+            x
+        };
+        let key = |k: &u64| {
+            assert!(*k != 1000, "key broke");
+            *k
+        };
+        let error = Pipeline::from_iter(0..2_000u64)
+            .map(slow)
+            .partition(2, key, |_, s| s.map(|x| x))
+            .named("by_key")
+            .collect::<Vec<_>>()
+            .run()
+            .unwrap_err();
+        assert_eq!(error.stage(), "by_key");
+        assert!(matches!(error.kind(), ErrorKind::Panicked(m) if m == "key broke"));
+        assert_accounts(error.report());
+
+        let error = Pipeline::from_iter(0..100_000u64)
+            .map(slow)
+            .parallel(Workers::scaling(1, 2), |s| s.map(|x| x))
+            .partition(2, key, |_, s| s.map(|x| x))
+            .named("by_key")
+            .collect::<Vec<_>>()
+            .run()
+            .unwrap_err();
+        assert_eq!(error.stage(), "by_key");
+        assert_accounts(error.report());
+    });
+}
+
+/// What a dropping queue before a partition drops is the partition's (found in review: it
+/// went to the hidden router and out of the accounts).
+#[test]
+fn drops_before_a_partition_are_counted() {
+    use weir_pipeline::Overflow;
+
+    within(LIMIT, || {
+        let finished = Pipeline::from_iter(0..20_000u64)
+            .map(|x| x)
+            .overflow(Overflow::DropNewest)
+            .capacity(4)
+            .partition(
+                2,
+                |k: &u64| *k,
+                |_, s| {
+                    s.map(|x| {
+                        std::thread::sleep(Duration::from_micros(20));
+                        x
+                    })
+                },
+            )
+            .named("by_key")
+            .collect::<Vec<_>>()
+            .run()
+            .unwrap();
+        let report = &finished.report;
+        let dropped = report.stage("by_key").unwrap().dropped();
+        assert!(dropped > 0, "{report}");
+        assert_eq!(report.dropped(), dropped);
+        assert_eq!(finished.output.len() as u64 + dropped, 20_000);
+        assert_accounts(report);
+    });
+}
