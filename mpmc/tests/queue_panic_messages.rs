@@ -3,33 +3,8 @@
 //!
 //! One test in this binary: it replaces the panic hook, which is process-wide.
 
-use std::panic::{self, AssertUnwindSafe};
-use std::sync::{Arc, Mutex};
-
 use weir_mpmc::Queue;
-
-/// Runs `f`, which must panic, and returns the panic's message and the file it reports.
-fn panic_of(f: impl FnOnce()) -> (String, String) {
-    let seen = Arc::new(Mutex::new(None));
-    let hook_seen = Arc::clone(&seen);
-    let previous = panic::take_hook();
-    panic::set_hook(Box::new(move |info| {
-        let file = info
-            .location()
-            .map_or(String::new(), |l| l.file().to_owned());
-        *hook_seen.lock().unwrap() = Some(file);
-    }));
-    let result = panic::catch_unwind(AssertUnwindSafe(f));
-    panic::set_hook(previous);
-    let payload = result.expect_err("no panic");
-    let message = payload
-        .downcast_ref::<String>()
-        .cloned()
-        .or_else(|| payload.downcast_ref::<&str>().map(|s| (*s).to_owned()))
-        .unwrap_or_default();
-    let file = seen.lock().unwrap().take().unwrap();
-    (message, file)
-}
+use weir_test_support::panic_of;
 
 #[test]
 fn bad_input_panics_name_the_function_at_the_callers_line() {

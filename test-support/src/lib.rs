@@ -1,10 +1,13 @@
 //! What weir's integration tests share (not published): a deterministic pseudo-random source,
 //! a waiting strategy for the multi-thread tests, a tally of the items seen, drop-counting items,
-//! and a counting global allocator for the "no allocation per item" tests.
+//! a counting global allocator for the "no allocation per item" tests, and a panic's message
+//! and location.
 
 mod alloc_counter;
+mod panics;
 
 pub use alloc_counter::{allocations_in, total_allocations, CountingAlloc};
+pub use panics::panic_of;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
