@@ -1,11 +1,40 @@
 //! What every thread of one run shares: whether the run must stop, and why; whether its
 //! source is paused.
 
-use std::time::Instant;
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
 
 use crate::error::{ErrorKind, OnError};
+use crate::metrics::StageMetrics;
 use crate::sync::stats::AtomicU64;
 use crate::sync::{AtomicBool, Condvar, Mutex, Ordering};
+
+/// How long a source held back by `max_in_flight` waits before it counts again (a cancel
+/// wakes it at once).
+const FLIGHT_NAP: Duration = Duration::from_millis(1);
+
+/// The figures that say how many items are between the source and the sink: what the source
+/// gave, less what the sink took and what the stages filtered, failed or dropped. Each thread
+/// adds its counts after its chunk, so the count is never below the truth (a retirement
+/// counts late, never early), but for stages that make several outputs of one item.
+#[derive(Debug)]
+pub(crate) struct Flight {
+    stages: Vec<Arc<StageMetrics>>,
+    sink: Arc<StageMetrics>,
+}
+
+impl Flight {
+    fn in_flight(&self, source: &StageMetrics) -> u64 {
+        let load = |counter: &crate::sync::stats::AtomicU64| counter.load(Ordering::Relaxed);
+        let retired: u64 = self
+            .stages
+            .iter()
+            .map(|stage| load(&stage.filtered) + load(&stage.failed) + stage.dropped())
+            .sum();
+        let gone = load(&self.sink.items_in) + self.sink.dropped() + retired;
+        load(&source.items_out).saturating_sub(gone)
+    }
+}
 
 /// How many of the errors skipped under [`OnError::Skip`] the report keeps.
 pub(crate) const KEPT_ERRORS: usize = 8;
@@ -16,6 +45,8 @@ pub(crate) struct Settings {
     pub(crate) on_error: OnError,
     /// The most items a second the source takes; 0 for no limit.
     pub(crate) rate: u64,
+    /// The most items between the source and the sink; 0 for no limit.
+    pub(crate) max_in_flight: u64,
 }
 
 /// The run's stop flag and the first failure.
@@ -32,6 +63,10 @@ pub(crate) struct Control {
     pub(crate) started: Instant,
     /// The most items a second the source takes now; 0 for no limit.
     rate: AtomicU64,
+    /// The most items between the source and the sink; 0 for no limit.
+    max_in_flight: u64,
+    /// Where the items in flight are counted, once the sink is made.
+    flight: OnceLock<Flight>,
     /// Whether the source is paused: read without the lock between chunks, and under it by a
     /// source that waits.
     paused: AtomicBool,
@@ -44,8 +79,14 @@ pub(crate) struct Control {
 
 impl Control {
     pub(crate) fn new(settings: Settings) -> Self {
-        let Settings { on_error, rate } = settings;
+        let Settings {
+            on_error,
+            rate,
+            max_in_flight,
+        } = settings;
         Control {
+            max_in_flight,
+            flight: OnceLock::new(),
             rate: AtomicU64::new(rate),
             stopped: AtomicBool::new(false),
             failure: Mutex::new(None),
@@ -108,6 +149,47 @@ impl Control {
         let mut lock = self.settings.lock().unwrap_or_else(|e| e.into_inner());
         while !self.is_stopped() && blocked() {
             lock = self.changed.wait(lock).unwrap_or_else(|e| e.into_inner());
+        }
+    }
+
+    /// Waits until `change` is called, a stop, or `timeout`.
+    fn nap(&self, timeout: Duration) {
+        let lock = self.settings.lock().unwrap_or_else(|e| e.into_inner());
+        if !self.is_stopped() {
+            let _ = self.changed.wait_timeout(lock, timeout);
+        }
+    }
+
+    /// Sets where the items in flight are counted: the user's stages and the sink.
+    pub(crate) fn count_flight(&self, stages: Vec<Arc<StageMetrics>>, sink: Arc<StageMetrics>) {
+        let _ = self.flight.set(Flight { stages, sink });
+    }
+
+    /// How many items the source (whose figures are `source`) may take now, at most `max`:
+    /// under [`Settings::max_in_flight`], waiting (in naps of [`FLIGHT_NAP`]) until fewer are in
+    /// flight. 0 only once the run stopped.
+    pub(crate) fn flight_room(&self, source: &StageMetrics, max: usize) -> usize {
+        if self.max_in_flight == 0 {
+            return max;
+        }
+        loop {
+            if self.is_stopped() {
+                return 0;
+            }
+            let in_flight = self.flight.get().map_or(u64::MAX, |f| f.in_flight(source));
+            if in_flight < self.max_in_flight {
+                let room = self.max_in_flight - in_flight;
+                return usize::try_from(room).unwrap_or(usize::MAX).min(max);
+            }
+            self.nap(FLIGHT_NAP);
+        }
+    }
+
+    /// Items left the flight (the sink took some, a stage filtered or failed some): wakes a
+    /// source held back by `max_in_flight`. Nothing without that limit.
+    pub(crate) fn flight_landed(&self) {
+        if self.max_in_flight != 0 {
+            self.change(|| {});
         }
     }
 

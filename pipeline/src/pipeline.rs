@@ -263,6 +263,50 @@ impl<T: Send + 'static> Pipeline<T> {
         self
     }
 
+    /// Bounds the items between the source and the sink, across all stages (oneTBB's tokens):
+    /// the source takes a new item only while fewer than `items` have been taken and not yet
+    /// given to the sink, filtered, failed or dropped. Tighter than the queues' capacities
+    /// when they add up to more; the latency of an item then stays near `items` items' worth
+    /// of work. Wherever it is called in the chain, it applies to the whole pipeline.
+    ///
+    /// The count is exact for stages that make at most one output per item; the extra outputs
+    /// of a `flat_map` are not counted.
+    ///
+    /// # Panics
+    ///
+    /// If `items` is 0.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicU64, Ordering};
+    /// use std::sync::Arc;
+    /// use weir_pipeline::Pipeline;
+    ///
+    /// let (taken, done) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
+    /// let d = Arc::clone(&done);
+    /// Pipeline::from_iter((0..1_000u64).inspect(move |_| {
+    ///     // Never more than 8 items taken and not yet done.
+    ///     assert!(taken.fetch_add(1, Ordering::SeqCst) - done.load(Ordering::SeqCst) < 8);
+    /// }))
+    /// .max_in_flight(8)
+    /// .map(|x| x + 1)
+    /// .for_each(move |_| {
+    ///     d.fetch_add(1, Ordering::SeqCst);
+    /// })
+    /// .run()
+    /// .unwrap();
+    /// ```
+    #[track_caller]
+    pub fn max_in_flight(mut self, items: u64) -> Self {
+        assert!(
+            items > 0,
+            "weir_pipeline::Pipeline::max_in_flight: at least one item must be let in"
+        );
+        self.settings.max_in_flight = items;
+        self
+    }
+
     /// Sets what the whole pipeline does when a `try_map` returns `Err`.
     pub fn on_error(mut self, policy: OnError) -> Self {
         self.settings.on_error = policy;

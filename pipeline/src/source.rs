@@ -257,6 +257,7 @@ impl<T: Send> Inlet<T> for Pulled<T> {
         let before = buf.len();
         while buf.len() == before && !state.ended {
             let allowed = state.pacer.allowance(max, &cx.control);
+            let allowed = cx.control.flight_room(&cx.metrics, allowed);
             if allowed == 0 || cx.control.is_stopped() {
                 state.ended = true;
                 break;

@@ -166,7 +166,11 @@ pub(crate) fn run_stage<I, P: Op<I>>(
         cx.guard(|| output.clear());
         local.filtered += counts.filtered.take();
         local.items_out -= counts.fillers.take();
+        let landed = local.filtered + local.failed != 0;
         local.flush(&cx.metrics);
+        if landed {
+            cx.control.flight_landed();
+        }
         if !sent {
             break;
         }
@@ -256,6 +260,7 @@ pub(crate) fn run_source<T, S: Source<T>>(
     loop {
         cx.control.wait_while_paused();
         let max = pacer.allowance(CHUNK, &cx.control);
+        let max = cx.control.flight_room(&cx.metrics, max);
         if max == 0 || cx.control.is_stopped() {
             break;
         }
@@ -319,6 +324,7 @@ impl<T> Drain<T> {
     #[cold]
     fn refill(&mut self) -> bool {
         self.local.flush(&self.cx.metrics);
+        self.cx.control.flight_landed();
         if self.ended || self.cx.control.is_stopped() {
             self.ended = true;
             return false;
