@@ -6,15 +6,14 @@
 //! group as a peer would, so that the "vs best peer" column is the paired ratio to it.
 
 use std::cell::RefCell;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use weir_bench::pipeline::Latencies;
 use weir_bench::pipeline_dynamic::{
-    self as dynamic, max_workers, Overload, Phases, ScaleRun, Steps, Survived, FORK_JOIN,
-    HIERARCHICAL, ONE_STAGE, STREAM, STREAM_RATE,
+    self as dynamic, iterations, max_workers, Overload, Phases, ScaleRun, Steps, Survived,
+    FORK_JOIN, HIERARCHICAL, ONE_STAGE, STREAM, STREAM_RATE,
 };
-use weir_bench::skewed;
 use weir_pipeline::{Overflow, Workers};
 
 use crate::cli::Config;
@@ -22,7 +21,7 @@ use crate::interleave::{self, Group};
 use crate::table::{Metric, Row};
 
 /// The workload name of the seed's target rows.
-const TARGETS: &str = "pipeline seed targets (issue 12)";
+const TARGETS: &str = "pipeline part two: seed targets (issue 12)";
 /// The dynamic target's row label.
 const DYNAMIC: &str = "dynamic: parallel(Workers::scaling(1, max)) over the scaling phases \
      (target > 300K items/s)";
@@ -33,10 +32,11 @@ const STREAM_TARGET: f64 = 1.5e6;
 const STREAM_P99_TARGET_NS: f64 = 500e3;
 
 /// Items per second from the scaling workload's source.
-const SCALING_RATE: u64 = 1_000_000;
+const SCALING_RATE: u64 = 400_000;
 /// The length of an expensive item of the scaling workload: one worker keeps up with
-/// [`SCALING_RATE`] only up to 1 / this (about 0.67M items/s), two to twice that.
-const SCALING_EXPENSIVE: Duration = Duration::from_nanos(1_500);
+/// [`SCALING_RATE`] only up to 1 / this (about 286K items/s), two up to twice that (the stage
+/// then 70% busy on 2 cores).
+const SCALING_EXPENSIVE: Duration = Duration::from_nanos(3_500);
 /// The length of each step of the fork_join workload.
 const STEP: Duration = Duration::from_micros(2);
 /// The overload workload's source rate, and its stage's time per item: half that rate.
@@ -69,7 +69,7 @@ impl Sizes {
             }
         } else {
             Sizes {
-                phases: [ms(100), ms(300), ms(300)],
+                phases: [ms(100), ms(400), ms(400)],
                 fork_join_items: 50_000,
                 overload_items: 100_000,
                 hierarchical_items: 2_000_000,
@@ -77,13 +77,6 @@ impl Sizes {
             }
         }
     }
-}
-
-/// Busy-loop iterations that take `length` on this machine (calibrated once, per µs).
-fn iterations(length: Duration) -> u64 {
-    static PER_MICROSECOND: OnceLock<u64> = OnceLock::new();
-    let per_us = *PER_MICROSECOND.get_or_init(|| skewed::calibrate(Duration::from_micros(1)));
-    ((per_us as f64 * length.as_secs_f64() * 1e6).round() as u64).max(1)
 }
 
 /// A label made at run time, kept for the rest of the process (a few per run).
@@ -149,7 +142,8 @@ pub(crate) fn describe(config: &Config) -> String {
          Block, result the p99 latency from each item's due instant (i / rate) to the sink, \
          note the share dropped and the p99 from the source taking the item; seed targets: \
          dynamic is the scaling(1, max) row's throughput, hierarchical {} items, stream {} \
-         items (p50 / p99 / max from the source taking an item to the sink); counts, sums, \
+         items at {STREAM_RATE}/s, DropOldest on every queue (p50 / p99 / max from the source \
+         taking an item to the sink); counts, sums, \
          order and the report's accounting checked in every run",
         SCALING_EXPENSIVE.as_nanos(),
         sizes.fork_join_items,
@@ -168,7 +162,7 @@ fn scaling_rows(config: &Config, sizes: Sizes, rows: &mut Vec<Row>) -> Option<Ro
     let max = max_workers();
     let [a, b, c] = sizes.phases.map(|d| d.as_millis());
     let workload = format!(
-        "pipeline scaling: {SCALING_RATE} items/s, phases cheap {a} ms, {} ns/item {b} ms, \
+        "pipeline part two: scaling, {SCALING_RATE} items/s, phases cheap {a} ms, {} ns/item {b} ms, \
          cheap {c} ms",
         SCALING_EXPENSIVE.as_nanos()
     );
@@ -237,7 +231,7 @@ fn scaling_rows(config: &Config, sizes: Sizes, rows: &mut Vec<Row>) -> Option<Ro
 /// fork_join of the two steps against both in one stage: makespans beside the ideal.
 fn fork_join_rows(config: &Config, sizes: Sizes, rows: &mut Vec<Row>) {
     let workload = format!(
-        "pipeline fork_join: {} items, 2 independent steps of {} µs (makespan)",
+        "pipeline part two: fork_join, {} items, 2 independent steps of {} µs (makespan)",
         sizes.fork_join_items,
         STEP.as_micros()
     );
@@ -266,7 +260,7 @@ fn fork_join_rows(config: &Config, sizes: Sizes, rows: &mut Vec<Row>) {
 /// DropOldest against Block under a 2x overload: p99 latency from the due instant.
 fn overload_rows(config: &Config, sizes: Sizes, rows: &mut Vec<Row>) {
     let workload = format!(
-        "pipeline overload 2x: {OVERLOAD_RATE}/s into {} µs/item, queue {OVERLOAD_CAPACITY} \
+        "pipeline part two: overload 2x, {OVERLOAD_RATE}/s into {} µs/item, queue {OVERLOAD_CAPACITY} \
          (result: p99)",
         OVERLOAD_STAGE.as_micros()
     );

@@ -20,8 +20,8 @@
 //!   `parallel(max, ..)` whose workers each run a three-step segment (map, map, filter) →
 //!   `partition(2, key, ..)` whose branches keep a running count per key → a summing fold,
 //!   items per second (target > 800K items/s); *stream* ([`stream`]) is a source rate-limited
-//!   to [`STREAM_RATE`] through three relaying stages, `overflow(DropOldest)` on the queue into
-//!   the first, items delivered per second and the p99 latency from the source taking an item
+//!   to [`STREAM_RATE`] through three relaying stages, `overflow(DropOldest)` on every queue
+//!   (into each stage and into the sink), items delivered per second and the p99 latency from the source taking an item
 //!   to the sink (target > 1.5M items/s with p99 < 0.5 ms).
 
 use std::hint::black_box;
@@ -39,6 +39,31 @@ use crate::skewed::spin;
 /// The most workers the dynamic rows run: the machine's cores.
 pub fn max_workers() -> usize {
     std::thread::available_parallelism().map_or(2, |n| n.get())
+}
+
+/// Iterations of the busy loop ([`spin`]) in a microsecond on this machine: the fastest of
+/// many short timed runs, since on a shared machine a slower run is one that was preempted
+/// (the median of long runs, as [`crate::skewed::calibrate`] takes, can read twice the
+/// real cost under load, and the work would be half what its label says). Measured once.
+pub fn iterations_per_microsecond() -> f64 {
+    static PER_US: std::sync::OnceLock<f64> = std::sync::OnceLock::new();
+    *PER_US.get_or_init(|| {
+        const PROBE: u64 = 100_000;
+        let fastest = (0..31)
+            .map(|_| {
+                let start = Instant::now();
+                black_box(spin(black_box(PROBE)));
+                start.elapsed()
+            })
+            .min()
+            .unwrap_or(Duration::from_micros(1));
+        PROBE as f64 / (fastest.as_secs_f64() * 1e6).max(1e-9)
+    })
+}
+
+/// Iterations of the busy loop that take about `length` (see [`iterations_per_microsecond`]).
+pub fn iterations(length: Duration) -> u64 {
+    ((iterations_per_microsecond() * length.as_secs_f64() * 1e6).round() as u64).max(1)
 }
 
 /// Stops the run on a pipeline error, else hands back what it finished with.
@@ -490,11 +515,12 @@ pub fn hierarchical(items: u64, expected: u64) -> Duration {
 pub const STREAM_RATE: u64 = 2_000_000;
 
 /// The row label of the stream workload.
-pub const STREAM: &str = "stream: from_iter rate_limit(2M/s), overflow(DropOldest), map, filter, \
-     map, fold (target > 1.5M items/s, p99 < 0.5 ms)";
+pub const STREAM: &str = "stream: from_iter rate_limit(2M/s), map, filter, map, fold, \
+     overflow(DropOldest) before each (target > 1.5M items/s, p99 < 0.5 ms)";
 
-/// `items` items from a source limited to [`STREAM_RATE`], `DropOldest` on the queue into the
-/// first of three stages that hand them on unchanged.
+/// `items` items from a source limited to [`STREAM_RATE`] through three stages that hand them
+/// on unchanged, `DropOldest` on every queue (into each stage and into the sink): wherever the
+/// flow backs up, the freshest items win.
 pub fn stream(items: u64) -> Survived {
     let period = 1_000_000_000 / STREAM_RATE;
     let base = Instant::now();
@@ -504,8 +530,11 @@ pub fn stream(items: u64) -> Survived {
             .rate_limit(STREAM_RATE)
             .overflow(Overflow::DropOldest)
             .map(|(index, taken): (u64, u64)| (index ^ 0x5555, taken))
+            .overflow(Overflow::DropOldest)
             .filter(|(index, _)| *index != u64::MAX)
+            .overflow(Overflow::DropOldest)
             .map(|(index, taken)| (index ^ 0x5555, taken))
+            .overflow(Overflow::DropOldest)
             .fold(Survivors::new(base, period), Survivors::record)
             .run(),
     );
