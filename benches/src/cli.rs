@@ -35,6 +35,8 @@ pub(crate) struct Config {
     pub(crate) reps: usize,
     /// Untimed repetitions before them.
     pub(crate) warmups: usize,
+    /// `--quick`: the smoke run's sizes.
+    pub(crate) quick: bool,
     /// Print a GitHub-markdown table instead of a plain one.
     pub(crate) markdown: bool,
     /// Print the p99 column (an extra, per-round-trip timed pass of each ping-pong row).
@@ -69,7 +71,8 @@ usage: cargo run --release -p weir-bench -- [options]
                    (default 100000)
   --reps N         timed repetitions per row, median reported (default 5)
   --quick          smoke run for CI: 100000 items (MPMC 20000, blocking 10000, 2000 tasks,
-                   pipeline latency 5000), 1 repetition, no warm-up
+                   pipeline latency 5000, the dynamic pipeline rows about 1/10
+                   to 1/100 of their sizes), 1 repetition, no warm-up
   --markdown       print the table as GitHub markdown
   --filter TEXT    only rows whose 'workload implementation' contains TEXT
                    ('blocking': the blocking workloads only; 'pipeline': the
@@ -166,6 +169,7 @@ pub(crate) fn parse(args: impl IntoIterator<Item = String>) -> Result<Config, (S
         probe_round_trips: if quick { 10_000 } else { 150_000 },
         reps: reps.unwrap_or(if quick { 1 } else { 5 }),
         warmups: if quick { 0 } else { 1 },
+        quick,
         markdown,
         p99,
         filter,

@@ -178,6 +178,7 @@ impl<'a> Group<'a> {
                     p99,
                     max: None,
                     cost,
+                    note: None,
                     probe_before,
                     probe_after,
                 }

@@ -23,6 +23,8 @@
 //! - [`pipeline`]: a source, three stages and a sink: linear, fanned out to two workers, and
 //!   paced for end-to-end latency, against hand-built channel pipelines and their peers;
 //!   weir-pipeline's rows in [`pipeline_weir`].
+//! - [`pipeline_dynamic`]: weir-pipeline's scaling, fork_join, overload (DropOldest against
+//!   Block) and the seed's targets (dynamic, hierarchical, stream).
 
 pub mod blocking;
 pub mod blocking_queues;
@@ -31,6 +33,7 @@ pub mod mpmc;
 pub mod pin;
 pub mod pingpong;
 pub mod pipeline;
+pub mod pipeline_dynamic;
 pub mod pipeline_weir;
 pub mod probe;
 pub mod queues;

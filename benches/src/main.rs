@@ -18,9 +18,12 @@
 //! The pipeline workloads (`--filter pipeline`) run a source, three cheap stages and a sink:
 //! linear (items per second), fanned out to two workers over the skewed tasks (makespan), and
 //! paced for end-to-end latency (p50 / p99 / max), beside the same pipelines built by hand
-//! from channels and their peers (see [`weir_bench::pipeline`]).
+//! from channels and their peers (see [`weir_bench::pipeline`]); then weir-pipeline's own
+//! dynamic shapes: a parallel stage scaling with its load, `fork_join`, `DropOldest` under
+//! overload, and the seed's targets (see [`weir_bench::pipeline_dynamic`] and [`dynamic_rows`]).
 
 mod cli;
+mod dynamic_rows;
 mod interleave;
 mod table;
 
@@ -375,11 +378,13 @@ fn blocking_ping_pong_rows(config: &Config, rows: &mut Vec<Row>) {
     }));
 }
 
-/// The pipeline workloads: linear throughput, fan-out makespan, paced end-to-end latency.
+/// The pipeline workloads: linear throughput, fan-out makespan, paced end-to-end latency,
+/// and weir-pipeline's dynamic shapes.
 fn pipeline_rows(config: &Config, rows: &mut Vec<Row>) {
     pipeline_linear_rows(config, rows);
     pipeline_fan_out_rows(config, rows);
     pipeline_latency_rows(config, rows);
+    dynamic_rows::rows(config, rows);
 }
 
 /// `0..items` through map, filter, map and a fold, each stage on a thread of its own; every
@@ -606,6 +611,7 @@ fn print_header(config: &Config) {
              the medians over repetitions of p50 / p99 / max",
             config.items, config.latency_items, config.latency_rate
         ),
+        dynamic_rows::describe(config),
         "probe: raw cache-line round trip between the two threads right before the first round \
          and after the last round of the workload (the same for all its rows)"
             .to_owned(),

@@ -52,9 +52,10 @@ pub fn cost_of(index: u64) -> u8 {
     }
 }
 
-/// The busy loop: `iterations` dependent multiply-adds the optimiser cannot fold away.
+/// The busy loop: `iterations` dependent multiply-adds the optimiser cannot fold away (also
+/// the per-item work of [`crate::pipeline_dynamic`]).
 #[inline(always)]
-fn spin(iterations: u64) -> u64 {
+pub fn spin(iterations: u64) -> u64 {
     let mut x = iterations;
     for _ in 0..iterations {
         x = black_box(x.wrapping_mul(0x5851_F42D_4C95_7F2D).wrapping_add(1));

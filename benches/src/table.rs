@@ -42,6 +42,9 @@ pub(crate) struct Row {
     pub(crate) max: Option<f64>,
     /// What the process spent per unit moved, for the rows that measured it.
     pub(crate) cost: Option<Cost>,
+    /// A remark printed in the last column (the seed's target and whether the row met it,
+    /// the share dropped, the workers at the end), for the rows that have one.
+    pub(crate) note: Option<String>,
     /// The cache-line probe (ns per round trip) right before the row.
     pub(crate) probe_before: f64,
     /// The cache-line probe right after the row.
@@ -132,6 +135,10 @@ fn cells(rows: &[Row]) -> (Vec<&'static str>, Vec<Vec<String>>) {
     if with_cost {
         header.push("CPU s per M (switches per unit)");
     }
+    let with_note = rows.iter().any(|row| row.note.is_some());
+    if with_note {
+        header.push("note");
+    }
     let body = rows
         .iter()
         .map(|row| {
@@ -160,20 +167,25 @@ fn cells(rows: &[Row]) -> (Vec<&'static str>, Vec<Vec<String>>) {
                     },
                 ));
             }
+            if with_note {
+                line.push(row.note.clone().unwrap_or_else(|| "-".to_owned()));
+            }
             line
         })
         .collect();
     (header, body)
 }
 
-/// Whether a column holds numbers (right-aligned).
-fn numeric(column: usize) -> bool {
-    column >= 2
+/// Whether a column holds numbers (right-aligned): all but the two names and the note.
+fn numeric(column: usize, columns: usize, with_note: bool) -> bool {
+    column >= 2 && !(with_note && column + 1 == columns)
 }
 
 /// The table as aligned plain text.
 pub(crate) fn plain(rows: &[Row]) -> String {
     let (header, body) = cells(rows);
+    let with_note = header.last() == Some(&"note");
+    let columns = header.len();
     let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
     for line in &body {
         for (width, cell) in widths.iter_mut().zip(line) {
@@ -187,7 +199,7 @@ pub(crate) fn plain(rows: &[Row]) -> String {
                 text.push_str(" | ");
             }
             let pad = " ".repeat(width - cell.chars().count());
-            if numeric(column) {
+            if numeric(column, columns, with_note) {
                 text.push_str(&pad);
                 text.push_str(cell);
             } else {
@@ -215,9 +227,16 @@ pub(crate) fn plain(rows: &[Row]) -> String {
 /// The table as GitHub markdown.
 pub(crate) fn markdown(rows: &[Row]) -> String {
     let (header, body) = cells(rows);
+    let with_note = header.last() == Some(&"note");
     let mut out = format!("| {} |\n", header.join(" | "));
     let rule: Vec<&str> = (0..header.len())
-        .map(|column| if numeric(column) { "---:" } else { "---" })
+        .map(|column| {
+            if numeric(column, header.len(), with_note) {
+                "---:"
+            } else {
+                "---"
+            }
+        })
         .collect();
     out.push_str(&format!("| {} |\n", rule.join(" | ")));
     for line in body {
