@@ -56,6 +56,7 @@ pub mod iter;
 pub mod mpmc;
 pub mod overflow;
 pub mod priority;
+mod rendezvous;
 mod shared;
 pub mod spsc;
 mod sync;
