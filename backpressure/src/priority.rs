@@ -7,25 +7,27 @@
 //!
 //! Without a quota a pop always serves the highest non-empty level, so a steady stream of
 //! high-priority items starves the levels below. With [`with_quota(q)`](PriorityQueue::with_quota)
-//! the queue counts the pops in a row that were served from a level while some lower level
-//! held an item; once that count reaches `q`, the next pop skips the highest non-empty level and
-//! serves the highest non-empty level below it, and the count starts again.
+//! every level counts the pops that served another level while it held an item. Once a level
+//! has waited `q` such pops its turn has come: a pop serves the level whose turn has come that
+//! has waited longest (the higher one between levels that waited as long), and the highest
+//! non-empty level when no turn has come. Serving a level starts its count again.
 //!
 //! What is guaranteed:
 //!
-//! - With one popper at a time (however many pushers), an item waiting at a level with some
-//!   non-empty level above it is served, or its level is, within `q + 1` pops: at most `q`
-//!   pops from above, then one from below. (Pushers racing with a pop may make the pop's view
-//!   of which levels are empty a moment old.)
-//! - With several poppers the count is shared through relaxed atomics, updated beside the pops
-//!   rather than with them: a lower level is still served about once every `q + 1` pops, but
-//!   a run may be longer by about the number of poppers racing on it. Every item is still popped
-//!   exactly once; only the order between levels is approximate.
+//! - With one popper at a time (however many pushers), **a level that stays non-empty is
+//!   served at least once in every `q + levels - 1` pops**: after `q` pops without it, its turn
+//!   has come, and each later pop serves a level that has waited at least as long, of which
+//!   there are at most `levels - 2` others. With two levels that is every `q + 1` pops; the top
+//!   level still gets at least `q` of every `q + 1`. (Pushers racing with a pop may make the
+//!   pop's view of which levels are empty a moment old.)
+//! - With several poppers the counts are shared through relaxed atomics, updated beside the
+//!   pops rather than with them: a level is still served about as often, but a wait may be
+//!   longer by about the number of poppers racing. Every item is still popped exactly once;
+//!   only the order between levels is approximate.
 //! - Within one level, items come out in the order their pushes took effect.
 //!
-//! The quota protects the levels below the top non-empty one as a group: its turn goes to the
-//! highest of them. With three or more levels, a level is served in its turn only while every
-//! level between it and the top is empty; a level kept busy above it still delays it.
+//! A pop with a quota looks at every level (whether it is empty, and its count), so it costs
+//! a little more with each level; without a quota a pop stops at the first non-empty level.
 
 use crate::event_count::EventCount;
 use crate::sync::{AtomicUsize, Instant, Ordering};
@@ -58,8 +60,9 @@ use weir_mpmc::{CapacityError, Full, Queue};
 /// ```
 pub struct PriorityQueue<T> {
     levels: Box<[Queue<T>]>,
-    /// Pops in a row served from a level while a lower level held an item (see the module docs).
-    streak: CachePadded<AtomicUsize>,
+    /// Per level: the pops that served another level while this one held an item, since it
+    /// was last served (see the module docs). Unused without a quota.
+    waited: Box<[AtomicUsize]>,
     /// 0: no quota.
     quota: usize,
     /// Poppers waiting in [`pop_wait`](PriorityQueue::pop_wait) sleep on it; pushes notify it.
@@ -202,18 +205,20 @@ impl<T> PriorityQueue<T> {
                 Queue::try_new(capacity).map_err(|error| PriorityError::Capacity { level, error })
             })
             .collect::<Result<Box<[_]>, _>>()?;
+        let waited = (0..levels.len()).map(|_| AtomicUsize::new(0)).collect();
         Ok(PriorityQueue {
             levels,
-            streak: CachePadded::new(AtomicUsize::new(0)),
+            waited,
             quota: 0,
             not_empty: CachePadded::new(EventCount::new()),
         })
     }
 
-    /// Sets the anti-starvation quota: after `quota` pops in a row served from a level while a
-    /// lower level held an item, the next pop serves the highest non-empty lower level (see the
-    /// [module docs](crate::priority#the-quota) for what is guaranteed). 0 turns the quota off,
-    /// the default: strict priority.
+    /// Sets the anti-starvation quota: once a non-empty level has waited `quota` pops that
+    /// served other levels, its turn has come, and with one popper every level that stays
+    /// non-empty is served at least once in every `quota + levels - 1` pops (see the
+    /// [module docs](crate::priority#the-quota) for the rule and what is guaranteed). 0 turns
+    /// the quota off, the default: strict priority.
     ///
     /// # Examples
     ///
@@ -267,8 +272,8 @@ impl<T> PriorityQueue<T> {
         Ok(())
     }
 
-    /// Pops an item from the highest non-empty level, or from a lower one when the quota says
-    /// so; returns it with its level, or `None` if every level is empty.
+    /// Pops an item from the highest non-empty level, or from the level whose turn has come
+    /// under the quota; returns it with its level, or `None` if every level is empty.
     ///
     /// # Examples
     ///
@@ -284,24 +289,28 @@ impl<T> PriorityQueue<T> {
         if self.quota == 0 {
             return self.pop_from(0);
         }
-        // Relaxed, here and below: the streak orders no memory (the items go through the
-        // levels' own queues); a stale value only moves a turn by a pop, as the module docs say.
-        if self.streak.load(Ordering::Relaxed) >= self.quota {
-            if let Some(top) = self.levels.iter().position(|queue| !queue.is_empty()) {
-                if let Some(found) = self.pop_from(top + 1) {
-                    self.streak.store(0, Ordering::Relaxed);
-                    return Some(found);
-                }
+        // Relaxed, here and below: the counts order no memory (the items go through the levels'
+        // own queues); a stale count only moves a turn by a pop, as the module docs say.
+        let mut due: Option<(usize, usize)> = None;
+        for (level, queue) in self.levels.iter().enumerate() {
+            let waited = self.waited[level].load(Ordering::Relaxed);
+            let longer = match due {
+                Some((_, longest)) => waited > longest,
+                None => true,
+            };
+            if waited >= self.quota && longer && !queue.is_empty() {
+                due = Some((level, waited));
             }
         }
-        let (level, item) = self.pop_from(0)?;
-        if self.levels[level + 1..]
-            .iter()
-            .any(|queue| !queue.is_empty())
-        {
-            self.streak.fetch_add(1, Ordering::Relaxed);
-        } else {
-            self.streak.store(0, Ordering::Relaxed);
+        let (level, item) = due
+            .and_then(|(level, _)| Some((level, self.levels[level].try_pop()?)))
+            .or_else(|| self.pop_from(0))?;
+        for (other, queue) in self.levels.iter().enumerate() {
+            if other == level {
+                self.waited[other].store(0, Ordering::Relaxed);
+            } else if !queue.is_empty() {
+                self.waited[other].fetch_add(1, Ordering::Relaxed);
+            }
         }
         Some((level, item))
     }
