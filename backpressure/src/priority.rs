@@ -1,7 +1,10 @@
 //! Priority buffering: a queue of N levels, each a bounded `weir-mpmc` queue, popped highest
 //! level first, with an optional quota that keeps the lower levels from starving.
 //!
-//! Level 0 is the highest priority; level `levels() - 1` the lowest.
+//! Level 0 is the highest priority; level `levels() - 1` the lowest. [`push`](PriorityQueue::push)
+//! and [`pop`](PriorityQueue::pop) never wait; [`push_wait`](PriorityQueue::push_wait) waits
+//! while its level is full and [`pop_wait`](PriorityQueue::pop_wait) while every level is empty,
+//! each in the way of a [`WaitStrategy`] and with an optional deadline.
 //!
 //! # The quota
 //!
@@ -67,6 +70,8 @@ pub struct PriorityQueue<T> {
     quota: usize,
     /// Poppers waiting in [`pop_wait`](PriorityQueue::pop_wait) sleep on it; pushes notify it.
     not_empty: CachePadded<EventCount>,
+    /// Pushers waiting in [`push_wait`](PriorityQueue::push_wait) sleep on it; pops notify it.
+    not_full: CachePadded<EventCount>,
 }
 
 /// Why a [`PriorityQueue`] could not be made.
@@ -211,6 +216,7 @@ impl<T> PriorityQueue<T> {
             waited,
             quota: 0,
             not_empty: CachePadded::new(EventCount::new()),
+            not_full: CachePadded::new(EventCount::new()),
         })
     }
 
@@ -260,13 +266,7 @@ impl<T> PriorityQueue<T> {
     /// ```
     #[track_caller]
     pub fn push(&self, level: usize, item: T) -> Result<(), Full<T>> {
-        let Some(queue) = self.levels.get(level) else {
-            panic!(
-                "PriorityQueue::push: level {level} is out of range: the queue has {} levels \
-                 (0 is the highest)",
-                self.levels.len()
-            );
-        };
+        let queue = self.level_for("push", level);
         queue.try_push(item)?;
         self.not_empty.notify_one();
         Ok(())
@@ -286,6 +286,75 @@ impl<T> PriorityQueue<T> {
     /// assert_eq!(queue.pop(), None);
     /// ```
     pub fn pop(&self) -> Option<(usize, T)> {
+        let popped = self.take()?;
+        // Every waiting pusher, not one: they may wait on different levels, and a wake-up given
+        // to one whose level is still full would be lost to the one whose level has room.
+        self.not_full.notify_all();
+        Some(popped)
+    }
+
+    /// Pushes as [`push`](Self::push) does, waiting in `wait`'s way while `level` is full, until
+    /// `deadline` if there is one. A priority queue has no senders or receivers to disconnect:
+    /// without a deadline this waits for as long as nobody pops from that level.
+    ///
+    /// # Errors
+    ///
+    /// [`Full`] with the item if the level was still full at the deadline.
+    ///
+    /// # Panics
+    ///
+    /// If `level` is not below [`levels`](Self::levels).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// use weir_backpressure::priority::PriorityQueue;
+    /// use weir_backpressure::wait::Park;
+    ///
+    /// let queue = PriorityQueue::new(2, 1);
+    /// queue.push(1, "first").unwrap();
+    /// std::thread::scope(|s| {
+    ///     s.spawn(|| queue.push_wait(1, "second", &Park, None).unwrap());
+    ///     assert_eq!(queue.pop_wait(&Park, None), Some((1, "first")));
+    /// });
+    /// assert_eq!(queue.pop(), Some((1, "second")));
+    /// queue.push(0, "full").unwrap();
+    /// let soon = Instant::now() + Duration::from_millis(5);
+    /// let late = queue.push_wait(0, "late", &Park, Some(soon));
+    /// assert_eq!(late.unwrap_err().into_inner(), "late");
+    /// ```
+    #[track_caller]
+    pub fn push_wait<W: WaitStrategy>(
+        &self,
+        level: usize,
+        item: T,
+        wait: &W,
+        deadline: Option<Instant>,
+    ) -> Result<(), Full<T>> {
+        let queue = self.level_for("push_wait", level);
+        let mut unsent = Some(item);
+        let pushed = wait.wait_for(&self.not_full, deadline, || {
+            match queue.try_push(unsent.take()?) {
+                Ok(()) => Some(()),
+                Err(Full(item)) => {
+                    unsent = Some(item);
+                    None
+                }
+            }
+        });
+        match (pushed, unsent) {
+            (Some(()), _) => {
+                self.not_empty.notify_one();
+                Ok(())
+            }
+            (None, Some(item)) => Err(Full(item)),
+            (None, None) => unreachable!("a push that timed out still holds its item"),
+        }
+    }
+
+    /// `pop` without the wake-up of waiting pushers.
+    fn take(&self) -> Option<(usize, T)> {
         if self.quota == 0 {
             return self.pop_from(0);
         }
@@ -392,7 +461,7 @@ impl<T> PriorityQueue<T> {
     /// ```
     #[track_caller]
     pub fn capacity(&self, level: usize) -> usize {
-        self.level(level).capacity()
+        self.level_for("capacity", level).capacity()
     }
 
     /// How many items `level` holds now. Other threads may change it the moment it returns.
@@ -410,7 +479,7 @@ impl<T> PriorityQueue<T> {
     /// ```
     #[track_caller]
     pub fn len_at(&self, level: usize) -> usize {
-        self.level(level).len()
+        self.level_for("len_at", level).len()
     }
 
     /// How many items all the levels hold now: a sum of snapshots, one level after another.
@@ -442,11 +511,12 @@ impl<T> PriorityQueue<T> {
     }
 
     #[track_caller]
-    fn level(&self, level: usize) -> &Queue<T> {
+    fn level_for(&self, function: &str, level: usize) -> &Queue<T> {
         match self.levels.get(level) {
             Some(queue) => queue,
             None => panic!(
-                "PriorityQueue: level {level} is out of range: the queue has {} levels",
+                "weir_backpressure::PriorityQueue::{function}: level {level} is out of range: the \
+                 queue has {} levels (0 is the highest)",
                 self.levels.len()
             ),
         }

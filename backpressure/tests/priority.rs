@@ -265,6 +265,41 @@ fn push_panics_on_a_bad_level() {
     let _ = queue.push(3, ());
 }
 
+/// A push onto a full level waits for a pop from that level (even with other levels full or
+/// popped meanwhile), and a timed one hands the item back.
+#[test]
+fn push_wait_waits_for_room_and_times_out_with_the_item() {
+    let queue = PriorityQueue::new(2, 1);
+    for round in 0..scaled(50, 3) {
+        queue.push(0, round).unwrap();
+        queue.push(1, round).unwrap();
+        thread::scope(|s| {
+            let pusher = s.spawn(|| queue.push_wait(1, round + 1000, &Park, None));
+            // Level 0 is popped first: its room is not for the pusher on level 1.
+            assert_eq!(queue.pop_wait(&Park, None), Some((0, round)));
+            assert_eq!(queue.pop_wait(&Park, None), Some((1, round)));
+            assert_eq!(pusher.join().unwrap(), Ok(()));
+        });
+        assert_eq!(queue.pop(), Some((1, round + 1000)));
+        assert!(queue.is_empty());
+    }
+    queue.push(0, 1).unwrap();
+    let start = Instant::now();
+    let late = queue.push_wait(0, 2, &Backoff, Some(start + Duration::from_millis(10)));
+    assert_eq!(late.unwrap_err().into_inner(), 2);
+    assert!(start.elapsed() >= Duration::from_millis(10));
+    assert_eq!(queue.push_wait(1, 3, &Park, Some(Instant::now())), Ok(()));
+}
+
+#[test]
+#[should_panic(
+    expected = "weir_backpressure::PriorityQueue::push_wait: level 2 is out of range: the queue has 2 levels"
+)]
+fn push_wait_panics_on_a_bad_level() {
+    let queue = PriorityQueue::new(2, 4);
+    let _ = queue.push_wait(2, (), &Park, None);
+}
+
 #[test]
 fn pop_wait_wakes_on_a_push_and_times_out() {
     let queue = PriorityQueue::new(3, 4);
