@@ -44,8 +44,12 @@ use weir_mpmc::{CapacityError, Queue};
 /// let total: u64 = workers.into_iter().map(|w| w.join().unwrap()).sum();
 /// assert_eq!(total, 5050);
 /// ```
+#[track_caller]
 pub fn channel<T>(capacity: usize) -> (Sender<T>, Receiver<T>) {
-    channel_with(capacity, Park)
+    match try_channel_with(capacity, Park) {
+        Ok(ends) => ends,
+        Err(error) => panic!("weir_backpressure::mpmc::channel: {error}"),
+    }
 }
 
 /// As [`channel()`], with the ends waiting in `wait`'s way.
@@ -64,11 +68,15 @@ pub fn channel<T>(capacity: usize) -> (Sender<T>, Receiver<T>) {
 /// sender.send(7).unwrap();
 /// assert_eq!(receiver.recv(), Ok(7));
 /// ```
+#[track_caller]
 pub fn channel_with<T, W: WaitStrategy>(
     capacity: usize,
     wait: W,
 ) -> (Sender<T, W>, Receiver<T, W>) {
-    try_channel_with(capacity, wait).unwrap_or_else(|error| panic!("{error}"))
+    match try_channel_with(capacity, wait) {
+        Ok(ends) => ends,
+        Err(error) => panic!("weir_backpressure::mpmc::channel_with: {error}"),
+    }
 }
 
 /// As [`channel()`], but returns an error instead of panicking.

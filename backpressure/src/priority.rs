@@ -134,8 +134,10 @@ impl<T> PriorityQueue<T> {
     /// ```
     #[track_caller]
     pub fn new(levels: usize, capacity: usize) -> Self {
-        Self::try_new(levels, capacity)
-            .unwrap_or_else(|error| panic!("PriorityQueue::new: {error}"))
+        match Self::try_new(levels, capacity) {
+            Ok(queue) => queue,
+            Err(error) => panic!("weir_backpressure::PriorityQueue::new: {error}"),
+        }
     }
 
     /// A queue of `levels` levels that each hold `capacity` items, without a quota.
@@ -176,8 +178,10 @@ impl<T> PriorityQueue<T> {
     /// ```
     #[track_caller]
     pub fn with_capacities(capacities: &[usize]) -> Self {
-        Self::try_with_capacities(capacities)
-            .unwrap_or_else(|error| panic!("PriorityQueue::with_capacities: {error}"))
+        match Self::try_with_capacities(capacities) {
+            Ok(queue) => queue,
+            Err(error) => panic!("weir_backpressure::PriorityQueue::with_capacities: {error}"),
+        }
     }
 
     /// As [`with_capacities`](Self::with_capacities), but returns an error instead of

@@ -46,8 +46,12 @@ use weir_ring::{CapacityError, Consumer, Producer};
 /// producer.join().unwrap();
 /// assert_eq!(received, (0..100).collect::<Vec<_>>());
 /// ```
+#[track_caller]
 pub fn channel<T>(capacity: usize) -> (Sender<T>, Receiver<T>) {
-    channel_with(capacity, Park)
+    match try_channel_with(capacity, Park) {
+        Ok(ends) => ends,
+        Err(error) => panic!("weir_backpressure::spsc::channel: {error}"),
+    }
 }
 
 /// As [`channel()`], with the ends waiting in `wait`'s way.
@@ -66,11 +70,15 @@ pub fn channel<T>(capacity: usize) -> (Sender<T>, Receiver<T>) {
 /// sender.send("low latency").unwrap();
 /// assert_eq!(receiver.recv(), Ok("low latency"));
 /// ```
+#[track_caller]
 pub fn channel_with<T, W: WaitStrategy>(
     capacity: usize,
     wait: W,
 ) -> (Sender<T, W>, Receiver<T, W>) {
-    try_channel_with(capacity, wait).unwrap_or_else(|error| panic!("{error}"))
+    match try_channel_with(capacity, wait) {
+        Ok(ends) => ends,
+        Err(error) => panic!("weir_backpressure::spsc::channel_with: {error}"),
+    }
 }
 
 /// As [`channel()`], but returns an error instead of panicking.

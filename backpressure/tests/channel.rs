@@ -31,7 +31,7 @@ macro_rules! channel_tests {
             }
 
             #[test]
-            #[should_panic(expected = "is too large")]
+            #[should_panic(expected = "::channel: capacity")]
             fn channel_of_a_capacity_too_large_panics() {
                 let _ = channel::<u64>(usize::MAX);
             }

@@ -97,7 +97,7 @@ fn more_than_the_capacity_is_an_error_not_a_hang() {
 }
 
 #[test]
-#[should_panic(expected = "capacity must be at least 1")]
+#[should_panic(expected = "weir_backpressure::Credits::new: capacity must be at least 1")]
 fn zero_capacity_panics() {
     let _ = Credits::new(0);
 }
@@ -136,7 +136,7 @@ fn releasing_what_was_never_acquired_is_refused() {
 }
 
 #[test]
-#[should_panic(expected = "gives back credits never acquired")]
+#[should_panic(expected = "weir_backpressure::Credits::release: releasing 3 credits")]
 fn release_panics_on_credits_never_acquired() {
     let credits = Credits::new(3);
     let _held = credits.acquire_many(2).unwrap();
@@ -186,7 +186,9 @@ fn split_credits_go_back_separately() {
 }
 
 #[test]
-#[should_panic(expected = "cannot split 3 credits off a credit of 2")]
+#[should_panic(
+    expected = "weir_backpressure::Credit::split: cannot split 3 credits off a credit of 2"
+)]
 fn splitting_more_than_held_panics() {
     let credits = Credits::new(5);
     let mut two = credits.acquire_many(2).unwrap();

@@ -247,19 +247,25 @@ fn bad_input_is_refused() {
 }
 
 #[test]
-#[should_panic(expected = "needs at least one level")]
+#[should_panic(
+    expected = "weir_backpressure::PriorityQueue::new: a priority queue needs at least one level"
+)]
 fn new_panics_on_zero_levels() {
     let _ = PriorityQueue::<u8>::new(0, 4);
 }
 
 #[test]
-#[should_panic(expected = "capacity must be at least 1")]
+#[should_panic(
+    expected = "weir_backpressure::PriorityQueue::new: priority level 0: capacity must be at least 1"
+)]
 fn new_panics_on_zero_capacity() {
     let _ = PriorityQueue::<u8>::new(2, 0);
 }
 
 #[test]
-#[should_panic(expected = "level 3 is out of range: the queue has 3 levels")]
+#[should_panic(
+    expected = "weir_backpressure::PriorityQueue::push: level 3 is out of range: the queue has 3 levels"
+)]
 fn push_panics_on_a_bad_level() {
     let queue = PriorityQueue::new(3, 4);
     let _ = queue.push(3, ());

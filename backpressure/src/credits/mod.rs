@@ -83,8 +83,12 @@ impl Credits {
     /// let credits = weir_backpressure::Credits::new(3);
     /// assert_eq!((credits.capacity(), credits.available()), (3, 3));
     /// ```
+    #[track_caller]
     pub fn new(capacity: usize) -> Self {
-        Credits::with_wait(capacity, Park)
+        match Credits::try_with_wait(capacity, Park) {
+            Ok(credits) => credits,
+            Err(error) => panic!("weir_backpressure::Credits::new: {error}"),
+        }
     }
 
     /// As [`new`](Self::new), but returns an error instead of panicking.
@@ -120,8 +124,12 @@ impl<W: WaitStrategy> Credits<W> {
     /// let _credit = credits.acquire();
     /// assert_eq!(credits.available(), 1);
     /// ```
+    #[track_caller]
     pub fn with_wait(capacity: usize, wait: W) -> Self {
-        Credits::try_with_wait(capacity, wait).unwrap_or_else(|error| panic!("{error}"))
+        match Credits::try_with_wait(capacity, wait) {
+            Ok(credits) => credits,
+            Err(error) => panic!("weir_backpressure::Credits::with_wait: {error}"),
+        }
     }
 
     /// As [`with_wait`](Self::with_wait), but returns an error instead of panicking.
@@ -389,9 +397,11 @@ impl<W: WaitStrategy> Credits<W> {
     /// credits.release(taken);
     /// assert_eq!(credits.available(), 2);
     /// ```
+    #[track_caller]
     pub fn release(&self, count: usize) {
-        self.try_release(count)
-            .unwrap_or_else(|error| panic!("{error}"));
+        if let Err(error) = self.try_release(count) {
+            panic!("weir_backpressure::Credits::release: {error}");
+        }
     }
 
     /// As [`release`](Self::release), but returns an error instead of panicking.
