@@ -3,26 +3,31 @@
 //!
 //! # The slot's states
 //!
+//! The state is a tag and a generation, which moves on each time the slot is emptied:
+//!
 //! ```text
-//!            sender claims            sender offers              receiver takes
-//!   EMPTY ------------------> CLAIMED ------------> OFFERED ----------------------> READING
-//!     ^                         |  ^                  |                                |
-//!     |  sender withdraws:      |  |  sender withdraws|(timeout, receivers gone)       | receiver
-//!     |  reads its item back    |  +------------------+                                | has read
-//!     +-------------------------+                                                      v
-//!     +---------------------------------- offering sender sees it taken ------------ TAKEN
+//!               sender claims          sender offers             receiver wins it
+//!   EMPTY(g) -----------------> CLAIMED(g) ------------> OFFERED(g) ------------------> READING(g)
+//!                                  |  ^                     |                              |
+//!                                  |  +---------------------+                              |
+//!                                  |   sender withdraws it (timeout, receivers gone)       |
+//!                                  v                                                       v
+//!                               EMPTY(g + 1)  <-- sender has read its item back    EMPTY(g + 1)
+//!                                                                          <-- receiver has read it
 //! ```
 //!
-//! Only the sender that claimed the slot moves it out of `CLAIMED` and `TAKEN`; only the receiver
-//! that won `OFFERED -> READING` moves it to `TAKEN`. So one sender at a time owns the slot from
-//! its claim until it is `EMPTY` again, a receiver reads an item only after winning it, and an
-//! item is read exactly once: by a receiver, or by its own sender when it withdraws it.
+//! Only the sender that claimed the slot moves it out of `CLAIMED`; only the receiver that won
+//! `OFFERED -> READING` moves it on from there. So one sender at a time owns the slot from its
+//! claim until it is empty again, a receiver reads an item only after winning it, and an item is
+//! read exactly once: by a receiver, or by its own sender when it withdraws it. The offering
+//! sender knows its item was taken when the generation has moved on: the receiver empties the
+//! slot itself, so the next sender need not wait for the last one to wake up.
 //!
 //! Waiting goes through the channel's two event counts, as for the queues: receivers sleep on
 //! `not_empty` (notified by an offer and by the last sender leaving), senders on `not_full`
-//! (notified by a take, by a slot emptied, by a waiting receiver leaving, and by the last
-//! receiver leaving). Every change a sleeper waits for is made before the notify that follows it,
-//! which is the event count's protocol: no wake-up is lost.
+//! (notified when the slot is emptied, by a waiting receiver leaving, and by the last receiver
+//! leaving). Every change a sleeper waits for is made before the notify that follows it, which
+//! is the event count's protocol: no wake-up is lost.
 
 use crate::error::{RecvTimeoutError, SendTimeoutError, TryRecvError, TrySendError};
 use crate::shared::Signals;
@@ -34,7 +39,9 @@ const EMPTY: usize = 0;
 const CLAIMED: usize = 1;
 const OFFERED: usize = 2;
 const READING: usize = 3;
-const TAKEN: usize = 4;
+/// The low bits hold the tag; the rest, the generation.
+const TAG: usize = 0b11;
+const GENERATION: usize = TAG + 1;
 
 /// The one-item slot of a rendezvous channel, and the count of receivers waiting on it.
 #[allow(unreachable_pub)] // named (not reachable) by the sealed channel-end traits
@@ -59,6 +66,11 @@ enum Handed<T> {
     Back(T),
 }
 
+/// The state with `tag` in generation `generation` (a state with its tag bits clear).
+fn state(generation: usize, tag: usize) -> usize {
+    generation | tag
+}
+
 impl<T> Rendezvous<T> {
     pub(crate) fn new() -> Self {
         Rendezvous {
@@ -80,36 +92,36 @@ impl<T> Rendezvous<T> {
     ) -> Result<(), SendTimeoutError<T>> {
         let claimed = wait.wait_for(signals.not_full(), deadline, || {
             if signals.receivers_gone() {
-                return Some(false);
+                return Some(None);
             }
-            self.claim().then_some(true)
+            self.claim().map(Some)
         });
-        match claimed {
-            Some(true) => {}
-            Some(false) => return Err(SendTimeoutError::Disconnected(item)),
+        let generation = match claimed {
+            Some(Some(generation)) => generation,
+            Some(None) => return Err(SendTimeoutError::Disconnected(item)),
             None => return Err(SendTimeoutError::Timeout(item)),
-        }
-        self.offer(signals, item);
+        };
+        self.offer(signals, generation, item);
         let handed = wait.wait_for(signals.not_full(), deadline, || {
-            if self.is_taken() {
+            if self.is_taken(generation) {
                 return Some(Handed::Taken);
             }
             if signals.receivers_gone() {
-                return self.withdraw(signals).map(Handed::Back);
+                return self.withdraw(signals, generation).map(Handed::Back);
             }
             None
         });
         match handed {
-            Some(Handed::Taken) => {
-                self.release(signals);
-                Ok(())
-            }
+            Some(Handed::Taken) => Ok(()),
             Some(Handed::Back(item)) => Err(SendTimeoutError::Disconnected(item)),
             // The deadline passed: take the item back, unless a receiver has it already.
-            None => match self.withdraw(signals) {
+            None => match self.withdraw(signals, generation) {
                 Some(item) => Err(SendTimeoutError::Timeout(item)),
                 None => {
-                    self.wait_taken(signals, wait);
+                    // The receiver that won it is reading it: the slot is emptied at once.
+                    wait.wait_for(signals.not_full(), None, || {
+                        self.is_taken(generation).then_some(())
+                    });
                     Ok(())
                 }
             },
@@ -128,34 +140,33 @@ impl<T> Rendezvous<T> {
             return Err(TrySendError::Disconnected(item));
         }
         // Relaxed: a snapshot; a receiver that comes a moment later is not waited for.
-        if self.waiting.load(Ordering::Relaxed) == 0 || !self.claim() {
+        if self.waiting.load(Ordering::Relaxed) == 0 {
             return Err(TrySendError::Full(item));
         }
-        self.offer(signals, item);
+        let Some(generation) = self.claim() else {
+            return Err(TrySendError::Full(item));
+        };
+        self.offer(signals, generation, item);
         let handed = wait.wait_for(signals.not_full(), None, || {
-            if self.is_taken() {
+            if self.is_taken(generation) {
                 return Some(Ok(()));
             }
             if signals.receivers_gone() {
                 return self
-                    .withdraw(signals)
+                    .withdraw(signals, generation)
                     .map(|item| Err(TrySendError::Disconnected(item)));
             }
             // Relaxed: every receiver that stops waiting notifies `not_full` after this
             // decrement, and the event count's fences order the two.
             if self.waiting.load(Ordering::Relaxed) == 0 {
                 return self
-                    .withdraw(signals)
+                    .withdraw(signals, generation)
                     .map(|item| Err(TrySendError::Full(item)));
             }
             None
         });
         match handed {
-            Some(Ok(())) => {
-                self.release(signals);
-                Ok(())
-            }
-            Some(Err(error)) => Err(error),
+            Some(result) => result,
             None => unreachable!("a wait without a deadline ends with a result"),
         }
     }
@@ -180,7 +191,8 @@ impl<T> Rendezvous<T> {
         });
         // Relaxed: the notify below orders it for a `try_send` waiting on the count.
         self.waiting.fetch_sub(1, Ordering::Relaxed);
-        // Wakes the sender whose item was taken, or a `try_send` waiting for this receiver.
+        // Wakes the sender whose item was taken and the senders waiting for the slot, or a
+        // `try_send` waiting for this receiver.
         signals.not_full().notify_all();
         received.unwrap_or(Err(RecvTimeoutError::Timeout))
     }
@@ -196,76 +208,101 @@ impl<T> Rendezvous<T> {
         Ok(item)
     }
 
-    /// Claims the empty slot for this sender.
-    fn claim(&self) -> bool {
-        // Acquire pairs with the Release store of EMPTY in `release` and `withdraw`: the last
-        // reader of the slot (a receiver, through the sender that saw it take the item, or a
-        // sender that took its item back) is done with it before this sender writes it.
+    /// Claims the empty slot for this sender; returns its generation.
+    fn claim(&self) -> Option<usize> {
+        // Relaxed: only a guess for the compare-and-swap, which checks it.
+        let now = self.state.load(Ordering::Relaxed);
+        if now & TAG != EMPTY {
+            return None;
+        }
+        // Acquire pairs with the Release store in `empty`: the last reader of the slot (the
+        // receiver that took the last item, or the sender that took its own back) is done with
+        // it before this sender writes it.
         self.state
-            .compare_exchange(EMPTY, CLAIMED, Ordering::Acquire, Ordering::Relaxed)
-            .is_ok()
+            .compare_exchange(
+                now,
+                state(now, CLAIMED),
+                Ordering::Acquire,
+                Ordering::Relaxed,
+            )
+            .ok()?;
+        Some(now)
     }
 
     /// Writes the item into the claimed slot, offers it, and wakes a receiver.
-    fn offer(&self, signals: &Signals, item: T) {
+    fn offer(&self, signals: &Signals, generation: usize, item: T) {
         // SAFETY: this sender claimed the slot (EMPTY -> CLAIMED), so no other thread touches it
         // until the state says OFFERED below; the slot holds no item (every item written was read
-        // out before the slot went back to EMPTY).
+        // out before the slot was emptied).
         self.slot.with_mut(|slot| unsafe { (*slot).write(item) });
         // Release pairs with the Acquire compare-and-swap in `take`: the receiver that wins the
         // item sees it written.
-        self.state.store(OFFERED, Ordering::Release);
+        self.state
+            .store(state(generation, OFFERED), Ordering::Release);
         signals.not_empty().notify_one();
     }
 
-    /// Whether a receiver has taken the offered item.
-    fn is_taken(&self) -> bool {
-        // Acquire pairs with the Release store of TAKEN in `take`: the receiver's read of the
-        // item happens before this sender empties the slot for the next item.
-        self.state.load(Ordering::Acquire) == TAKEN
+    /// Whether a receiver has taken the item offered in `generation`: the slot was emptied
+    /// since, which moved the generation on.
+    fn is_taken(&self, generation: usize) -> bool {
+        // Relaxed: the sender reads nothing the receiver wrote, and the slot is not its own any
+        // more (its next claim acquires it afresh).
+        self.state.load(Ordering::Relaxed) & !TAG != generation
     }
 
-    /// Takes the offered item back, unless a receiver has won it; then the slot is empty again.
-    fn withdraw(&self, signals: &Signals) -> Option<T> {
+    /// Takes the item offered in `generation` back, unless a receiver has won it; then the slot
+    /// is empty again.
+    fn withdraw(&self, signals: &Signals, generation: usize) -> Option<T> {
         // Relaxed: the item read back is this sender's own write, and no receiver reads an item
         // it did not win.
         self.state
-            .compare_exchange(OFFERED, CLAIMED, Ordering::Relaxed, Ordering::Relaxed)
+            .compare_exchange(
+                state(generation, OFFERED),
+                state(generation, CLAIMED),
+                Ordering::Relaxed,
+                Ordering::Relaxed,
+            )
             .ok()?;
         // SAFETY: the slot holds this sender's item (written by `offer`) and it won it back
         // (OFFERED -> CLAIMED), so no receiver will read it.
         let item = self.slot.with(|slot| unsafe { (*slot).assume_init_read() });
-        self.release(signals);
+        self.empty(generation);
+        signals.not_full().notify_all();
         Some(item)
     }
 
-    /// After a timeout found the item already won: the receiver is reading it, so TAKEN comes
-    /// at once; then empties the slot.
-    fn wait_taken<W: WaitStrategy>(&self, signals: &Signals, wait: &W) {
-        wait.wait_for(signals.not_full(), None, || self.is_taken().then_some(()));
-        self.release(signals);
-    }
-
-    /// Empties the slot and wakes the senders waiting for it.
-    fn release(&self, signals: &Signals) {
-        // Release pairs with the Acquire compare-and-swap in `claim` (see there).
-        self.state.store(EMPTY, Ordering::Release);
-        signals.not_full().notify_all();
-    }
-
-    /// Takes the offered item if there is one and this receiver wins it.
+    /// Takes the offered item if there is one and this receiver wins it, and empties the slot.
     fn take(&self) -> Option<T> {
-        // Acquire pairs with the Release store of OFFERED in `offer`.
+        // Relaxed: only a guess for the compare-and-swap, which checks it.
+        let now = self.state.load(Ordering::Relaxed);
+        if now & TAG != OFFERED {
+            return None;
+        }
+        let generation = now & !TAG;
+        // Acquire pairs with the Release store in `offer`.
         self.state
-            .compare_exchange(OFFERED, READING, Ordering::Acquire, Ordering::Relaxed)
+            .compare_exchange(
+                now,
+                state(generation, READING),
+                Ordering::Acquire,
+                Ordering::Relaxed,
+            )
             .ok()?;
         // SAFETY: the slot holds an offered item (`offer` wrote it before OFFERED, and the
         // Acquire above sees the write), and this receiver alone won it (OFFERED -> READING):
         // its sender no longer withdraws it.
         let item = self.slot.with(|slot| unsafe { (*slot).assume_init_read() });
-        // Release pairs with the Acquire load in `is_taken`.
-        self.state.store(TAKEN, Ordering::Release);
+        self.empty(generation);
         Some(item)
+    }
+
+    /// Empties the slot after its item of `generation` was read, moving the generation on.
+    fn empty(&self, generation: usize) {
+        // Release pairs with the Acquire compare-and-swap in `claim` (see there).
+        self.state.store(
+            state(generation.wrapping_add(GENERATION), EMPTY),
+            Ordering::Release,
+        );
     }
 }
 
@@ -274,7 +311,7 @@ impl<T> Drop for Rendezvous<T> {
         // A sender returns only once its item is taken or back in its hands, and it holds the
         // channel while it waits: nothing is ever left in the slot. Should that break, the item
         // is still dropped once.
-        if self.state.load(Ordering::Relaxed) == OFFERED {
+        if self.state.load(Ordering::Relaxed) & TAG == OFFERED {
             // SAFETY: OFFERED means the slot holds an item that nobody read; `&mut self` means
             // nobody else can.
             self.slot
