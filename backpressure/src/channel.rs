@@ -102,7 +102,8 @@ impl<E: RecvEnd, W: WaitStrategy> Receiver<E, W> {
 }
 
 impl<E: SendEnd, W: WaitStrategy> Sender<E, W> {
-    /// Sends an item, waiting while the channel is full.
+    /// Sends an item, waiting while the channel is full. On a channel of capacity 0 (a
+    /// rendezvous), returns only once a receiver has taken the item.
     ///
     /// # Errors
     ///
@@ -122,11 +123,14 @@ impl<E: SendEnd, W: WaitStrategy> Sender<E, W> {
             .map_err(|error| SendError(error.into_inner()))
     }
 
-    /// Sends an item if there is room now.
+    /// Sends an item if there is room now. On a channel of capacity 0 (a rendezvous), only if a
+    /// receiver is blocked in a receive now: the item is then handed to it, and this waits for
+    /// that hand-off (never for a receiver to come), as std's `sync_channel(0)` does.
     ///
     /// # Errors
     ///
-    /// [`TrySendError::Full`] with the item if the channel is full, and
+    /// [`TrySendError::Full`] with the item if the channel is full (for a rendezvous: no
+    /// receiver is waiting, or another sender is handing over its item), and
     /// [`TrySendError::Disconnected`] with the item if every receiver is gone.
     ///
     /// # Examples
