@@ -104,14 +104,14 @@ fn a_busy_middle_level_does_not_starve_the_levels_below() {
 /// q + levels - 1 pops, and the top level still gets most of them.
 #[test]
 fn a_quota_serves_every_level_within_quota_plus_levels_minus_one_pops() {
-    for quota in 1..=5 {
-        for levels in 2..=5 {
+    for quota in 1..=scaled(5, 2) {
+        for levels in 2..=scaled(5, 3) {
             let bound = quota + levels - 1;
             let queue = PriorityQueue::new(levels, 64).with_quota(quota);
             let mut next = 0;
             let mut unserved = vec![0; levels];
             let mut served = vec![0; levels];
-            for _ in 0..200 {
+            for _ in 0..scaled(200, 30) {
                 // Keep every level from ever running dry.
                 for level in 0..levels {
                     while queue.len_at(level) < 4 {
@@ -142,12 +142,12 @@ fn a_quota_serves_every_level_within_quota_plus_levels_minus_one_pops() {
 #[test]
 fn a_quota_bounds_the_wait_of_every_non_empty_level_under_random_load() {
     let mut rng = Rng::new(7);
-    for quota in 1..=4 {
-        for levels in 2..=5 {
+    for quota in 1..=scaled(4, 2) {
+        for levels in 2..=scaled(5, 3) {
             let bound = quota + levels - 1;
             let queue = PriorityQueue::new(levels, 64).with_quota(quota);
             let mut unserved = vec![0; levels];
-            for _ in 0..scaled(2_000, 50) {
+            for _ in 0..scaled(2_000, 30) {
                 for level in 0..levels {
                     for _ in 0..rng.range(0, 2) {
                         let _ = queue.push(level, ());
