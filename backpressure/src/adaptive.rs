@@ -144,7 +144,10 @@ impl<T> AdaptiveQueue<T> {
     /// ```
     #[track_caller]
     pub fn new(min: usize, max: usize) -> Self {
-        Self::try_new(min, max).unwrap_or_else(|error| panic!("AdaptiveQueue::new: {error}"))
+        match Self::try_new(min, max) {
+            Ok(queue) => queue,
+            Err(error) => panic!("weir_backpressure::AdaptiveQueue::new: {error}"),
+        }
     }
 
     /// As [`new`](Self::new), but returns an error instead of panicking.
@@ -235,7 +238,7 @@ impl<T> AdaptiveQueue<T> {
             self.release();
             drop(item);
             panic!(
-                "weir_backpressure::AdaptiveQueue: a reserved push found the queue full (a bug)"
+                "weir_backpressure::AdaptiveQueue::try_push: a reserved push found the queue full (a bug)"
             );
         }
         Ok(occupancy_of(state) + 1)

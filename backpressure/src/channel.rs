@@ -8,6 +8,7 @@ use crate::error::{
     RecvError, RecvTimeoutError, SendError, SendTimeoutError, TryRecvError, TrySendError,
 };
 use crate::iter::{IntoIter, Iter, TryIter};
+use crate::rendezvous::Rendezvous;
 use crate::shared::Signals;
 use crate::sync::Instant;
 use crate::wait::{Park, WaitStrategy};
@@ -21,6 +22,9 @@ pub trait SendEnd: sealed::Sealed {
     type Item;
     #[doc(hidden)]
     fn signals(&self) -> &Signals;
+    /// The hand-off slot of a channel of capacity 0, which has no queue.
+    #[doc(hidden)]
+    fn rendezvous(&self) -> Option<&Rendezvous<Self::Item>>;
     #[doc(hidden)]
     fn try_push(&self, item: Self::Item) -> Result<(), Self::Item>;
     /// Moves as many items as fit from the front of `items`; returns how many.
@@ -39,6 +43,9 @@ pub trait RecvEnd: sealed::Sealed {
     type Item;
     #[doc(hidden)]
     fn signals(&self) -> &Signals;
+    /// The hand-off slot of a channel of capacity 0, which has no queue.
+    #[doc(hidden)]
+    fn rendezvous(&self) -> Option<&Rendezvous<Self::Item>>;
     #[doc(hidden)]
     fn try_pop(&self) -> Option<Self::Item>;
     /// Appends up to `max` items to `out`; returns how many.
@@ -95,7 +102,8 @@ impl<E: RecvEnd, W: WaitStrategy> Receiver<E, W> {
 }
 
 impl<E: SendEnd, W: WaitStrategy> Sender<E, W> {
-    /// Sends an item, waiting while the channel is full.
+    /// Sends an item, waiting while the channel is full. On a channel of capacity 0 (a
+    /// rendezvous), returns only once a receiver has taken the item.
     ///
     /// # Errors
     ///
@@ -115,11 +123,14 @@ impl<E: SendEnd, W: WaitStrategy> Sender<E, W> {
             .map_err(|error| SendError(error.into_inner()))
     }
 
-    /// Sends an item if there is room now.
+    /// Sends an item if there is room now. On a channel of capacity 0 (a rendezvous), only if a
+    /// receiver is blocked in a receive now: the item is then handed to it, and this waits for
+    /// that hand-off (never for a receiver to come), as std's `sync_channel(0)` does.
     ///
     /// # Errors
     ///
-    /// [`TrySendError::Full`] with the item if the channel is full, and
+    /// [`TrySendError::Full`] with the item if the channel is full (for a rendezvous: no
+    /// receiver is waiting, or another sender is handing over its item), and
     /// [`TrySendError::Disconnected`] with the item if every receiver is gone.
     ///
     /// # Examples
@@ -135,6 +146,9 @@ impl<E: SendEnd, W: WaitStrategy> Sender<E, W> {
     /// ```
     pub fn try_send(&self, item: E::Item) -> Result<(), TrySendError<E::Item>> {
         let end = &self.end;
+        if let Some(rendezvous) = end.rendezvous() {
+            return rendezvous.try_send(end.signals(), &self.wait, item);
+        }
         end.signals().try_send(item, |item| end.try_push(item))
     }
 
@@ -198,6 +212,17 @@ impl<E: SendEnd, W: WaitStrategy> Sender<E, W> {
     /// ```
     pub fn send_many(&self, items: &mut Vec<E::Item>) -> Result<(), SendError<()>> {
         let end = &self.end;
+        if let Some(rendezvous) = end.rendezvous() {
+            // One hand-off after another, each waiting for its receiver.
+            while !items.is_empty() {
+                let item = items.remove(0);
+                if let Err(error) = rendezvous.send(end.signals(), &self.wait, item, None) {
+                    items.insert(0, error.into_inner());
+                    return Err(SendError(()));
+                }
+            }
+            return Ok(());
+        }
         end.signals()
             .send_many(&self.wait, items, |items| end.try_push_many(items))
             .map_err(|()| SendError(()))
@@ -234,6 +259,9 @@ impl<E: SendEnd, W: WaitStrategy> Sender<E, W> {
         deadline: Option<Instant>,
     ) -> Result<(), SendTimeoutError<E::Item>> {
         let end = &self.end;
+        if let Some(rendezvous) = end.rendezvous() {
+            return rendezvous.send(end.signals(), &self.wait, item, deadline);
+        }
         end.signals()
             .send(&self.wait, item, deadline, |item| end.try_push(item))
     }
@@ -281,6 +309,9 @@ impl<E: RecvEnd, W: WaitStrategy> Receiver<E, W> {
     /// ```
     pub fn try_recv(&self) -> Result<E::Item, TryRecvError> {
         let end = &self.end;
+        if let Some(rendezvous) = end.rendezvous() {
+            return rendezvous.try_recv(end.signals());
+        }
         end.signals().try_recv(|| end.try_pop())
     }
 
@@ -338,6 +369,17 @@ impl<E: RecvEnd, W: WaitStrategy> Receiver<E, W> {
     /// ```
     pub fn recv_many(&self, out: &mut Vec<E::Item>, max: usize) -> Result<usize, RecvError> {
         let end = &self.end;
+        if let Some(rendezvous) = end.rendezvous() {
+            // One item per hand-off: a rendezvous holds no more.
+            if max == 0 {
+                return Ok(0);
+            }
+            let item = rendezvous
+                .recv(end.signals(), &self.wait, None)
+                .map_err(|_| RecvError)?;
+            out.push(item);
+            return Ok(1);
+        }
         end.signals()
             .recv_many(&self.wait, max, |max| end.try_pop_many(out, max))
             .map_err(|()| RecvError)
@@ -376,6 +418,9 @@ impl<E: RecvEnd, W: WaitStrategy> Receiver<E, W> {
 
     fn recv_until(&self, deadline: Option<Instant>) -> Result<E::Item, RecvTimeoutError> {
         let end = &self.end;
+        if let Some(rendezvous) = end.rendezvous() {
+            return rendezvous.recv(end.signals(), &self.wait, deadline);
+        }
         end.signals().recv(&self.wait, deadline, || end.try_pop())
     }
 }

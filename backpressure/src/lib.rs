@@ -9,7 +9,7 @@
 //!   wake-up; a notify with nobody waiting makes no system call.
 //! - Blocking channels with `std::sync::mpsc`'s API and errors: [`spsc::channel`] over a
 //!   `weir-ring` ring, and [`mpmc::channel`] over a `weir-mpmc` queue, with batch forms that
-//!   wake once per batch.
+//!   wake once per batch; capacity 0 makes a rendezvous channel, as std's `sync_channel(0)`.
 //! - [`Watermark`]: high and low thresholds with hysteresis over a queue's occupancy, a
 //!   pressure state that producers read or wait on, and a count of pressure events.
 //! - [`Credits`]: a bound on the items in flight across several stages; a [`Credit`] acquired
@@ -17,7 +17,7 @@
 //! - [`overflow`]: policies for producers that must not block (`Block`, `Reject`,
 //!   `DropNewest`, `DropOldest`) over an MPMC channel, counting what each turned away.
 //! - [`priority`]: a queue of N priority levels, highest non-empty first, with an optional
-//!   quota that keeps the lower levels from starving.
+//!   quota under which every non-empty level is served within a bounded number of pops.
 //! - [`adaptive`]: a queue with a soft limit inside its allocated capacity, raised and lowered
 //!   at run time without reallocating or copying.
 //!
@@ -56,6 +56,7 @@ pub mod iter;
 pub mod mpmc;
 pub mod overflow;
 pub mod priority;
+mod rendezvous;
 mod shared;
 pub mod spsc;
 mod sync;

@@ -5,6 +5,7 @@
 //! sends and receives, and a choice of [wait strategy](crate::wait).
 
 use crate::channel::{self, sealed::Sealed, RecvEnd, SendEnd};
+use crate::rendezvous::Rendezvous;
 use crate::shared::Signals;
 use crate::sync::Arc;
 use crate::wait::{Park, WaitStrategy};
@@ -14,9 +15,16 @@ use weir_mpmc::{CapacityError, Queue};
 /// A channel of `capacity` items, whose ends sleep in the kernel when they must wait
 /// ([`Park`]).
 ///
+/// With `capacity` 0 it is a rendezvous channel, as `std::sync::mpsc::sync_channel(0)`: it holds
+/// no item, and a [`send`](channel::Sender::send) hands its item straight to a receiver,
+/// returning only once a receive has taken it. [`try_send`](channel::Sender::try_send) succeeds
+/// only while a receiver is blocked in a receive (it then waits for that receiver to take the
+/// item, never for one to come), and otherwise returns `Full`; a timed-out send and a send
+/// whose receivers are gone hand the item back. Batches go one item per hand-off.
+///
 /// # Panics
 ///
-/// If `capacity` is 0 or too large for memory; [`try_channel`] returns the error instead.
+/// If `capacity` is too large for memory; [`try_channel`] returns the error instead.
 ///
 /// # Examples
 ///
@@ -36,15 +44,20 @@ use weir_mpmc::{CapacityError, Queue};
 /// let total: u64 = workers.into_iter().map(|w| w.join().unwrap()).sum();
 /// assert_eq!(total, 5050);
 /// ```
+#[track_caller]
 pub fn channel<T>(capacity: usize) -> (Sender<T>, Receiver<T>) {
-    channel_with(capacity, Park)
+    match try_channel_with(capacity, Park) {
+        Ok(ends) => ends,
+        Err(error) => panic!("weir_backpressure::mpmc::channel: {error}"),
+    }
 }
 
 /// As [`channel()`], with the ends waiting in `wait`'s way.
 ///
 /// # Panics
 ///
-/// If `capacity` is 0 or too large for memory.
+/// If `capacity` is too large for memory. A `capacity` of 0 makes a rendezvous channel (see
+/// [`channel()`]).
 ///
 /// # Examples
 ///
@@ -55,24 +68,34 @@ pub fn channel<T>(capacity: usize) -> (Sender<T>, Receiver<T>) {
 /// sender.send(7).unwrap();
 /// assert_eq!(receiver.recv(), Ok(7));
 /// ```
+#[track_caller]
 pub fn channel_with<T, W: WaitStrategy>(
     capacity: usize,
     wait: W,
 ) -> (Sender<T, W>, Receiver<T, W>) {
-    try_channel_with(capacity, wait).unwrap_or_else(|error| panic!("{error}"))
+    match try_channel_with(capacity, wait) {
+        Ok(ends) => ends,
+        Err(error) => panic!("weir_backpressure::mpmc::channel_with: {error}"),
+    }
 }
 
 /// As [`channel()`], but returns an error instead of panicking.
 ///
 /// # Errors
 ///
-/// [`CapacityError`] if `capacity` is 0, or too large to allocate.
+/// [`CapacityError`] if `capacity` is too large to allocate.
 ///
 /// # Examples
 ///
 /// ```
-/// let error = weir_backpressure::mpmc::try_channel::<u8>(0).unwrap_err();
-/// assert_eq!(error.to_string(), "capacity must be at least 1");
+/// let error = weir_backpressure::mpmc::try_channel::<u64>(usize::MAX).unwrap_err();
+/// assert!(error.to_string().contains("capacity"));
+///
+/// // Capacity 0: a rendezvous. The send returns once the receiver has taken the item.
+/// let (sender, receiver) = weir_backpressure::mpmc::try_channel(0).unwrap();
+/// let handed = std::thread::spawn(move || sender.send("hand-off"));
+/// assert_eq!(receiver.recv(), Ok("hand-off"));
+/// assert_eq!(handed.join().unwrap(), Ok(()));
 /// ```
 pub fn try_channel<T>(capacity: usize) -> Result<(Sender<T>, Receiver<T>), CapacityError> {
     try_channel_with(capacity, Park)
@@ -82,14 +105,17 @@ pub fn try_channel<T>(capacity: usize) -> Result<(Sender<T>, Receiver<T>), Capac
 ///
 /// # Errors
 ///
-/// [`CapacityError`] if `capacity` is 0, or too large to allocate.
+/// [`CapacityError`] if `capacity` is too large to allocate.
 #[allow(clippy::type_complexity)] // the pair of ends, as `channel` returns
 pub fn try_channel_with<T, W: WaitStrategy>(
     capacity: usize,
     wait: W,
 ) -> Result<(Sender<T, W>, Receiver<T, W>), CapacityError> {
+    // A rendezvous has no queue; it still holds one of one item, never used, so that the
+    // ends of both kinds are one type.
     let end = QueueEnd(Arc::new(Shared {
-        queue: Queue::try_new(capacity)?,
+        queue: Queue::try_new(capacity.max(1))?,
+        rendezvous: (capacity == 0).then(|| Box::new(Rendezvous::new())),
         signals: Signals::new(),
     }));
     Ok((
@@ -111,6 +137,9 @@ pub struct QueueEnd<T>(Arc<Shared<T>>);
 
 struct Shared<T> {
     queue: Queue<T>,
+    /// `Some` for a channel of capacity 0; boxed, so that the queued channels pay one pointer
+    /// that nothing writes, and no atomic.
+    rendezvous: Option<Box<Rendezvous<T>>>,
     signals: Signals,
 }
 
@@ -138,6 +167,11 @@ impl<T> SendEnd for QueueEnd<T> {
     }
 
     #[inline]
+    fn rendezvous(&self) -> Option<&Rendezvous<T>> {
+        self.0.rendezvous.as_deref()
+    }
+
+    #[inline]
     fn try_push(&self, item: T) -> Result<(), T> {
         self.0.queue.try_push(item).map_err(|full| full.0)
     }
@@ -151,7 +185,10 @@ impl<T> SendEnd for QueueEnd<T> {
     }
 
     fn capacity(&self) -> usize {
-        self.0.queue.capacity()
+        match self.0.rendezvous {
+            Some(_) => 0,
+            None => self.0.queue.capacity(),
+        }
     }
 }
 
@@ -160,6 +197,11 @@ impl<T> RecvEnd for QueueEnd<T> {
 
     fn signals(&self) -> &Signals {
         &self.0.signals
+    }
+
+    #[inline]
+    fn rendezvous(&self) -> Option<&Rendezvous<T>> {
+        self.0.rendezvous.as_deref()
     }
 
     #[inline]
@@ -176,7 +218,10 @@ impl<T> RecvEnd for QueueEnd<T> {
     }
 
     fn capacity(&self) -> usize {
-        self.0.queue.capacity()
+        match self.0.rendezvous {
+            Some(_) => 0,
+            None => self.0.queue.capacity(),
+        }
     }
 }
 

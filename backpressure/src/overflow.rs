@@ -11,6 +11,11 @@
 //! | [`DropNewest`](Overflow::DropNewest) | drops the item being sent                         | [`dropped`](OverflowStats::dropped)  |
 //! | [`DropOldest`](Overflow::DropOldest) | takes the oldest item out, hands it back in [`Sent::Evicted`], and queues the new one | [`dropped`](OverflowStats::dropped), [`evicted`](OverflowStats::evicted) |
 //!
+//! On a rendezvous channel (capacity 0) nothing is queued, so nothing can be evicted:
+//! `DropOldest` drops the item being sent, as `DropNewest` does, and the non-blocking policies
+//! hand an item over only to a receiver already waiting (see
+//! [`try_send`](crate::channel::Sender::try_send)).
+//!
 //! # Accounting
 //!
 //! [`OverflowStats`] is shared by every clone of a sender (and by senders made with
@@ -337,6 +342,20 @@ impl<T, W: WaitStrategy> OverflowSender<T, W> {
                 }
                 Err(error) => return Err(error),
             },
+            // A rendezvous channel (capacity 0) queues nothing that could be evicted: the newest
+            // item is the one dropped.
+            Overflow::DropNewest | Overflow::DropOldest if self.sender.capacity() == 0 => {
+                match self.sender.try_send(item) {
+                    Ok(()) => Sent::Queued,
+                    Err(TrySendError::Full(item)) => {
+                        OverflowStats::bump(&stats.sent);
+                        OverflowStats::bump(&stats.dropped);
+                        drop(item);
+                        return Ok(Sent::Dropped);
+                    }
+                    Err(error) => return Err(error),
+                }
+            }
             Overflow::DropNewest => match self.sender.try_send(item) {
                 Ok(()) => Sent::Queued,
                 Err(TrySendError::Full(item)) => {

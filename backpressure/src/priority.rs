@@ -1,31 +1,36 @@
 //! Priority buffering: a queue of N levels, each a bounded `weir-mpmc` queue, popped highest
 //! level first, with an optional quota that keeps the lower levels from starving.
 //!
-//! Level 0 is the highest priority; level `levels() - 1` the lowest.
+//! Level 0 is the highest priority; level `levels() - 1` the lowest. [`push`](PriorityQueue::push)
+//! and [`pop`](PriorityQueue::pop) never wait; [`push_wait`](PriorityQueue::push_wait) waits
+//! while its level is full and [`pop_wait`](PriorityQueue::pop_wait) while every level is empty,
+//! each in the way of a [`WaitStrategy`] and with an optional deadline.
 //!
 //! # The quota
 //!
 //! Without a quota a pop always serves the highest non-empty level, so a steady stream of
 //! high-priority items starves the levels below. With [`with_quota(q)`](PriorityQueue::with_quota)
-//! the queue counts the pops in a row that were served from a level while some lower level
-//! held an item; once that count reaches `q`, the next pop skips the highest non-empty level and
-//! serves the highest non-empty level below it, and the count starts again.
+//! every level counts the pops that served another level while it held an item. Once a level
+//! has waited `q` such pops its turn has come: a pop serves the level whose turn has come that
+//! has waited longest (the higher one between levels that waited as long), and the highest
+//! non-empty level when no turn has come. Serving a level starts its count again.
 //!
 //! What is guaranteed:
 //!
-//! - With one popper at a time (however many pushers), an item waiting at a level with some
-//!   non-empty level above it is served, or its level is, within `q + 1` pops: at most `q`
-//!   pops from above, then one from below. (Pushers racing with a pop may make the pop's view
-//!   of which levels are empty a moment old.)
-//! - With several poppers the count is shared through relaxed atomics, updated beside the pops
-//!   rather than with them: a lower level is still served about once every `q + 1` pops, but
-//!   a run may be longer by about the number of poppers racing on it. Every item is still popped
-//!   exactly once; only the order between levels is approximate.
+//! - With one popper at a time (however many pushers), **a level that stays non-empty is
+//!   served at least once in every `q + levels - 1` pops**: after `q` pops without it, its turn
+//!   has come, and each later pop serves a level that has waited at least as long, of which
+//!   there are at most `levels - 2` others. With two levels that is every `q + 1` pops; the top
+//!   level still gets at least `q` of every `q + 1`. (Pushers racing with a pop may make the
+//!   pop's view of which levels are empty a moment old.)
+//! - With several poppers the counts are shared through relaxed atomics, updated beside the
+//!   pops rather than with them: a level is still served about as often, but a wait may be
+//!   longer by about the number of poppers racing. Every item is still popped exactly once;
+//!   only the order between levels is approximate.
 //! - Within one level, items come out in the order their pushes took effect.
 //!
-//! The quota protects the levels below the top non-empty one as a group: its turn goes to the
-//! highest of them. With three or more levels, a level is served in its turn only while every
-//! level between it and the top is empty; a level kept busy above it still delays it.
+//! A pop with a quota looks at every level (whether it is empty, and its count), so it costs
+//! a little more with each level; without a quota a pop stops at the first non-empty level.
 
 use crate::event_count::EventCount;
 use crate::sync::{AtomicUsize, Instant, Ordering};
@@ -58,12 +63,15 @@ use weir_mpmc::{CapacityError, Full, Queue};
 /// ```
 pub struct PriorityQueue<T> {
     levels: Box<[Queue<T>]>,
-    /// Pops in a row served from a level while a lower level held an item (see the module docs).
-    streak: CachePadded<AtomicUsize>,
+    /// Per level: the pops that served another level while this one held an item, since it
+    /// was last served (see the module docs). Unused without a quota.
+    waited: Box<[AtomicUsize]>,
     /// 0: no quota.
     quota: usize,
     /// Poppers waiting in [`pop_wait`](PriorityQueue::pop_wait) sleep on it; pushes notify it.
     not_empty: CachePadded<EventCount>,
+    /// Pushers waiting in [`push_wait`](PriorityQueue::push_wait) sleep on it; pops notify it.
+    not_full: CachePadded<EventCount>,
 }
 
 /// Why a [`PriorityQueue`] could not be made.
@@ -126,8 +134,10 @@ impl<T> PriorityQueue<T> {
     /// ```
     #[track_caller]
     pub fn new(levels: usize, capacity: usize) -> Self {
-        Self::try_new(levels, capacity)
-            .unwrap_or_else(|error| panic!("PriorityQueue::new: {error}"))
+        match Self::try_new(levels, capacity) {
+            Ok(queue) => queue,
+            Err(error) => panic!("weir_backpressure::PriorityQueue::new: {error}"),
+        }
     }
 
     /// A queue of `levels` levels that each hold `capacity` items, without a quota.
@@ -168,8 +178,10 @@ impl<T> PriorityQueue<T> {
     /// ```
     #[track_caller]
     pub fn with_capacities(capacities: &[usize]) -> Self {
-        Self::try_with_capacities(capacities)
-            .unwrap_or_else(|error| panic!("PriorityQueue::with_capacities: {error}"))
+        match Self::try_with_capacities(capacities) {
+            Ok(queue) => queue,
+            Err(error) => panic!("weir_backpressure::PriorityQueue::with_capacities: {error}"),
+        }
     }
 
     /// As [`with_capacities`](Self::with_capacities), but returns an error instead of
@@ -202,18 +214,21 @@ impl<T> PriorityQueue<T> {
                 Queue::try_new(capacity).map_err(|error| PriorityError::Capacity { level, error })
             })
             .collect::<Result<Box<[_]>, _>>()?;
+        let waited = (0..levels.len()).map(|_| AtomicUsize::new(0)).collect();
         Ok(PriorityQueue {
             levels,
-            streak: CachePadded::new(AtomicUsize::new(0)),
+            waited,
             quota: 0,
             not_empty: CachePadded::new(EventCount::new()),
+            not_full: CachePadded::new(EventCount::new()),
         })
     }
 
-    /// Sets the anti-starvation quota: after `quota` pops in a row served from a level while a
-    /// lower level held an item, the next pop serves the highest non-empty lower level (see the
-    /// [module docs](crate::priority#the-quota) for what is guaranteed). 0 turns the quota off,
-    /// the default: strict priority.
+    /// Sets the anti-starvation quota: once a non-empty level has waited `quota` pops that
+    /// served other levels, its turn has come, and with one popper every level that stays
+    /// non-empty is served at least once in every `quota + levels - 1` pops (see the
+    /// [module docs](crate::priority#the-quota) for the rule and what is guaranteed). 0 turns
+    /// the quota off, the default: strict priority.
     ///
     /// # Examples
     ///
@@ -255,20 +270,14 @@ impl<T> PriorityQueue<T> {
     /// ```
     #[track_caller]
     pub fn push(&self, level: usize, item: T) -> Result<(), Full<T>> {
-        let Some(queue) = self.levels.get(level) else {
-            panic!(
-                "PriorityQueue::push: level {level} is out of range: the queue has {} levels \
-                 (0 is the highest)",
-                self.levels.len()
-            );
-        };
+        let queue = self.level_for("push", level);
         queue.try_push(item)?;
         self.not_empty.notify_one();
         Ok(())
     }
 
-    /// Pops an item from the highest non-empty level, or from a lower one when the quota says
-    /// so; returns it with its level, or `None` if every level is empty.
+    /// Pops an item from the highest non-empty level, or from the level whose turn has come
+    /// under the quota; returns it with its level, or `None` if every level is empty.
     ///
     /// # Examples
     ///
@@ -281,27 +290,100 @@ impl<T> PriorityQueue<T> {
     /// assert_eq!(queue.pop(), None);
     /// ```
     pub fn pop(&self) -> Option<(usize, T)> {
+        let popped = self.take()?;
+        // Every waiting pusher, not one: they may wait on different levels, and a wake-up given
+        // to one whose level is still full would be lost to the one whose level has room.
+        self.not_full.notify_all();
+        Some(popped)
+    }
+
+    /// Pushes as [`push`](Self::push) does, waiting in `wait`'s way while `level` is full, until
+    /// `deadline` if there is one. A priority queue has no senders or receivers to disconnect:
+    /// without a deadline this waits for as long as nobody pops from that level.
+    ///
+    /// # Errors
+    ///
+    /// [`Full`] with the item if the level was still full at the deadline.
+    ///
+    /// # Panics
+    ///
+    /// If `level` is not below [`levels`](Self::levels).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// use weir_backpressure::priority::PriorityQueue;
+    /// use weir_backpressure::wait::Park;
+    ///
+    /// let queue = PriorityQueue::new(2, 1);
+    /// queue.push(1, "first").unwrap();
+    /// std::thread::scope(|s| {
+    ///     s.spawn(|| queue.push_wait(1, "second", &Park, None).unwrap());
+    ///     assert_eq!(queue.pop_wait(&Park, None), Some((1, "first")));
+    /// });
+    /// assert_eq!(queue.pop(), Some((1, "second")));
+    /// queue.push(0, "full").unwrap();
+    /// let soon = Instant::now() + Duration::from_millis(5);
+    /// let late = queue.push_wait(0, "late", &Park, Some(soon));
+    /// assert_eq!(late.unwrap_err().into_inner(), "late");
+    /// ```
+    #[track_caller]
+    pub fn push_wait<W: WaitStrategy>(
+        &self,
+        level: usize,
+        item: T,
+        wait: &W,
+        deadline: Option<Instant>,
+    ) -> Result<(), Full<T>> {
+        let queue = self.level_for("push_wait", level);
+        let mut unsent = Some(item);
+        let pushed = wait.wait_for(&self.not_full, deadline, || {
+            match queue.try_push(unsent.take()?) {
+                Ok(()) => Some(()),
+                Err(Full(item)) => {
+                    unsent = Some(item);
+                    None
+                }
+            }
+        });
+        match (pushed, unsent) {
+            (Some(()), _) => {
+                self.not_empty.notify_one();
+                Ok(())
+            }
+            (None, Some(item)) => Err(Full(item)),
+            (None, None) => unreachable!("a push that timed out still holds its item"),
+        }
+    }
+
+    /// `pop` without the wake-up of waiting pushers.
+    fn take(&self) -> Option<(usize, T)> {
         if self.quota == 0 {
             return self.pop_from(0);
         }
-        // Relaxed, here and below: the streak orders no memory (the items go through the
-        // levels' own queues); a stale value only moves a turn by a pop, as the module docs say.
-        if self.streak.load(Ordering::Relaxed) >= self.quota {
-            if let Some(top) = self.levels.iter().position(|queue| !queue.is_empty()) {
-                if let Some(found) = self.pop_from(top + 1) {
-                    self.streak.store(0, Ordering::Relaxed);
-                    return Some(found);
-                }
+        // Relaxed, here and below: the counts order no memory (the items go through the levels'
+        // own queues); a stale count only moves a turn by a pop, as the module docs say.
+        let mut due: Option<(usize, usize)> = None;
+        for (level, queue) in self.levels.iter().enumerate() {
+            let waited = self.waited[level].load(Ordering::Relaxed);
+            let longer = match due {
+                Some((_, longest)) => waited > longest,
+                None => true,
+            };
+            if waited >= self.quota && longer && !queue.is_empty() {
+                due = Some((level, waited));
             }
         }
-        let (level, item) = self.pop_from(0)?;
-        if self.levels[level + 1..]
-            .iter()
-            .any(|queue| !queue.is_empty())
-        {
-            self.streak.fetch_add(1, Ordering::Relaxed);
-        } else {
-            self.streak.store(0, Ordering::Relaxed);
+        let (level, item) = due
+            .and_then(|(level, _)| Some((level, self.levels[level].try_pop()?)))
+            .or_else(|| self.pop_from(0))?;
+        for (other, queue) in self.levels.iter().enumerate() {
+            if other == level {
+                self.waited[other].store(0, Ordering::Relaxed);
+            } else if !queue.is_empty() {
+                self.waited[other].fetch_add(1, Ordering::Relaxed);
+            }
         }
         Some((level, item))
     }
@@ -383,7 +465,7 @@ impl<T> PriorityQueue<T> {
     /// ```
     #[track_caller]
     pub fn capacity(&self, level: usize) -> usize {
-        self.level(level).capacity()
+        self.level_for("capacity", level).capacity()
     }
 
     /// How many items `level` holds now. Other threads may change it the moment it returns.
@@ -401,7 +483,7 @@ impl<T> PriorityQueue<T> {
     /// ```
     #[track_caller]
     pub fn len_at(&self, level: usize) -> usize {
-        self.level(level).len()
+        self.level_for("len_at", level).len()
     }
 
     /// How many items all the levels hold now: a sum of snapshots, one level after another.
@@ -433,11 +515,12 @@ impl<T> PriorityQueue<T> {
     }
 
     #[track_caller]
-    fn level(&self, level: usize) -> &Queue<T> {
+    fn level_for(&self, function: &str, level: usize) -> &Queue<T> {
         match self.levels.get(level) {
             Some(queue) => queue,
             None => panic!(
-                "PriorityQueue: level {level} is out of range: the queue has {} levels",
+                "weir_backpressure::PriorityQueue::{function}: level {level} is out of range: the \
+                 queue has {} levels (0 is the highest)",
                 self.levels.len()
             ),
         }

@@ -35,6 +35,18 @@ impl Signals {
         }
     }
 
+    /// What receivers sleep on.
+    #[inline]
+    pub(crate) fn not_empty(&self) -> &EventCount {
+        &self.not_empty
+    }
+
+    /// What senders sleep on.
+    #[inline]
+    pub(crate) fn not_full(&self) -> &EventCount {
+        &self.not_full
+    }
+
     /// A sender was cloned from a live one.
     pub(crate) fn add_sender(&self) {
         // Relaxed: the clone comes from a live sender, so the count is not 0 and no one can be

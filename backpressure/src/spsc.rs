@@ -11,6 +11,7 @@
 //! ```
 
 use crate::channel::{self, sealed::Sealed, RecvEnd, SendEnd};
+use crate::rendezvous::Rendezvous;
 use crate::shared::Signals;
 use crate::sync::Arc;
 use crate::wait::{Park, WaitStrategy};
@@ -21,9 +22,16 @@ use weir_ring::{CapacityError, Consumer, Producer};
 /// A channel of `capacity` items, whose ends sleep in the kernel when they must wait
 /// ([`Park`]).
 ///
+/// With `capacity` 0 it is a rendezvous channel, as `std::sync::mpsc::sync_channel(0)`: it holds
+/// no item, and a [`send`](channel::Sender::send) hands its item straight to a receiver,
+/// returning only once a receive has taken it. [`try_send`](channel::Sender::try_send) succeeds
+/// only while a receiver is blocked in a receive (it then waits for that receiver to take the
+/// item, never for one to come), and otherwise returns `Full`; a timed-out send and a send
+/// whose receivers are gone hand the item back. Batches go one item per hand-off.
+///
 /// # Panics
 ///
-/// If `capacity` is 0 or too large for memory; [`try_channel`] returns the error instead.
+/// If `capacity` is too large for memory; [`try_channel`] returns the error instead.
 ///
 /// # Examples
 ///
@@ -38,15 +46,20 @@ use weir_ring::{CapacityError, Consumer, Producer};
 /// producer.join().unwrap();
 /// assert_eq!(received, (0..100).collect::<Vec<_>>());
 /// ```
+#[track_caller]
 pub fn channel<T>(capacity: usize) -> (Sender<T>, Receiver<T>) {
-    channel_with(capacity, Park)
+    match try_channel_with(capacity, Park) {
+        Ok(ends) => ends,
+        Err(error) => panic!("weir_backpressure::spsc::channel: {error}"),
+    }
 }
 
 /// As [`channel()`], with the ends waiting in `wait`'s way.
 ///
 /// # Panics
 ///
-/// If `capacity` is 0 or too large for memory.
+/// If `capacity` is too large for memory. A `capacity` of 0 makes a rendezvous channel (see
+/// [`channel()`]).
 ///
 /// # Examples
 ///
@@ -57,24 +70,34 @@ pub fn channel<T>(capacity: usize) -> (Sender<T>, Receiver<T>) {
 /// sender.send("low latency").unwrap();
 /// assert_eq!(receiver.recv(), Ok("low latency"));
 /// ```
+#[track_caller]
 pub fn channel_with<T, W: WaitStrategy>(
     capacity: usize,
     wait: W,
 ) -> (Sender<T, W>, Receiver<T, W>) {
-    try_channel_with(capacity, wait).unwrap_or_else(|error| panic!("{error}"))
+    match try_channel_with(capacity, wait) {
+        Ok(ends) => ends,
+        Err(error) => panic!("weir_backpressure::spsc::channel_with: {error}"),
+    }
 }
 
 /// As [`channel()`], but returns an error instead of panicking.
 ///
 /// # Errors
 ///
-/// [`CapacityError`] if `capacity` is 0, or too large to allocate.
+/// [`CapacityError`] if `capacity` is too large to allocate.
 ///
 /// # Examples
 ///
 /// ```
-/// let error = weir_backpressure::spsc::try_channel::<u8>(0).unwrap_err();
-/// assert_eq!(error.to_string(), "capacity must be at least 1");
+/// let error = weir_backpressure::spsc::try_channel::<u64>(usize::MAX).unwrap_err();
+/// assert!(error.to_string().contains("capacity"));
+///
+/// // Capacity 0: a rendezvous. The send returns once the receiver has taken the item.
+/// let (sender, receiver) = weir_backpressure::spsc::try_channel(0).unwrap();
+/// let handed = std::thread::spawn(move || sender.send("hand-off"));
+/// assert_eq!(receiver.recv(), Ok("hand-off"));
+/// assert_eq!(handed.join().unwrap(), Ok(()));
 /// ```
 pub fn try_channel<T>(capacity: usize) -> Result<(Sender<T>, Receiver<T>), CapacityError> {
     try_channel_with(capacity, Park)
@@ -84,20 +107,25 @@ pub fn try_channel<T>(capacity: usize) -> Result<(Sender<T>, Receiver<T>), Capac
 ///
 /// # Errors
 ///
-/// [`CapacityError`] if `capacity` is 0, or too large to allocate.
+/// [`CapacityError`] if `capacity` is too large to allocate.
 #[allow(clippy::type_complexity)] // the pair of ends, as `channel` returns
 pub fn try_channel_with<T, W: WaitStrategy>(
     capacity: usize,
     wait: W,
 ) -> Result<(Sender<T, W>, Receiver<T, W>), CapacityError> {
-    let (producer, consumer) = weir_ring::try_channel(capacity)?;
+    // A rendezvous has no queue; its ends still hold a ring of one item, never used, so that
+    // the ends of both kinds are one type.
+    let (producer, consumer) = weir_ring::try_channel(capacity.max(1))?;
+    let rendezvous = (capacity == 0).then(|| Arc::new(Rendezvous::new()));
     let signals = Arc::new(Signals::new());
     let producer = ProducerEnd {
         producer: RefCell::new(producer),
+        rendezvous: rendezvous.clone(),
         signals: Arc::clone(&signals),
     };
     let consumer = ConsumerEnd {
         consumer: RefCell::new(consumer),
+        rendezvous,
         signals,
     };
     Ok((
@@ -120,6 +148,9 @@ pub struct ProducerEnd<T> {
     // also keeps the end `!Sync`, as the ring's one producer must be. No borrow outlives a
     // call, and nothing a call runs can call back into the end.
     producer: RefCell<Producer<T>>,
+    /// `Some` for a channel of capacity 0: a field of the end itself, so that the check costs
+    /// the queued channels no shared cache line and no atomic.
+    rendezvous: Option<Arc<Rendezvous<T>>>,
     signals: Arc<Signals>,
 }
 
@@ -127,6 +158,7 @@ pub struct ProducerEnd<T> {
 pub struct ConsumerEnd<T> {
     // As in `ProducerEnd`.
     consumer: RefCell<Consumer<T>>,
+    rendezvous: Option<Arc<Rendezvous<T>>>,
     signals: Arc<Signals>,
 }
 
@@ -138,6 +170,11 @@ impl<T> SendEnd for ProducerEnd<T> {
 
     fn signals(&self) -> &Signals {
         &self.signals
+    }
+
+    #[inline]
+    fn rendezvous(&self) -> Option<&Rendezvous<T>> {
+        self.rendezvous.as_deref()
     }
 
     #[inline]
@@ -162,7 +199,10 @@ impl<T> SendEnd for ProducerEnd<T> {
     }
 
     fn capacity(&self) -> usize {
-        self.producer.borrow().capacity()
+        match self.rendezvous {
+            Some(_) => 0,
+            None => self.producer.borrow().capacity(),
+        }
     }
 }
 
@@ -171,6 +211,11 @@ impl<T> RecvEnd for ConsumerEnd<T> {
 
     fn signals(&self) -> &Signals {
         &self.signals
+    }
+
+    #[inline]
+    fn rendezvous(&self) -> Option<&Rendezvous<T>> {
+        self.rendezvous.as_deref()
     }
 
     #[inline]
@@ -187,7 +232,10 @@ impl<T> RecvEnd for ConsumerEnd<T> {
     }
 
     fn capacity(&self) -> usize {
-        self.consumer.borrow().capacity()
+        match self.rendezvous {
+            Some(_) => 0,
+            None => self.consumer.borrow().capacity(),
+        }
     }
 }
 

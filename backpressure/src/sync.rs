@@ -1,4 +1,4 @@
-//! The one place that names atomics and every way of waiting: spinning, yielding and sleeping
+//! The one place that names atomics, `UnsafeCell`, and every way of waiting: spinning, yielding and sleeping
 //! on a futex.
 //!
 //! Under `cfg(loom)` these are loom's, so that the models in `loom-tests/` explore every
@@ -20,6 +20,36 @@ pub(crate) use loom::sync::Arc;
 pub(crate) use std::sync::Arc;
 
 pub(crate) use std::time::Instant;
+
+#[cfg(not(loom))]
+pub(crate) use cell::UnsafeCell;
+#[cfg(loom)]
+pub(crate) use loom::cell::UnsafeCell;
+
+#[cfg(not(loom))]
+mod cell {
+    /// `core`'s `UnsafeCell` behind loom's API (`with`, `with_mut`), so that under loom every
+    /// access is checked against the atomics that are meant to order it.
+    #[derive(Debug)]
+    #[repr(transparent)]
+    pub(crate) struct UnsafeCell<T>(core::cell::UnsafeCell<T>);
+
+    impl<T> UnsafeCell<T> {
+        pub(crate) const fn new(value: T) -> Self {
+            UnsafeCell(core::cell::UnsafeCell::new(value))
+        }
+
+        #[inline(always)]
+        pub(crate) fn with<R>(&self, f: impl FnOnce(*const T) -> R) -> R {
+            f(self.0.get())
+        }
+
+        #[inline(always)]
+        pub(crate) fn with_mut<R>(&self, f: impl FnOnce(*mut T) -> R) -> R {
+            f(self.0.get())
+        }
+    }
+}
 
 pub(crate) use futex::Futex;
 pub(crate) use spin::{spin_loop, yield_now, Backoff};

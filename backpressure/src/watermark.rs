@@ -225,8 +225,12 @@ impl Watermark {
     /// let watermark = Watermark::new(16, 96);
     /// assert_eq!((watermark.low(), watermark.high()), (16, 96));
     /// ```
+    #[track_caller]
     pub fn new(low: usize, high: usize) -> Self {
-        Watermark::with_wait(low, high, Park)
+        match Watermark::try_with_wait(low, high, Park) {
+            Ok(watermark) => watermark,
+            Err(error) => panic!("weir_backpressure::Watermark::new: {error}"),
+        }
     }
 
     /// As [`new`](Self::new), but returns an error instead of panicking.
@@ -265,8 +269,12 @@ impl<W: WaitStrategy> Watermark<W> {
     /// let watermark = Watermark::with_wait(1, 4, Backoff);
     /// assert!(watermark.wait_normal_timeout(std::time::Duration::ZERO));
     /// ```
+    #[track_caller]
     pub fn with_wait(low: usize, high: usize, wait: W) -> Self {
-        Watermark::try_with_wait(low, high, wait).unwrap_or_else(|error| panic!("{error}"))
+        match Watermark::try_with_wait(low, high, wait) {
+            Ok(watermark) => watermark,
+            Err(error) => panic!("weir_backpressure::Watermark::with_wait: {error}"),
+        }
     }
 
     /// As [`with_wait`](Self::with_wait), but returns an error instead of panicking.

@@ -111,13 +111,15 @@ fn bad_input_is_refused() {
 }
 
 #[test]
-#[should_panic(expected = "the smallest limit 9 is above the capacity 4")]
+#[should_panic(
+    expected = "weir_backpressure::AdaptiveQueue::new: the smallest limit 9 is above the capacity 4"
+)]
 fn new_panics_when_min_is_above_max() {
     let _ = AdaptiveQueue::<u8>::new(9, 4);
 }
 
 #[test]
-#[should_panic(expected = "capacity must be at least 1")]
+#[should_panic(expected = "weir_backpressure::AdaptiveQueue::new: capacity must be at least 1")]
 fn new_panics_on_zero_capacity() {
     let _ = AdaptiveQueue::<u8>::new(1, 0);
 }

@@ -97,7 +97,7 @@ fn more_than_the_capacity_is_an_error_not_a_hang() {
 }
 
 #[test]
-#[should_panic(expected = "capacity must be at least 1")]
+#[should_panic(expected = "weir_backpressure::Credits::new: capacity must be at least 1")]
 fn zero_capacity_panics() {
     let _ = Credits::new(0);
 }
@@ -136,11 +136,41 @@ fn releasing_what_was_never_acquired_is_refused() {
 }
 
 #[test]
-#[should_panic(expected = "gives back credits never acquired")]
+#[should_panic(expected = "weir_backpressure::Credits::release: releasing 3 credits")]
 fn release_panics_on_credits_never_acquired() {
     let credits = Credits::new(3);
     let _held = credits.acquire_many(2).unwrap();
     credits.release(3);
+}
+
+/// A guard that finds its credits already given back (someone `release`d them by hand while it
+/// held them) while it is dropped during a panic's unwinding: it must not panic again, which
+/// would abort the process. It gives back what fits and records the rest.
+#[test]
+fn a_guard_dropped_while_unwinding_does_not_abort() {
+    let credits = Credits::new(2);
+    let unwound = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let _held = credits.acquire();
+        // Wrong, and not detectable here: 1 + 1 is within the capacity.
+        credits.release(1);
+        panic!("the stage failed while holding a credit");
+    }));
+    assert!(unwound.is_err());
+    assert_eq!(credits.available(), 2, "never more than the capacity");
+    assert_eq!(credits.over_released(), 1);
+}
+
+/// Outside unwinding, an over-release by a guard is a bug that debug builds report with a
+/// panic; release builds give back what fits and record the rest.
+#[test]
+fn a_guard_over_release_is_recorded() {
+    let credits = Credits::new(2);
+    let held = credits.acquire_many(2).unwrap();
+    credits.release(2);
+    let dropped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(held)));
+    assert_eq!(dropped.is_err(), cfg!(debug_assertions));
+    assert_eq!(credits.available(), 2);
+    assert_eq!(credits.over_released(), 2);
 }
 
 #[test]
@@ -156,7 +186,9 @@ fn split_credits_go_back_separately() {
 }
 
 #[test]
-#[should_panic(expected = "cannot split 3 credits off a credit of 2")]
+#[should_panic(
+    expected = "weir_backpressure::Credit::split: cannot split 3 credits off a credit of 2"
+)]
 fn splitting_more_than_held_panics() {
     let credits = Credits::new(5);
     let mut two = credits.acquire_many(2).unwrap();

@@ -71,21 +71,47 @@ fn without_a_quota_lower_levels_wait() {
     assert_eq!(queue.pop(), Some((1, 1000)));
 }
 
-/// With quota q, a lower item waiting behind an endless stream of higher items is served
-/// within q + 1 pops, and again every q + 1 pops after.
+/// The bug this guards against: the quota once protected only the level below the top, so
+/// with levels 0 and 1 always refilled, level 2 was never served. Now every level that stays
+/// non-empty is served within `quota + levels - 1` pops.
 #[test]
-fn a_quota_serves_lower_levels_within_quota_plus_one_pops() {
-    for quota in 1..=5 {
-        for levels in 2..=4 {
-            let queue = PriorityQueue::new(levels, 64).with_quota(quota);
-            for low in 1..levels {
-                for i in 0..8 {
-                    queue.push(low, low * 100 + i).unwrap();
-                }
+fn a_busy_middle_level_does_not_starve_the_levels_below() {
+    let quota = 2;
+    let queue = PriorityQueue::new(3, 8).with_quota(quota);
+    queue.push(2, 2000).unwrap();
+    let mut next = 0;
+    let mut pops = 0;
+    loop {
+        for level in 0..2 {
+            while queue.len_at(level) < 2 {
+                queue.push(level, next).unwrap();
+                next += 1;
             }
+        }
+        pops += 1;
+        if queue.pop().unwrap().0 == 2 {
+            break;
+        }
+        assert!(
+            pops < quota + 3,
+            "{pops} pops and level 2 still waits behind levels 0 and 1"
+        );
+    }
+    assert_eq!(pops, quota + 2, "served as soon as its turn came");
+}
+
+/// With quota q and every level kept non-empty, each level is served at least once in every
+/// q + levels - 1 pops, and the top level still gets most of them.
+#[test]
+fn a_quota_serves_every_level_within_quota_plus_levels_minus_one_pops() {
+    for quota in 1..=scaled(5, 2) {
+        for levels in 2..=scaled(5, 3) {
+            let bound = quota + levels - 1;
+            let queue = PriorityQueue::new(levels, 64).with_quota(quota);
             let mut next = 0;
-            let mut since_lower = 0;
-            for _ in 0..60 {
+            let mut unserved = vec![0; levels];
+            let mut served = vec![0; levels];
+            for _ in 0..scaled(200, 30) {
                 // Keep every level from ever running dry.
                 for level in 0..levels {
                     while queue.len_at(level) < 4 {
@@ -94,19 +120,54 @@ fn a_quota_serves_lower_levels_within_quota_plus_one_pops() {
                     }
                 }
                 let (level, _) = queue.pop().unwrap();
-                if level == 0 {
-                    since_lower += 1;
+                served[level] += 1;
+                for (other, pops) in unserved.iter_mut().enumerate() {
+                    *pops = if other == level { 0 } else { *pops + 1 };
                     assert!(
-                        since_lower <= quota,
-                        "quota {quota}, {levels} levels: {since_lower} high pops in a row"
+                        *pops < bound,
+                        "quota {quota}, {levels} levels: level {other} unserved for {pops} pops"
                     );
-                } else {
-                    assert_eq!(level, 1, "the highest lower level is served");
-                    assert_eq!(
-                        since_lower, quota,
-                        "served below only when the quota says so"
-                    );
-                    since_lower = 0;
+                }
+            }
+            assert!(
+                served[0] >= served[1..].iter().copied().max().unwrap(),
+                "quota {quota}, {levels} levels: the top level served least: {served:?}"
+            );
+        }
+    }
+}
+
+/// The same bound with levels that fill and run dry at random: a level that stays non-empty
+/// over `quota + levels - 1` pops is served in one of them.
+#[test]
+fn a_quota_bounds_the_wait_of_every_non_empty_level_under_random_load() {
+    let mut rng = Rng::new(7);
+    for quota in 1..=scaled(4, 2) {
+        for levels in 2..=scaled(5, 3) {
+            let bound = quota + levels - 1;
+            let queue = PriorityQueue::new(levels, 64).with_quota(quota);
+            let mut unserved = vec![0; levels];
+            for _ in 0..scaled(2_000, 30) {
+                for level in 0..levels {
+                    for _ in 0..rng.range(0, 2) {
+                        let _ = queue.push(level, ());
+                    }
+                }
+                let non_empty: Vec<bool> = (0..levels).map(|l| queue.len_at(l) > 0).collect();
+                let Some((level, ())) = queue.pop() else {
+                    continue;
+                };
+                for other in 0..levels {
+                    if other == level || !non_empty[other] {
+                        unserved[other] = 0;
+                    } else {
+                        unserved[other] += 1;
+                        assert!(
+                            unserved[other] < bound,
+                            "quota {quota}, {levels} levels: level {other} waited {} pops",
+                            unserved[other]
+                        );
+                    }
                 }
             }
         }
@@ -141,17 +202,27 @@ fn a_low_item_is_served_within_quota_plus_one_pops() {
     }
 }
 
+/// Among levels whose turn has come, the one that waited longest goes first; between levels
+/// that waited as long, the higher.
 #[test]
-fn the_quota_serves_the_highest_lower_level() {
+fn the_quota_serves_the_level_that_waited_longest() {
     let queue = PriorityQueue::new(3, 8).with_quota(1);
     queue.push(0, "a0").unwrap();
     queue.push(0, "a1").unwrap();
     queue.push(1, "b").unwrap();
     queue.push(2, "c").unwrap();
     assert_eq!(queue.pop(), Some((0, "a0")));
-    assert_eq!(queue.pop(), Some((1, "b")), "level 1 before level 2");
+    assert_eq!(
+        queue.pop(),
+        Some((1, "b")),
+        "level 1 before level 2: as long a wait"
+    );
+    assert_eq!(
+        queue.pop(),
+        Some((2, "c")),
+        "level 2 waited two pops, level 0 one"
+    );
     assert_eq!(queue.pop(), Some((0, "a1")));
-    assert_eq!(queue.pop(), Some((2, "c")));
     assert_eq!(queue.pop(), None);
     assert_eq!(queue.quota(), 1);
 }
@@ -176,22 +247,63 @@ fn bad_input_is_refused() {
 }
 
 #[test]
-#[should_panic(expected = "needs at least one level")]
+#[should_panic(
+    expected = "weir_backpressure::PriorityQueue::new: a priority queue needs at least one level"
+)]
 fn new_panics_on_zero_levels() {
     let _ = PriorityQueue::<u8>::new(0, 4);
 }
 
 #[test]
-#[should_panic(expected = "capacity must be at least 1")]
+#[should_panic(
+    expected = "weir_backpressure::PriorityQueue::new: priority level 0: capacity must be at least 1"
+)]
 fn new_panics_on_zero_capacity() {
     let _ = PriorityQueue::<u8>::new(2, 0);
 }
 
 #[test]
-#[should_panic(expected = "level 3 is out of range: the queue has 3 levels")]
+#[should_panic(
+    expected = "weir_backpressure::PriorityQueue::push: level 3 is out of range: the queue has 3 levels"
+)]
 fn push_panics_on_a_bad_level() {
     let queue = PriorityQueue::new(3, 4);
     let _ = queue.push(3, ());
+}
+
+/// A push onto a full level waits for a pop from that level (even with other levels full or
+/// popped meanwhile), and a timed one hands the item back.
+#[test]
+fn push_wait_waits_for_room_and_times_out_with_the_item() {
+    let queue = PriorityQueue::new(2, 1);
+    for round in 0..scaled(50, 3) {
+        queue.push(0, round).unwrap();
+        queue.push(1, round).unwrap();
+        thread::scope(|s| {
+            let pusher = s.spawn(|| queue.push_wait(1, round + 1000, &Park, None));
+            // Level 0 is popped first: its room is not for the pusher on level 1.
+            assert_eq!(queue.pop_wait(&Park, None), Some((0, round)));
+            assert_eq!(queue.pop_wait(&Park, None), Some((1, round)));
+            assert_eq!(pusher.join().unwrap(), Ok(()));
+        });
+        assert_eq!(queue.pop(), Some((1, round + 1000)));
+        assert!(queue.is_empty());
+    }
+    queue.push(0, 1).unwrap();
+    let start = Instant::now();
+    let late = queue.push_wait(0, 2, &Backoff, Some(start + Duration::from_millis(10)));
+    assert_eq!(late.unwrap_err().into_inner(), 2);
+    assert!(start.elapsed() >= Duration::from_millis(10));
+    assert_eq!(queue.push_wait(1, 3, &Park, Some(Instant::now())), Ok(()));
+}
+
+#[test]
+#[should_panic(
+    expected = "weir_backpressure::PriorityQueue::push_wait: level 2 is out of range: the queue has 2 levels"
+)]
+fn push_wait_panics_on_a_bad_level() {
+    let queue = PriorityQueue::new(2, 4);
+    let _ = queue.push_wait(2, (), &Park, None);
 }
 
 #[test]

@@ -84,13 +84,17 @@ fn a_random_walk_matches_a_reference() {
 }
 
 #[test]
-#[should_panic(expected = "the low watermark (4) must be below the high watermark (4)")]
+#[should_panic(
+    expected = "weir_backpressure::Watermark::new: the low watermark (4) must be below the high watermark (4)"
+)]
 fn equal_thresholds_panic() {
     let _ = Watermark::new(4, 4);
 }
 
 #[test]
-#[should_panic(expected = "the low watermark (9) must be below the high watermark (3)")]
+#[should_panic(
+    expected = "weir_backpressure::Watermark::with_wait: the low watermark (9) must be below the high watermark (3)"
+)]
 fn inverted_thresholds_panic() {
     let _ = Watermark::with_wait(9, 3, Spin);
 }

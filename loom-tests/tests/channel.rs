@@ -10,7 +10,7 @@
 use loom::thread;
 use loom_tests::{model, DropCounter};
 use std::sync::mpsc::{RecvError, SendError};
-use weir_backpressure::{mpmc, spsc};
+use weir_backpressure::{mpmc, spsc, SendTimeoutError};
 
 /// The sender sends one item and leaves while the receiver may be asleep on the empty
 /// channel: the receiver gets the item, then `RecvError`, and never sleeps through the
@@ -108,5 +108,74 @@ fn mpmc_blocked_receiver_sees_the_sender_gone() {
         drop(receiver);
         drop(sender);
         assert_eq!(waiting.join().unwrap(), Err(RecvError));
+    });
+}
+
+/// Rendezvous (capacity 0), no early return and no lost wake-up: the sender hands over two
+/// items and leaves; a send returns only after its item was taken (before the receiver's `k`-th
+/// receive, at most `k - 1` sends have returned), both items arrive in order, and the receiver,
+/// possibly asleep, then sees the sender gone. The sender's second item goes into the slot the
+/// receiver read the first from: the take must happen before that write (loom checks the slot).
+#[test]
+fn spsc_rendezvous_send_returns_only_after_the_receive() {
+    model(|| {
+        let (sender, receiver) = spsc::channel(0);
+        let returned = loom::sync::Arc::new(loom::sync::atomic::AtomicUsize::new(0));
+        let producer = {
+            let returned = returned.clone();
+            thread::spawn(move || {
+                for item in 1..=2 {
+                    sender.send(item).unwrap();
+                    returned.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                }
+            })
+        };
+        for (taken, item) in (1..=2).enumerate() {
+            assert!(returned.load(std::sync::atomic::Ordering::SeqCst) <= taken);
+            assert_eq!(receiver.recv(), Ok(item));
+        }
+        assert_eq!(receiver.recv(), Err(RecvError));
+        producer.join().unwrap();
+    });
+}
+
+/// Rendezvous, the receiver leaving: it looks once for an offered item and leaves, while the
+/// sender may be asleep waiting for a taker. The sender either had its item taken (`Ok`) or gets
+/// it back in `SendError`, never sleeps through the disconnection, and the item is dropped
+/// exactly once either way.
+#[test]
+fn spsc_rendezvous_sender_gets_its_item_back_when_the_receiver_leaves() {
+    model(|| {
+        let drops = DropCounter::default();
+        let (sender, receiver) = spsc::channel(0);
+        let consumer = thread::spawn(move || receiver.try_recv().is_ok());
+        let sent = sender.send(drops.item(7));
+        let took = consumer.join().unwrap();
+        match sent {
+            Ok(()) => assert!(took),
+            Err(SendError(item)) => {
+                assert!(!took);
+                assert_eq!(item.value, 7);
+            }
+        }
+        assert_eq!(drops.dropped(), 1);
+    });
+}
+
+/// Rendezvous between two senders: the main thread's send gives up at once (its deadline has
+/// passed) and takes its item back out of the slot, while the other sender waits to offer its
+/// own, which the main thread then receives. The other sender writes the slot after the main
+/// thread read its item back from it, which only the emptying of the slot orders (loom checks
+/// the slot).
+#[test]
+fn mpmc_rendezvous_a_withdrawn_item_frees_the_slot_for_another_sender() {
+    model(|| {
+        let (sender, receiver) = mpmc::channel(0);
+        let other = sender.clone();
+        let second = thread::spawn(move || other.send(2).unwrap());
+        let late = sender.send_deadline(1, std::time::Instant::now());
+        assert_eq!(late, Err(SendTimeoutError::Timeout(1)));
+        assert_eq!(receiver.recv(), Ok(2));
+        second.join().unwrap();
     });
 }

@@ -34,3 +34,21 @@ fn pop_wait_is_woken_by_every_push() {
         assert!(queue.is_empty());
     });
 }
+
+/// Property: no lost wake-up for a pusher. The level holds one item and is full; a thread waits
+/// in `push_wait` to add a second while the main thread pops both: the pop that makes room wakes
+/// the pusher, and both items come out once, in order.
+#[test]
+fn push_wait_is_woken_by_a_pop() {
+    model(|| {
+        let queue = Arc::new(PriorityQueue::new(1, 1));
+        queue.push(0, 1).unwrap();
+        let pusher = {
+            let queue = Arc::clone(&queue);
+            thread::spawn(move || queue.push_wait(0, 2, &Park, None).unwrap())
+        };
+        assert_eq!(queue.pop_wait(&Park, None), Some((0, 1)));
+        assert_eq!(queue.pop_wait(&Park, None), Some((0, 2)));
+        pusher.join().unwrap();
+    });
+}

@@ -58,10 +58,11 @@ impl<'a, W: WaitStrategy> Credit<'a, W> {
     /// drop(one);
     /// assert_eq!(credits.available(), 2);
     /// ```
+    #[track_caller]
     pub fn split(&mut self, count: usize) -> Credit<'a, W> {
         assert!(
             count <= self.count,
-            "cannot split {count} credits off a credit of {}",
+            "weir_backpressure::Credit::split: cannot split {count} credits off a credit of {}",
             self.count
         );
         self.count -= count;
@@ -158,10 +159,12 @@ impl<W: WaitStrategy> OwnedCredit<W> {
     /// let one = batch.split(1);
     /// assert_eq!((batch.count(), one.count()), (1, 1));
     /// ```
+    #[track_caller]
     pub fn split(&mut self, count: usize) -> OwnedCredit<W> {
         assert!(
             count <= self.count,
-            "cannot split {count} credits off a credit of {}",
+            "weir_backpressure::OwnedCredit::split: cannot split {count} credits off a credit \
+             of {}",
             self.count
         );
         self.count -= count;

@@ -64,6 +64,8 @@ pub struct Credits<W: WaitStrategy = Park> {
     available: AtomicUsize,
     /// Acquirers sleep on it; a release notifies it.
     released: EventCount,
+    /// Credits that guards found already given back (see [`over_released`](Self::over_released)).
+    over_released: AtomicUsize,
     wait: W,
 }
 
@@ -81,8 +83,12 @@ impl Credits {
     /// let credits = weir_backpressure::Credits::new(3);
     /// assert_eq!((credits.capacity(), credits.available()), (3, 3));
     /// ```
+    #[track_caller]
     pub fn new(capacity: usize) -> Self {
-        Credits::with_wait(capacity, Park)
+        match Credits::try_with_wait(capacity, Park) {
+            Ok(credits) => credits,
+            Err(error) => panic!("weir_backpressure::Credits::new: {error}"),
+        }
     }
 
     /// As [`new`](Self::new), but returns an error instead of panicking.
@@ -118,8 +124,12 @@ impl<W: WaitStrategy> Credits<W> {
     /// let _credit = credits.acquire();
     /// assert_eq!(credits.available(), 1);
     /// ```
+    #[track_caller]
     pub fn with_wait(capacity: usize, wait: W) -> Self {
-        Credits::try_with_wait(capacity, wait).unwrap_or_else(|error| panic!("{error}"))
+        match Credits::try_with_wait(capacity, wait) {
+            Ok(credits) => credits,
+            Err(error) => panic!("weir_backpressure::Credits::with_wait: {error}"),
+        }
     }
 
     /// As [`with_wait`](Self::with_wait), but returns an error instead of panicking.
@@ -144,6 +154,7 @@ impl<W: WaitStrategy> Credits<W> {
             capacity,
             available: AtomicUsize::new(capacity),
             released: EventCount::new(),
+            over_released: AtomicUsize::new(0),
             wait,
         })
     }
@@ -386,9 +397,11 @@ impl<W: WaitStrategy> Credits<W> {
     /// credits.release(taken);
     /// assert_eq!(credits.available(), 2);
     /// ```
+    #[track_caller]
     pub fn release(&self, count: usize) {
-        self.try_release(count)
-            .unwrap_or_else(|error| panic!("{error}"));
+        if let Err(error) = self.try_release(count) {
+            panic!("weir_backpressure::Credits::release: {error}");
+        }
     }
 
     /// As [`release`](Self::release), but returns an error instead of panicking.
@@ -469,6 +482,27 @@ impl<W: WaitStrategy> Credits<W> {
         self.capacity - self.available()
     }
 
+    /// How many credits guards ([`Credit`], [`OwnedCredit`]) could not give back when dropped,
+    /// because more were available already than they held: someone [`release`](Self::release)d
+    /// credits by hand that a guard still held. 0 unless the program has that bug.
+    ///
+    /// A guard never panics on it while the thread is unwinding from another panic (that would
+    /// abort the process): it gives back what fits, so that no more than the
+    /// [`capacity`](Self::capacity) are ever available, and counts the rest here. Outside
+    /// unwinding, debug builds also panic, to report the bug where it shows.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let credits = weir_backpressure::Credits::new(2);
+    /// drop(credits.acquire());
+    /// assert_eq!(credits.over_released(), 0);
+    /// ```
+    pub fn over_released(&self) -> usize {
+        // Relaxed: a count for diagnosis, which orders nothing.
+        self.over_released.load(Ordering::Relaxed)
+    }
+
     /// The credits there are in all.
     ///
     /// # Examples
@@ -532,14 +566,33 @@ impl<W: WaitStrategy> Credits<W> {
 
     /// Gives back a guard's credits. A guard's credits were acquired, so this cannot exceed the
     /// capacity unless someone [`release`](Self::release)d credits they did not hold; then it
-    /// gives back what fits (never more than the capacity), and debug builds panic.
+    /// gives back what fits (never more than the capacity) and counts the rest in
+    /// `over_released`. Debug builds then panic too, but never while the thread is unwinding:
+    /// a panic in a destructor during unwinding aborts the process.
     pub(super) fn give_back(&self, count: usize) {
-        if let Err(error) = self.try_release(count) {
-            debug_assert!(false, "{error}");
-            let fits = error.capacity() - error.available();
-            // Ignore a second failure: another thread gave back credits meanwhile, which is
-            // just as wrong, and the capacity is what matters.
-            let _ = self.try_release(fits.min(count));
+        // What fits of `count`: all of it, unless credits were given back by hand meanwhile.
+        let mut returned = count;
+        let mut available = 0;
+        while let Err(error) = self.try_release(returned) {
+            available = error.available();
+            // Another thread may give back or take credits meanwhile: look again until what
+            // fits goes back, or nothing fits.
+            returned = returned.min(error.capacity() - available);
+            if returned == 0 {
+                break;
+            }
+        }
+        if returned < count {
+            // Relaxed: a count for diagnosis (see `over_released`).
+            self.over_released
+                .fetch_add(count - returned, Ordering::Relaxed);
+            if cfg!(debug_assertions) && !std::thread::panicking() {
+                panic!(
+                    "weir_backpressure::Credit::drop: gave back {count} credits with \
+                     {available} of {} available: someone released credits it still held",
+                    self.capacity
+                );
+            }
         }
     }
 }
