@@ -54,6 +54,7 @@ mod op;
 mod pace;
 mod partition;
 mod pipeline;
+mod prioritize;
 mod report;
 mod scale;
 mod segment;
