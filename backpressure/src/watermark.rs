@@ -45,7 +45,7 @@ impl Pressure {
     /// The pressure after `transitions` changes of state from [`Normal`](Pressure::Normal):
     /// an even count is normal, an odd one high.
     fn after(transitions: u64) -> Self {
-        if transitions % 2 == 0 {
+        if transitions.is_multiple_of(2) {
             Pressure::Normal
         } else {
             Pressure::High

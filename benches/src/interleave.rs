@@ -189,9 +189,10 @@ impl<'a> Group<'a> {
 
 /// Whether `--filter` keeps the row.
 pub(crate) fn selected(config: &Config, workload: &str, implementation: &str) -> bool {
-    config.filter.as_ref().map_or(true, |filter| {
-        format!("{workload} {implementation}").contains(filter.as_str())
-    })
+    config
+        .filter
+        .as_ref()
+        .is_none_or(|filter| format!("{workload} {implementation}").contains(filter.as_str()))
 }
 
 /// The paired ratios of every implementation of a workload: per round, the row's speed (the

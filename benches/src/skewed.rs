@@ -45,7 +45,7 @@ pub fn cost_of(index: u64) -> u8 {
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
     z ^= z >> 31;
-    if z % HEAVY_ONE_IN == 0 {
+    if z.is_multiple_of(HEAVY_ONE_IN) {
         HEAVY_UNITS
     } else {
         1

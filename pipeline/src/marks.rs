@@ -37,7 +37,7 @@ pub(crate) struct MarkClock {
 impl MarkClock {
     /// Whether an item taken at `now` is to be marked.
     pub(crate) fn due(&mut self, now: Instant) -> bool {
-        let due = self.last.map_or(true, |last| now - last >= MARK_EVERY);
+        let due = self.last.is_none_or(|last| now - last >= MARK_EVERY);
         if due {
             self.last = Some(now);
         }

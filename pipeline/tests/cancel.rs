@@ -140,7 +140,7 @@ fn each_item_is_dropped_once_whatever_ends_the_run() {
             .capacity(32)
             .map(|item| item)
             .parallel(Workers::new(2).ordered(), |s| {
-                s.filter(|item: &Counted| item.id % 7 != 0)
+                s.filter(|item: &Counted| !item.id.is_multiple_of(7))
             })
             .parallel(2, |s| s.inspect(|_| {}))
             .for_each(|_| std::thread::sleep(Duration::from_micros(20)))

@@ -270,7 +270,7 @@ fn a_segment_runs_as_one_stage() {
         let n = scaled(10_000, 100) as u64;
         let expand = || {
             Segment::new()
-                .filter(|x: &u64| x % 3 != 0)
+                .filter(|x: &u64| !x.is_multiple_of(3))
                 .flat_map(|x| [x, x + 1])
                 .map(|x| x * 2)
         };

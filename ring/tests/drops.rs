@@ -33,7 +33,7 @@ fn ring_with(
 /// The drop counts, not counting scratch item 0.
 fn assert_dropped(log: &DropLog, ids: impl IntoIterator<Item = usize>) {
     let mut ids: Vec<usize> = ids.into_iter().collect();
-    ids.extend(std::iter::repeat(0).take(log.count(0)));
+    ids.extend(std::iter::repeat_n(0, log.count(0)));
     log.assert_dropped_exactly(ids);
 }
 

@@ -187,7 +187,7 @@ fn write_chunk_read_chunk_keep_order() {
                     continue;
                 }
                 wait.reset();
-                if rng.next_u64() % 2 == 0 {
+                if rng.next_u64().is_multiple_of(2) {
                     // Write every slot in place, then commit only some of them.
                     let commit = rng.range(0, chunk.len());
                     let (first, second) = chunk.as_mut_slices();

@@ -67,7 +67,7 @@ impl Checked {
             self.last_full = full;
         }
         self.ops += 1;
-        if self.ops % self.check_every != 0 {
+        if !self.ops.is_multiple_of(self.check_every) {
             return;
         }
         // The cached-position paths first (`is_full`, `is_empty`, `peek` reload the other
