@@ -530,6 +530,14 @@ fn pipeline_latency_rows(config: &Config, rows: &mut Vec<Row>) {
 /// What was run, where, and how to read the table.
 fn print_header(config: &Config) {
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    if config.quick {
+        println!(
+            "--quick: a smoke test that every row runs and checks its output, NOT a comparison. \
+             Its repetitions last milliseconds, so they time thread start-up and the first \
+             park rather than the queues; rank implementations with a full run \
+             (`cargo run --release -p weir-bench`).\n"
+        );
+    }
     let lines = [
         format!(
             "weir-bench on {cores} cores (std::thread::available_parallelism); threads pinned: {}",
