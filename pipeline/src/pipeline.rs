@@ -17,6 +17,8 @@ use crate::launch::{Launch, Made, Tail, Taken, Want};
 use crate::link::{mpmc_channel, spsc_channel, Inlet, Ordered};
 use crate::marks::marked;
 use crate::metrics::StageMetrics;
+use crate::nested::Stages;
+use crate::op::Boxed;
 use crate::op::Identity;
 use crate::op::{Filter, FilterMap, FlatMap, Framed, Inspect, Map, Op, TryMap};
 use crate::partition::Route;
@@ -641,7 +643,8 @@ impl<T: Send + 'static> Pipeline<T> {
 
     /// Adds a stage that runs `segment`'s operations fused on one thread: a chain built
     /// apart (and reusable, by a function that returns it) as one stage, whose default name is
-    /// `"then"`.
+    /// `"then"` ([`Segment::named`] names it). A [`Nested`](crate::Nested) segment, one that
+    /// holds a `parallel` stage, adds its stages instead, their names prefixed with its own.
     ///
     /// # Examples
     ///
@@ -661,8 +664,13 @@ impl<T: Send + 'static> Pipeline<T> {
     /// assert_eq!(out, [8, 12]);
     /// assert_eq!(finished.report.stage("clean").unwrap().filtered(), 1);
     /// ```
-    pub fn then<U: Send + 'static>(self, segment: Segment<T, U>) -> Pipeline<U> {
-        self.serial("then", segment.op)
+    pub fn then<U: Send + 'static>(self, segment: impl Stages<T, U>) -> Pipeline<U> {
+        segment.add_to(self)
+    }
+
+    /// Adds a stage that runs `op` fused on one thread, named `name`.
+    pub(crate) fn fused<U: Send + 'static>(self, name: &str, op: Boxed<T, U>) -> Pipeline<U> {
+        self.serial(name, op)
     }
 
     /// Applies `f` to each item.

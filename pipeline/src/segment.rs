@@ -32,6 +32,8 @@ use crate::op::{Boxed, Chain, Filter, FilterMap, FlatMap, Identity, Inspect, Map
 /// ```
 pub struct Segment<T, U = T> {
     pub(crate) op: Boxed<T, U>,
+    /// The name its stage takes in a pipeline (the prefix of its stages', once nested).
+    pub(crate) name: Option<String>,
 }
 
 impl<T: Send + 'static> Segment<T> {
@@ -39,6 +41,7 @@ impl<T: Send + 'static> Segment<T> {
     pub fn new() -> Self {
         Segment {
             op: Box::new(Identity::new()),
+            name: None,
         }
     }
 }
@@ -57,7 +60,16 @@ impl<T: 'static, U: 'static> Segment<T, U> {
                 second: op,
                 middle: PhantomData,
             }),
+            name: self.name,
         }
+    }
+
+    /// Names the segment: added with [`Pipeline::then`](crate::Pipeline::then), its stage
+    /// takes this name (the default is `"then"`); once it holds a `parallel` stage
+    /// ([`Nested`](crate::Nested)), its stages' names are prefixed with it.
+    pub fn named(mut self, name: &str) -> Self {
+        self.name = Some(name.to_owned());
+        self
     }
 
     /// Appends `next`'s operations to this segment's: segments built apart (by functions

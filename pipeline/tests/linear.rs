@@ -317,3 +317,45 @@ fn the_outputs_of_slow_items_move_on_at_once() {
         output.finish().unwrap();
     });
 }
+
+#[test]
+fn a_nested_segment_adds_its_stages_under_its_name() {
+    use weir_pipeline::Segment;
+
+    within(LIMIT, || {
+        let n = scaled(10_000, 100) as u64;
+        let inner = Segment::new()
+            .map(|x: u64| x + 1)
+            .named("ignored once nested")
+            .parallel(2, |s| s.map(|x| x * 2))
+            .then(Segment::new().filter(|x: &u64| x % 3 != 0))
+            .parallel(2, |s| s.map(|x| x + 7))
+            .named("inner");
+        let finished = Pipeline::from_iter(0..n)
+            .then(inner)
+            .then(Segment::new().map(|x: u64| x).named("outer"))
+            .collect::<Vec<_>>()
+            .run()
+            .unwrap();
+        let mut out = finished.output;
+        out.sort_unstable();
+        let mut expected: Vec<u64> = (0..n)
+            .map(|x| (x + 1) * 2)
+            .filter(|x| x % 3 != 0)
+            .map(|x| x + 7)
+            .collect();
+        expected.sort_unstable();
+        assert_eq!(out, expected);
+        let names: Vec<&str> = finished.report.stages().iter().map(|s| s.name()).collect();
+        assert_eq!(
+            names,
+            [
+                "inner/then",
+                "inner/parallel",
+                "inner/then",
+                "inner/parallel",
+                "outer"
+            ]
+        );
+    });
+}
