@@ -328,7 +328,7 @@ fn a_nested_segment_adds_its_stages_under_its_name() {
             .map(|x: u64| x + 1)
             .named("ignored once nested")
             .parallel(2, |s| s.map(|x| x * 2))
-            .then(Segment::new().filter(|x: &u64| x % 3 != 0))
+            .then(Segment::new().filter(|x: &u64| !x.is_multiple_of(3)))
             .parallel(2, |s| s.map(|x| x + 7))
             .named("inner");
         let finished = Pipeline::from_iter(0..n)
