@@ -319,3 +319,81 @@ fn injector_steal_batch_against_push() {
         assert_eq!(got, [0, 1]);
     });
 }
+
+/// A batch steal that waits on its destination while it holds claims on its source: a FIFO
+/// `steal_batch` claims two of the victim's three items with one CAS and moves them into its
+/// own deque one by one. That deque (capacity 2) held two items, which two stealers are
+/// taking: once both have claimed theirs it looks empty, and the batch's first push reuses the
+/// slot the first stealer may still be reading, so the push waits for the slot's stamp while
+/// the batch still holds its claim on the victim's second item. No item is lost or taken twice,
+/// and nobody waits for ever (the stealers being waited for hold nothing the batch has).
+///
+/// The owner waits for the deque to look empty with a yield loop: loom's search did not reach
+/// the stamp wait when the owner made the room itself (by popping) instead.
+#[test]
+fn steal_batch_waits_on_its_deque_while_holding_claims() {
+    model(|| {
+        let victim = Worker::new_fifo(4);
+        for value in 0..3u32 {
+            victim.push(value).unwrap();
+        }
+        let mine = Worker::new_fifo(2);
+        mine.push(3).unwrap();
+        mine.push(4).unwrap();
+        let thieves: Vec<_> = (0..2)
+            .map(|_| {
+                let stealer = mine.stealer();
+                thread::spawn(move || steal_once(&stealer))
+            })
+            .collect();
+        while !mine.is_empty() {
+            thread::yield_now();
+        }
+        assert_eq!(victim.stealer().steal_batch(&mine), Steal::Success(()));
+        let mut taken = Vec::new();
+        while let Some(item) = mine.pop() {
+            taken.push(item);
+        }
+        taken.extend(thieves.into_iter().filter_map(|t| t.join().unwrap()));
+        while let Some(item) = victim.pop() {
+            taken.push(item);
+        }
+        assert_each_once(taken, 5);
+    });
+}
+
+/// The injector's batch in the same place: `Injector::steal_batch` pops two of its three items
+/// with one claim on the queue and hands them to a sink that pushes them into the owner's
+/// deque, whose first push waits for a stealer still reading the slot (as above) while the
+/// queue's claim on the second item is held.
+#[test]
+fn injector_steal_batch_waits_on_its_deque_while_holding_claims() {
+    model(|| {
+        let injector = Injector::new(4);
+        for value in 0..3u32 {
+            injector.push(value).unwrap();
+        }
+        let mine = Worker::new_fifo(2);
+        mine.push(3).unwrap();
+        mine.push(4).unwrap();
+        let thieves: Vec<_> = (0..2)
+            .map(|_| {
+                let stealer = mine.stealer();
+                thread::spawn(move || steal_once(&stealer))
+            })
+            .collect();
+        while !mine.is_empty() {
+            thread::yield_now();
+        }
+        assert_eq!(injector.steal_batch(&mine), Steal::Success(()));
+        let mut taken = Vec::new();
+        while let Some(item) = mine.pop() {
+            taken.push(item);
+        }
+        taken.extend(thieves.into_iter().filter_map(|t| t.join().unwrap()));
+        while let Steal::Success(item) = injector.steal() {
+            taken.push(item);
+        }
+        assert_each_once(taken, 5);
+    });
+}

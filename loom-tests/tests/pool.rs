@@ -1,5 +1,5 @@
-//! loom models of the protocols of weir-mpmc's worker pool (the pool itself runs on std's
-//! scoped threads, which loom cannot model, so its two protocols are modelled on their own).
+//! loom models of weir-mpmc's worker pool: the pool's own run (its feeder, workers and
+//! `run_one`, on loom's threads), and its two protocols on their own.
 //!
 //! The sleep protocol (`distribute/sleep.rs`): a worker announces itself, looks for work once
 //! more, then parks; whoever makes work available publishes it, then checks for an announced
@@ -16,8 +16,8 @@
 use loom::sync::atomic::{AtomicBool, Ordering};
 use loom::sync::Arc;
 use loom::thread;
-use loom_tests::model;
-use weir_mpmc::distribute::{Phase, RunState, Sleepers};
+use loom_tests::{model, model_with_bound};
+use weir_mpmc::distribute::{Phase, Pool, RunState, Sleepers};
 use weir_mpmc::Queue;
 
 /// The worker's side: park until `ready` is set, announcing itself and looking once more
@@ -108,4 +108,54 @@ fn done_is_seen_with_every_item_before_it() {
         run.done();
         assert_eq!(run.phase(), Phase::Stopped);
     });
+}
+
+/// Runs `Pool::run` with 2 workers over `0..items`, through deques of `local` items and an
+/// injector of `injector`, and checks that every item ran exactly once. The run must end: a
+/// lost wake-up leaves a thread parked for ever, which loom reports as a deadlock.
+fn run_pool(items: usize, local: usize, injector: usize) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc as StdArc;
+
+    // Plain std counters: loom runs one thread at a time, and they are read after the run.
+    let ran: StdArc<Vec<AtomicUsize>> =
+        StdArc::new((0..items).map(|_| AtomicUsize::new(0)).collect());
+    let report = {
+        let ran = StdArc::clone(&ran);
+        Pool::new(2)
+            .capacities(local, injector)
+            .run(0..items, move |item| {
+                ran[item].fetch_add(1, Ordering::Relaxed);
+            })
+    };
+    let counts: Vec<usize> = ran.iter().map(|n| n.load(Ordering::Relaxed)).collect();
+    assert_eq!(counts, vec![1; items], "each item runs exactly once");
+    assert_eq!(report.items(), items as u64);
+}
+
+/// The pool's own path (`Pool::run`: its `feed`, `work` and `run_one`) where the feeder waits
+/// for room: 2 items through an injector of one, so that the feeder sleeps on a full injector
+/// and is woken by the worker that takes from it (without that wake-up the model deadlocks),
+/// workers park and are woken by the feeder or by the end of the run.
+///
+/// Bound 1: the feeder and the workers spin on each other (a full injector, lost races), and
+/// loom's search takes minutes with more. A lost wake-up needs one forced switch (the waker's
+/// check between the sleeper's announcement and its second look), beside the switches that
+/// every park, unpark and yield makes.
+#[test]
+fn pool_feeder_sleeps_on_a_full_injector() {
+    model_with_bound(1, || run_pool(2, 1, 1));
+}
+
+/// The pool's own path where a worker steals from its sibling: 3 items in an injector of 3, so
+/// that a worker's batch from the injector leaves an item in its deque of one, which it wakes
+/// its sibling to steal (`run_one`). Bound 1, as above.
+///
+/// Ignored by default: it takes about 3 minutes (1.5 of CPU) on a busy 2-core machine, beyond
+/// what the other models take; run it with `--ignored` after a change to the pool or the
+/// work-stealing distributor.
+#[test]
+#[ignore = "about 3 minutes; run with --ignored after a change to the pool"]
+fn pool_worker_steals_from_its_sibling() {
+    model_with_bound(1, || run_pool(3, 1, 3));
 }

@@ -2,6 +2,9 @@
 //! propagated without leaving a thread parked, empty streams, more workers than cores, and a
 //! full injector that makes the feeder wait rather than drop.
 
+// Real threads and timing: not a loom model (`loom-tests/tests/pool.rs` has those).
+#![cfg(not(loom))]
+
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 

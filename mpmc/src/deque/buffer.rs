@@ -153,15 +153,10 @@ impl<T> Buffer<T> {
 
     /// Moves `bottom`, as only the owner does: up in a push, down and back in a LIFO pop.
     ///
-    /// Every store of `bottom` is Release, pairing with the Acquire load of `bottom` in a steal
-    /// (`claim`): whichever value a steal reads, the writes of the items below it happen before
-    /// the steal reads one of them. Under C++20's rules a Relaxed store by the owner would end
-    /// the release sequence of the pushes' stores, so a steal reading a popping owner's value
-    /// would not be ordered after the items' writes; and for the pop's restore of `bottom`, the
-    /// Release also forbids a load-buffering cycle in which a steal reads the last item
-    /// unordered after its write (see `Worker::pop_lifo`). One store, one ordering decision:
-    /// the loom models fail when it is Relaxed (the push's use of it is what they catch; loom
-    /// does not explore load buffering).
+    /// Release, pairing with the Acquire load of `bottom` in a steal (`claim`): whichever value a
+    /// steal reads, the writes of the items below it happen before the steal reads one of them.
+    /// Stronger than the paper's Relaxed stores in `take`: see notes (1) and (2) of the
+    /// [orderings table](super#orderings).
     #[inline(always)]
     pub(super) fn set_bottom(&self, bottom: usize) {
         self.bottom.store(bottom, Ordering::Release);
@@ -203,21 +198,12 @@ impl<T> Buffer<T> {
 
     /// A steal's first step: load `top`.
     ///
-    /// Relaxed, not the paper's Acquire, which no model needs and nothing here pairs with:
-    ///
-    /// - nothing the steal reads depends on who wrote this `top`: the item's write is ordered
-    ///   before its read by `claim`'s Acquire load of `bottom`, and the slot's reuse by its
-    ///   stamp (in the paper the Acquire also guards the read of a growable array's pointer);
-    /// - what the fences need of this load, that a LIFO pop whose fence comes after the
-    ///   steal's sees this `top` or a later one, holds for a Relaxed load: C++20's rule for
-    ///   SeqCst fences ([atomics.order]/4.4, the model Rust follows) orders any two
-    ///   coherence-ordered accesses on either side of two fences, Relaxed ones included. If the
-    ///   pop read an older `top`, its load would be coherence-ordered before this one, so its
-    ///   fence would precede the steal's in the fence order: a contradiction. (The paper's C11
-    ///   model had no such rule, hence its stronger orderings.)
+    /// Acquire, as in the paper, pairing with the SeqCst CAS that wrote the value: see note (4)
+    /// of the [orderings table](super#orderings) (the item's write is ordered by `claim`'s load
+    /// of `bottom`, and the slot's reuse by its stamp).
     #[inline(always)]
     pub(super) fn load_top(&self) -> usize {
-        self.top.load(Ordering::Relaxed)
+        self.top.load(Ordering::Acquire)
     }
 
     /// The steal protocol after `top` was read as `top` (by [`load_top`](Self::load_top), or
@@ -232,11 +218,10 @@ impl<T> Buffer<T> {
         top: usize,
         want: impl FnOnce(usize) -> usize,
     ) -> Result<usize, bool> {
-        // SeqCst fence, pairing with the one in the owner's LIFO pop (the paper's steal line 3
-        // against take line 4): the pop stores `bottom` then loads `top`, the steal loads `top`
-        // then `bottom`, and the two fences forbid the store-buffering outcome where each misses
-        // the other's write, so that a pop and a steal never both take the last item without a
-        // compare-and-swap between them.
+        // SeqCst fence, pairing with the one in the owner's LIFO pop (`Worker::pop_lifo`): the
+        // pop stores `bottom` then loads `top`, the steal loads `top` then `bottom`, and the two
+        // fences forbid the store-buffering outcome where each misses the other's write (see
+        // "The algorithm" in the module docs).
         fence(Ordering::SeqCst);
         // Acquire, pairing with the Release stores of `bottom` (the push's, and the LIFO pop's):
         // the item writes of every position below the value read happen before this thread reads
@@ -249,18 +234,14 @@ impl<T> Buffer<T> {
         // Clamped, not asserted: the callers `take` every position claimed here, so a `want`
         // past `len` would have them read slots nobody wrote. Two compares keep `claim` safe.
         let n = want(len as usize).clamp(1, len as usize);
-        // Relaxed, not the paper's SeqCst: the claim is decided by the CAS's atomicity (two
-        // claims of one position cannot both read `top` as it), and nothing pairs with it.
-        // Nothing anyone reads depends on who last wrote `top` (see `load_top`; the stamps order
-        // the slots' reuse). And the fences' guarantee holds without it: a LIFO pop whose fence
-        // comes after this steal's sees at least the `top` that this steal loaded before its
-        // fence (C++20's [atomics.order]/4.4), so it takes position `top` only with a CAS of its
-        // own, which this one excludes. The paper's C11 model lacked that rule, and needed the
-        // CAS in the fences' single order instead.
+        // SeqCst on success, as in the paper: the claim is decided by the CAS's atomicity, and
+        // in C11 it is also what orders this steal against a LIFO pop whose fence follows this
+        // steal's (note (4) of the orderings table: no loom model can need it). Relaxed on
+        // failure: a lost race reads nothing.
         match self.top.compare_exchange(
             top,
             top.wrapping_add(n),
-            Ordering::Relaxed,
+            Ordering::SeqCst,
             Ordering::Relaxed,
         ) {
             Ok(_) => Ok(n),

@@ -82,8 +82,10 @@
 //! store-buffering shape: the pop stores `bottom` and loads `top`, the steal loads `top` and
 //! then `bottom`. In the single order of SeqCst fences one of the two fences comes first; if the
 //! pop's does, the steal sees the lowered `bottom` (or a later one); if the steal's does, the
-//! pop's load of `top` sees at least the value the steal started from. Either way they agree on
-//! who may take which position, and the one position both may want is decided by the CAS.
+//! pop's load of `top` sees at least the value the steal started from (C++20 gives this for the
+//! fences alone; C11 needs the orderings of note (4) under [Orderings](#orderings)). Either way
+//! they agree on who may take which position, and the one position both may want is decided by
+//! the CAS.
 //!
 //! ## Claim first, then read: the stamps
 //!
@@ -121,37 +123,68 @@
 //!
 //! # Orderings
 //!
-//! Against the paper's Figure 1 (C11). Rust follows C++20's memory model, whose rule for SeqCst
-//! fences ([atomics.order]/4.4) orders any two coherence-ordered accesses on either side of two
-//! fences, Relaxed ones included; C11's did not. With it the two fences alone settle the race
-//! above, and the paper's orderings on `top`, which served that race (and the pointer to a
-//! growable array), have nothing left to pair with. `top` is therefore Relaxed throughout: the
-//! claims are decided by the CAS's atomicity, the items' writes are ordered by `bottom`, and the
-//! slots' reuse by the stamps. The loom models in `loom-tests/tests/deque.rs` fail when any of
-//! the remaining Acquire, Release and SeqCst is weakened.
+//! This table is the one place where the deque's orderings are argued; the comments at each
+//! atomic access point here. Against the paper's Figure 1 (C11), in three kinds:
 //!
-//! | Operation                 | Paper                 | Here                | Pairs with / why                                |
-//! |---------------------------|-----------------------|---------------------|-------------------------------------------------|
-//! | push: load `top`          | Acquire               | Relaxed             | only the room check; the stamp orders the slot  |
-//! | push: load stamp          | (none)                | Acquire             | the reader's Release stamp store                |
-//! | push: store `bottom`      | Release fence + store | Release store       | steal's Acquire load of `bottom`                |
-//! | take: store `bottom - 1`  | Relaxed               | Release             | steal's Acquire load of `bottom` (1)            |
-//! | take: fence               | SeqCst                | SeqCst              | steal's SeqCst fence (store buffering)          |
-//! | take: load `top`          | Relaxed               | Relaxed             | ordered by the fences                           |
-//! | take: CAS `top` (last)    | SeqCst / Relaxed      | Relaxed / Relaxed   | atomicity only                                  |
-//! | take: restore `bottom`    | Relaxed               | Release             | steal's Acquire load of `bottom` (1), (2)       |
-//! | steal: load `top`         | Acquire               | Relaxed             | nothing: `Buffer::load_top`                     |
-//! | steal: fence              | SeqCst                | SeqCst              | take's SeqCst fence                             |
-//! | steal: load `bottom`      | Acquire               | Acquire             | the Release stores of `bottom`                  |
-//! | steal: CAS `top`          | SeqCst / Relaxed      | Relaxed / Relaxed   | atomicity only: `Buffer::claim`                 |
-//! | read item, store stamp    | (read before the CAS) | read, Release store | the next lap's push's Acquire stamp load        |
-//! | FIFO pop: load `top`, CAS | (no FIFO pop)         | Relaxed             | atomicity only; the owner wrote the items       |
+//! - **paper**: the paper's ordering, kept as it is. The paper proves them in C11's model; in
+//!   C++20's, which Rust follows, the fence argument of note (4) covers the same race.
+//! - **stronger**: stronger than the paper's, for a reason of this deque's own.
+//! - **other**: weaker than the paper's (or not in it), resting on something the paper's growable
+//!   deque does not have: the stamps, or that only the owner writes `bottom`. None of them rests
+//!   on C++20's rule for SeqCst fences ([atomics.order]/4.4, which orders two Relaxed accesses on
+//!   either side of two fences and which C11 lacked): the Relaxed `top` that did rest on it is
+//!   back to the paper's Acquire load and SeqCst compare-and-swaps, which cost nothing on x86 (a
+//!   load is a `mov` and a CAS a `lock cmpxchg` whatever the ordering).
+//!
+//! | Operation                 | Paper                 | Here                 | Kind     | Pairs with / why                                |
+//! |---------------------------|-----------------------|----------------------|----------|-------------------------------------------------|
+//! | push: load `top`          | Acquire               | Relaxed              | other    | only the room check; the stamp orders the slot (3) |
+//! | push: load stamp          | (none)                | Acquire              | other    | the reader's Release stamp store (3)            |
+//! | push: store `bottom`      | Release fence + store | Release store        | paper    | steal's Acquire load of `bottom`                |
+//! | take: store `bottom - 1`  | Relaxed               | Release              | stronger | steal's Acquire load of `bottom` (1)            |
+//! | take: fence               | SeqCst                | SeqCst               | paper    | steal's SeqCst fence (store buffering)          |
+//! | take: load `top`          | Relaxed               | Relaxed              | paper    | ordered by the fences                           |
+//! | take: CAS `top` (last)    | SeqCst / Relaxed      | SeqCst / Relaxed     | paper    | the steals' SeqCst CAS and fence (4)            |
+//! | take: restore `bottom`    | Relaxed               | Release              | stronger | steal's Acquire load of `bottom` (1), (2)       |
+//! | steal: load `top`         | Acquire               | Acquire              | paper    | the SeqCst CAS that wrote it (4)                |
+//! | steal: fence              | SeqCst                | SeqCst               | paper    | take's SeqCst fence                             |
+//! | steal: load `bottom`      | Acquire               | Acquire              | paper    | the Release stores of `bottom`                  |
+//! | steal: CAS `top`          | SeqCst / Relaxed      | SeqCst / Relaxed     | paper    | take's fence and CAS, the next steal's load (4) |
+//! | read item, store stamp    | (read before the CAS) | read, Release store  | other    | the next lap's push's Acquire stamp load (3)    |
+//! | LIFO batch: next claim    | (no batch)            | own CAS as the load  | other    | the thread's own SeqCst CAS stands for the Acquire load of `top` |
+//! | take: first look at `top` | (none)                | Relaxed              | other    | `top` never decreases: seen at `bottom`, empty  |
+//! | FIFO pop: load `top`, CAS | (no FIFO pop)         | Relaxed              | other    | atomicity only: the owner never lowers `bottom`, so there is no store-buffering race to settle, and it wrote the items itself |
 //!
 //! (1) In C++20 a later Relaxed store by the owner does not continue the release sequence of a
-//! push's Release store, so a steal that reads it would not be ordered after the items' writes.
-//! (2) Loom cannot need this one on its own: without it a steal could read this store in a
-//! load-buffering cycle, which loom does not explore (see `Worker::pop_lifo`). Every store of
-//! `bottom` goes through one Release store (`Buffer::set_bottom`), whose mutant the models kill.
+//! push's Release store (C11's did), so a steal that reads it would not be ordered after the
+//! items' writes. Every store of `bottom` goes through one Release store
+//! (`Buffer::set_bottom`), a plain `mov` on x86.
+//!
+//! (2) For the restore, the Release also forbids a load-buffering cycle: a steal that reads the
+//! restored `bottom` has loaded `top` at most `bottom`, and can only win its CAS if it wrote the
+//! `top` this pop read (it took the last item first); the pop's load of `top` reading the
+//! steal's CAS, which comes after the steal's load of `bottom`, which reads this store, is a
+//! cycle that C++20 allows for Relaxed accesses. Loom does not explore load buffering, so no
+//! model needs this one on its own; the models do kill the Relaxed mutant of `set_bottom`
+//! through the push's use of it.
+//!
+//! (3) The paper reads the item before the steal's CAS and needs the push's Acquire load of `top`
+//! (against the steal's SeqCst CAS) to keep the push's write after a steal's read of the slot it
+//! reuses. Here a slot is read only after its claim, and its stamp (Release store after the
+//! read, Acquire load before the next write) orders the reuse slot by slot, so `top` only answers
+//! "is there room", for which any value coherence allows is right (a stale one understates it).
+//!
+//! (4) In C11 these are what settles a pop against a steal whose fence comes first: two Relaxed
+//! loads of `top` on either side of two SeqCst fences are not ordered by them, and the paper's
+//! proof instead puts the compare-and-swaps in the SeqCst order and reads `top` with Acquire.
+//! In C++20 the two fences alone would do (a pop whose fence follows the steal's sees at least
+//! the `top` the steal loaded), and loom's SeqCst fence is stronger still (it joins every
+//! thread's view through one global clock), so **no loom model can tell these three (the
+//! steal's load of `top`, the steal's CAS in `Buffer::claim`, the take's CAS) from Relaxed**:
+//! their mutants survive every model, and `../shared/tools/loom-mutants.sh` lists them. They are
+//! kept because the published proof needs them and they cost nothing on x86 (measured: the same
+//! instructions, and no change in the pool's benchmark); on AArch64 the load becomes `ldar` and
+//! the CAS `casal` (or their LL/SC forms), a small cost there, paid for a proof that holds.
 
 mod buffer;
 mod injector;

@@ -231,10 +231,8 @@ impl<T> Worker<T> {
     pub(super) fn room(&self) -> usize {
         // Relaxed: only this thread writes `bottom`.
         let bottom = self.buffer.bottom.load(Ordering::Relaxed);
-        // Relaxed: the paper's push loads `top` with Acquire so that the steals' reads of the
-        // slot it reuses happen before its write; here the stamp's Acquire load in `write`
-        // does that, slot by slot, and `top` only answers "is there room", for which any value
-        // coherence allows is a correct (at worst stale, so smaller) answer.
+        // Relaxed, not the paper's Acquire: only the room check; the stamps order the slots'
+        // reuse (note (3) of the orderings table in the module docs).
         let top = self.buffer.top.load(Ordering::Relaxed);
         self.buffer.capacity() - distance(top, bottom) as usize
     }
@@ -270,13 +268,13 @@ impl<T> Worker<T> {
             return None;
         }
         let bottom = bottom.wrapping_sub(1);
-        // Release (in `set_bottom`), not the paper's Relaxed: see there.
+        // Release (in `set_bottom`), not the paper's Relaxed: notes (1) and (2) of the orderings
+        // table in the module docs.
         buffer.set_bottom(bottom);
         // SeqCst fence, pairing with the one in every steal (`Buffer::claim`): store `bottom`,
-        // load `top` here against load `top`, load `bottom` there. Either the steal sees this
-        // lowered `bottom`, or this pop sees the steal's `top` (see the module docs).
+        // load `top` here against load `top`, load `bottom` there (see "The algorithm").
         fence(Ordering::SeqCst);
-        // Relaxed: the fence above orders it.
+        // Relaxed, as in the paper: ordered by the fences.
         let top = buffer.top.load(Ordering::Relaxed);
         let len = distance(top, bottom);
         if len > 0 {
@@ -287,30 +285,22 @@ impl<T> Worker<T> {
         }
         // The last item (or none): race the steals for it with a compare-and-swap.
         //
-        // Relaxed, not the paper's SeqCst: the CAS decides between this pop and the steals by
-        // its atomicity alone (the two cannot both move `top` from `bottom`), and nothing pairs
-        // with it: this thread's later loads see it through coherence, and a steal learns
-        // nothing it needs from who wrote `top` (see `Buffer::load_top` and `Buffer::claim`).
+        // SeqCst on success, as in the paper (note (4) of the orderings table: no loom model can
+        // need it); Relaxed on failure, which reads nothing.
         let taken = len == 0
             && buffer
                 .top
                 .compare_exchange(
                     top,
                     top.wrapping_add(1),
-                    Ordering::Relaxed,
+                    Ordering::SeqCst,
                     Ordering::Relaxed,
                 )
                 .is_ok();
         // SAFETY: the CAS moved `top` past `bottom` for this thread, and it wrote the item.
         let item = taken.then(|| unsafe { buffer.take(bottom) });
-        // Give `bottom` back: the deque is empty, `top == bottom + 1`. Release (in `set_bottom`)
-        // matters here too: a steal that reads this value has loaded `top` at most `bottom`,
-        // and can only win its CAS if it wrote the `top` this pop read (it took the last item
-        // first). That is a load-buffering cycle (this pop's load of `top` reads the steal's
-        // CAS, which comes after the steal's load of `bottom`, which reads this store), which
-        // C++20 allows for Relaxed accesses and loom never explores. Release (with the steal's
-        // Acquire) forbids the cycle, and with it a steal reading the last item unordered after
-        // its write.
+        // Give `bottom` back: the deque is empty, `top == bottom + 1`. Release (in `set_bottom`),
+        // not the paper's Relaxed: note (2) of the orderings table.
         buffer.set_bottom(bottom.wrapping_add(1));
         item
     }
@@ -321,16 +311,15 @@ impl<T> Worker<T> {
         let buffer = &*self.buffer;
         // Relaxed: only this thread writes `bottom`.
         let bottom = buffer.bottom.load(Ordering::Relaxed);
-        // Relaxed: a stale `top` makes the CAS fail, never take a wrong item; this thread wrote
-        // every item it may take, and the stamps order the slots' reuse.
+        // Relaxed, as this pop's CAS below: atomicity only (the FIFO pop row of the orderings
+        // table); a stale `top` makes the CAS fail, never take a wrong item.
         let mut top = buffer.top.load(Ordering::Relaxed);
         let backoff = Backoff::new();
         loop {
             if distance(top, bottom) <= 0 {
                 return None;
             }
-            // Relaxed: its atomicity decides between this pop and the steals; it orders
-            // nothing (see `pop_lifo`).
+            // Relaxed: its atomicity decides between this pop and the steals (see above).
             match buffer.top.compare_exchange_weak(
                 top,
                 top.wrapping_add(1),

@@ -51,7 +51,7 @@ use crate::{CapacityError, Full, Queue};
 
 mod affinity;
 mod least_loaded;
-#[cfg(all(feature = "std", not(loom)))]
+#[cfg(feature = "std")]
 mod pool;
 mod random;
 mod rng;
@@ -72,7 +72,7 @@ mod work_stealing;
 
 pub use affinity::Affinity;
 pub use least_loaded::LeastLoaded;
-#[cfg(all(feature = "std", not(loom)))]
+#[cfg(feature = "std")]
 pub use pool::{Pool, Report, WorkerReport};
 pub use random::Random;
 pub use round_robin::RoundRobin;

@@ -9,6 +9,8 @@ use super::run_state::{Phase, RunState};
 use super::sleep::Sleepers;
 use super::{Distributor, Local, Source, TargetsError, WorkStealing};
 use crate::sync::Backoff;
+#[cfg(loom)]
+use crate::sync::{spawn, Arc};
 use crate::Full;
 
 /// Runs a closure over a stream of items on N worker threads, and returns when every item has
@@ -154,6 +156,7 @@ impl Pool {
     /// let payload = result.unwrap_err();
     /// assert!(payload.downcast_ref::<String>().unwrap().contains("item 42 is cursed"));
     /// ```
+    #[cfg(not(loom))]
     #[track_caller]
     pub fn run<I, F>(&self, items: I, f: F) -> Report
     where
@@ -161,6 +164,46 @@ impl Pool {
         I::Item: Send,
         F: Fn(I::Item) + Sync,
     {
+        let (sender, locals, state) = self.start();
+        let (state, f) = (&state, &f);
+        thread::scope(|s| {
+            let handles: Vec<_> = locals
+                .into_iter()
+                .map(|local| s.spawn(move || work(local, state, f)))
+                .collect();
+            feed(sender, items, state);
+            collect(handles.into_iter().map(|handle| handle.join()))
+        })
+    }
+
+    /// [`run`](Pool::run) for the loom models: the same feeder, workers and reports, on loom's
+    /// threads, which cannot borrow from the caller (loom has no scoped threads), hence the
+    /// `'static` bounds.
+    #[cfg(loom)]
+    #[doc(hidden)]
+    #[track_caller]
+    pub fn run<I, F>(&self, items: I, f: F) -> Report
+    where
+        I: IntoIterator,
+        I::Item: Send + 'static,
+        F: Fn(I::Item) + Send + Sync + 'static,
+    {
+        let (sender, locals, state) = self.start();
+        let shared = Arc::new((state, f));
+        let handles: Vec<_> = locals
+            .into_iter()
+            .map(|local| {
+                let shared = Arc::clone(&shared);
+                spawn(move || work(local, &shared.0, &shared.1))
+            })
+            .collect();
+        feed(sender, items, &shared.0);
+        collect(handles.into_iter().map(|handle| handle.join()))
+    }
+
+    /// A run's distributor and shared state.
+    #[track_caller]
+    fn start<T>(&self) -> (WorkStealing<T>, Vec<Local<T>>, State) {
         let (sender, locals) = match WorkStealing::try_new(
             self.workers,
             self.local_capacity,
@@ -174,30 +217,26 @@ impl Pool {
             room: Sleepers::new(1),
             run: RunState::new(),
         };
-        let (state, f) = (&state, &f);
-        thread::scope(|s| {
-            let handles: Vec<_> = locals
-                .into_iter()
-                .map(|local| s.spawn(move || work(local, state, f)))
-                .collect();
-            feed(sender, items, state);
-            let mut first_panic = None;
-            let workers = handles
-                .into_iter()
-                .filter_map(|handle| match handle.join() {
-                    Ok(report) => Some(report),
-                    Err(payload) => {
-                        first_panic.get_or_insert(payload);
-                        None
-                    }
-                })
-                .collect();
-            if let Some(payload) = first_panic {
-                panic::resume_unwind(payload);
-            }
-            Report { workers }
-        })
+        (sender, locals, state)
     }
+}
+
+/// The report of a run from its workers' ends, in order; or the first worker's panic, resumed.
+fn collect(ends: impl Iterator<Item = thread::Result<WorkerReport>>) -> Report {
+    let mut first_panic = None;
+    let workers = ends
+        .filter_map(|end| match end {
+            Ok(report) => Some(report),
+            Err(payload) => {
+                first_panic.get_or_insert(payload);
+                None
+            }
+        })
+        .collect();
+    if let Some(payload) = first_panic {
+        panic::resume_unwind(payload);
+    }
+    Report { workers }
 }
 
 /// What the feeder and the workers share, beside the distributor.
