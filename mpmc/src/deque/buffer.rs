@@ -203,7 +203,7 @@ impl<T> Buffer<T> {
     /// of `bottom`, and the slot's reuse by its stamp).
     #[inline(always)]
     pub(super) fn load_top(&self) -> usize {
-        self.top.load(Ordering::Acquire)
+        self.top.load(Ordering::Acquire) // loom-cannot-tell: the paper's, note (4)
     }
 
     /// The steal protocol after `top` was read as `top` (by [`load_top`](Self::load_top), or
@@ -241,7 +241,7 @@ impl<T> Buffer<T> {
         match self.top.compare_exchange(
             top,
             top.wrapping_add(n),
-            Ordering::SeqCst,
+            Ordering::SeqCst, // loom-cannot-tell: the paper's, note (4)
             Ordering::Relaxed,
         ) {
             Ok(_) => Ok(n),

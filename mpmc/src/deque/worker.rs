@@ -293,7 +293,7 @@ impl<T> Worker<T> {
                 .compare_exchange(
                     top,
                     top.wrapping_add(1),
-                    Ordering::SeqCst,
+                    Ordering::SeqCst, // loom-cannot-tell: the paper's, note (4)
                     Ordering::Relaxed,
                 )
                 .is_ok();
