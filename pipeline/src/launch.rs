@@ -13,7 +13,7 @@ use crate::error::{panic_message, ErrorKind};
 use crate::link::{
     mpmc_channel, spsc_channel, Deal, Inlet, MpmcReceiver, Outlet, Overflowing, SpscReceiver,
 };
-use crate::marks::{marked, Marked};
+use crate::marks::{marked, marked_shared, Marked};
 use crate::metrics::StageMetrics;
 use crate::op::Identity;
 use crate::source::Pulled;
@@ -219,7 +219,7 @@ impl Launch {
                 overflow: Overflow::Block,
                 ..
             } => {
-                let (sender, receiver) = marked(mpmc_channel(capacity));
+                let (sender, receiver) = marked_shared(mpmc_channel(capacity));
                 Made {
                     outlet: Box::new(sender),
                     taken: Taken::Shared(receiver),
@@ -233,7 +233,10 @@ impl Launch {
                 let (sender, receiver) = mpmc_channel(capacity);
                 let sender = Overflowing::new(sender, overflow);
                 let dropped = Some(sender.stats());
-                let (sender, receiver) = marked((sender, receiver));
+                let (sender, receiver) = match want {
+                    Want::One { .. } => marked((sender, receiver)),
+                    _ => marked_shared((sender, receiver)),
+                };
                 let taken = match want {
                     Want::One { .. } => Taken::One(Box::new(receiver)),
                     _ => Taken::Shared(receiver),

@@ -15,7 +15,7 @@ use crate::error::{BoxError, OnError};
 use crate::fork::{Tee, Zip};
 use crate::launch::{Launch, Made, Tail, Taken, Want};
 use crate::link::{mpmc_channel, spsc_channel, Inlet, Ordered};
-use crate::marks::marked;
+use crate::marks::{marked, marked_shared};
 use crate::metrics::StageMetrics;
 use crate::nested::Stages;
 use crate::op::Boxed;
@@ -623,7 +623,7 @@ impl<T: Send + 'static> Pipeline<T> {
             });
             // The branches' queues count as one, from the router to the stage.
             launch.links.push((router, Arc::clone(&metrics)));
-            let (sender, receiver) = marked(mpmc_channel(out_capacity));
+            let (sender, receiver) = marked_shared(mpmc_channel(out_capacity));
             for (branch, input) in receivers.into_iter().enumerate() {
                 let op = build(branch, Segment::new()).op;
                 let outlet = Box::new(sender.clone());
@@ -858,7 +858,7 @@ impl<T: Send + 'static> Pipeline<T> {
                 if let Taken::Shared(input) = &up.taken {
                     metrics.set_capacity(input.capacity());
                 }
-                let (sender, receiver) = marked(mpmc_channel(out_capacity));
+                let (sender, receiver) = marked_shared(mpmc_channel(out_capacity));
                 for worker in 0..count {
                     let op = build(Segment::new()).op;
                     let (inlet, outlet) = (up.taken.share(), Box::new(sender.clone()));

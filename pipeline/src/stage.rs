@@ -74,7 +74,7 @@ impl Context {
 /// How long a stage aims to work on one chunk: long enough that taking and handing on a chunk
 /// costs nothing beside it; short enough that the outputs of slow items move on soon, and that
 /// workers sharing an input are not left idle while one holds many slow items.
-const CHUNK_FOR: Duration = Duration::from_micros(50);
+const CHUNK_FOR: Duration = Duration::from_micros(500);
 
 /// How many items a stage takes at once: what it works through in about [`CHUNK_FOR`],
 /// measured as it goes. One item at a time when items are slow, up to [`CHUNK`] when they are
