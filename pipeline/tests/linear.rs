@@ -300,19 +300,23 @@ fn a_segment_runs_as_one_stage() {
 #[test]
 fn the_outputs_of_slow_items_move_on_at_once() {
     within(LIMIT, || {
+        // Every item after the first waits for the gate: the stage cannot run ahead while the
+        // test looks.
+        let (gate, opened) = std::sync::mpsc::channel::<()>();
         let mut output = Pipeline::from_iter(0..20u64)
-            .map(|x| {
+            .map(move |x| {
                 std::thread::sleep(Duration::from_millis(2));
+                if x > 0 {
+                    let _ = opened.recv();
+                }
                 x
             })
             .named("slow")
             .into_iter();
         assert_eq!(output.next(), Some(0));
         let taken = output.report().stage("slow").unwrap().items_in();
-        assert!(
-            taken <= 2,
-            "the slow stage took {taken} items before its first output"
-        );
+        assert!(taken <= 2, "the slow stage took {taken} items before its first output");
+        drop(gate);
         assert_eq!(output.by_ref().count(), 19);
         output.finish().unwrap();
     });
