@@ -315,7 +315,10 @@ fn the_outputs_of_slow_items_move_on_at_once() {
             .into_iter();
         assert_eq!(output.next(), Some(0));
         let taken = output.report().stage("slow").unwrap().items_in();
-        assert!(taken <= 2, "the slow stage took {taken} items before its first output");
+        assert!(
+            taken <= 2,
+            "the slow stage took {taken} items before its first output"
+        );
         drop(gate);
         assert_eq!(output.by_ref().count(), 19);
         output.finish().unwrap();
