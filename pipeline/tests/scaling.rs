@@ -53,7 +53,7 @@ fn a_retired_worker_takes_no_more_items() {
             .for_each(move |item| sink.send(item).unwrap())
             .spawn();
         // Lock step: each item comes out before the next goes in.
-        let mut step = |x: u64| {
+        let step = |x: u64| {
             input.send(x).unwrap();
             let (y, name) = output.recv().unwrap();
             assert_eq!(y, x);
