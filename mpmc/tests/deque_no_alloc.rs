@@ -9,7 +9,7 @@ use weir_test_support::{allocations_in, scaled, CountingAlloc};
 static GLOBAL: CountingAlloc = CountingAlloc;
 
 fn cycles() -> u64 {
-    scaled(50_000, 100) as u64
+    scaled(50_000, 10) as u64
 }
 
 #[test]
