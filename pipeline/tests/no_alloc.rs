@@ -20,7 +20,7 @@ fn steady_state_allocates_nothing_per_item() {
     let few = scaled(20_000, 2_000) as u64;
     let many = 10 * few;
     type Run = fn(u64) -> u64;
-    let shapes: [(&str, Run); 4] = [
+    let shapes: [(&str, Run); 8] = [
         ("linear", |n| {
             Pipeline::from_iter(0..n)
                 .map(|x| x + 1)
@@ -54,6 +54,42 @@ fn steady_state_allocates_nothing_per_item() {
                 .capacity(16)
                 .batch(64)
                 .map(|batch| batch.iter().sum::<u64>())
+                .fold(0, |a, x| a + x)
+                .run()
+                .unwrap()
+                .output
+        }),
+        ("fork_join", |n| {
+            Pipeline::from_iter(0..n)
+                .capacity(64)
+                .fork_join(|s| s.map(|x| x + 1), |s| s.map(|x| x * 2))
+                .fold(0, |a, (x, y)| a + x + y)
+                .run()
+                .unwrap()
+                .output
+        }),
+        ("partition", |n| {
+            Pipeline::from_iter(0..n)
+                .partition(2, |x: &u64| x % 7, |_, s| s.map(|x| x + 1))
+                .fold(0, |a, x| a + x)
+                .run()
+                .unwrap()
+                .output
+        }),
+        ("priority", |n| {
+            Pipeline::from_iter(0..n)
+                .priority(3, |x: &u64| (x % 3) as usize)
+                .map(|x| x + 1)
+                .fold(0, |a, x| a + x)
+                .run()
+                .unwrap()
+                .output
+        }),
+        ("overflow", |n| {
+            Pipeline::from_iter(0..n)
+                .capacity(16)
+                .overflow(weir_pipeline::Overflow::DropOldest)
+                .map(|x| x + 1)
                 .fold(0, |a, x| a + x)
                 .run()
                 .unwrap()
