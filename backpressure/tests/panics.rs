@@ -3,36 +3,17 @@
 //!
 //! One test in a binary of its own: it replaces the process's panic hook to see the location.
 
-use std::panic::{self, AssertUnwindSafe};
-use std::sync::{Arc, Mutex};
 use weir_backpressure::adaptive::AdaptiveQueue;
 use weir_backpressure::priority::PriorityQueue;
 use weir_backpressure::wait::{Park, Spin};
 use weir_backpressure::{mpmc, spsc, Credits, Watermark};
+use weir_test_support::try_panic_of;
 
 /// A call that should panic, with the function it names.
 type Case<'a> = Box<dyn FnOnce() + 'a>;
 
 #[test]
 fn bad_input_panics_name_the_function_at_the_callers_line() {
-    let seen: Arc<Mutex<Option<(String, String)>>> = Arc::default();
-    let default_hook = panic::take_hook();
-    {
-        let seen = Arc::clone(&seen);
-        panic::set_hook(Box::new(move |info| {
-            let message = info
-                .payload()
-                .downcast_ref::<String>()
-                .cloned()
-                .or_else(|| info.payload().downcast_ref::<&str>().map(|s| s.to_string()))
-                .unwrap_or_default();
-            let file = info
-                .location()
-                .map(|l| l.file().to_owned())
-                .unwrap_or_default();
-            *seen.lock().unwrap() = Some((message, file));
-        }));
-    }
     let queue = PriorityQueue::<u8>::new(2, 1);
     let credits = Credits::new(2);
     let mut held = credits.acquire();
@@ -137,9 +118,9 @@ fn bad_input_panics_name_the_function_at_the_callers_line() {
     ];
     let mut wrong = Vec::new();
     for (function, case) in cases {
-        *seen.lock().unwrap() = None;
-        let panicked = panic::catch_unwind(AssertUnwindSafe(case)).is_err();
-        let (message, file) = seen.lock().unwrap().take().unwrap_or_default();
+        let seen = try_panic_of(case);
+        let panicked = seen.is_some();
+        let (message, file) = seen.unwrap_or_default();
         let prefix = format!("weir_backpressure::{function}");
         if !panicked || !message.starts_with(&prefix) || !file.ends_with("tests/panics.rs") {
             wrong.push(format!(
@@ -147,6 +128,5 @@ fn bad_input_panics_name_the_function_at_the_callers_line() {
             ));
         }
     }
-    panic::set_hook(default_hook);
     assert!(wrong.is_empty(), "{wrong:#?}");
 }

@@ -7,7 +7,7 @@ mod alloc_counter;
 mod panics;
 
 pub use alloc_counter::{allocations_in, total_allocations, CountingAlloc};
-pub use panics::panic_of;
+pub use panics::{panic_of, try_panic_of};
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;

@@ -13,6 +13,11 @@ use std::sync::{Arc, Mutex};
 ///
 /// If `f` does not panic.
 pub fn panic_of(f: impl FnOnce()) -> (String, String) {
+    try_panic_of(f).expect("no panic")
+}
+
+/// As [`panic_of`], but `None` when `f` returns without panicking.
+pub fn try_panic_of(f: impl FnOnce()) -> Option<(String, String)> {
     let seen = Arc::new(Mutex::new(None));
     let hook_seen = Arc::clone(&seen);
     let previous = panic::take_hook();
@@ -24,12 +29,12 @@ pub fn panic_of(f: impl FnOnce()) -> (String, String) {
     }));
     let result = panic::catch_unwind(AssertUnwindSafe(f));
     panic::set_hook(previous);
-    let payload = result.expect_err("no panic");
+    let payload = result.err()?;
     let message = payload
         .downcast_ref::<String>()
         .cloned()
         .or_else(|| payload.downcast_ref::<&str>().map(|s| (*s).to_owned()))
         .unwrap_or_default();
     let file = seen.lock().unwrap().take().unwrap_or_default();
-    (message, file)
+    Some((message, file))
 }
