@@ -1,13 +1,15 @@
 //! What weir's integration tests share (not published): a deterministic pseudo-random source,
 //! a waiting strategy for the multi-thread tests, a tally of the items seen, drop-counting items,
 //! a counting global allocator for the "no allocation per item" tests, and a panic's message
-//! and location.
+//! and location, and a real redis-server of a test's own.
 
 mod alloc_counter;
 mod panics;
+mod redis_server;
 
 pub use alloc_counter::{allocations_in, total_allocations, CountingAlloc};
 pub use panics::{panic_of, try_panic_of};
+pub use redis_server::RedisServer;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;

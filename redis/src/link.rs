@@ -1,0 +1,149 @@
+//! One connection to the server that comes back by itself: a command that finds the
+//! connection dropped (or the server restarting) reconnects with exponential backoff and runs
+//! again, until the reconnect window is spent.
+//!
+//! Running a command again after a dropped connection may run it twice (the first may have
+//! reached the server before the drop). Every user of a link is built for that: delivery is
+//! at least once, an `XACK` twice is harmless, and a source that reconnects reads its own
+//! pending entries again before new ones (`source.rs`).
+
+use std::thread;
+use std::time::{Duration, Instant};
+
+use redis::{Client, Connection, RedisError};
+
+use crate::error::{Error, Result};
+
+/// The first pause before reconnecting; it doubles up to [`MAX_BACKOFF`].
+const FIRST_BACKOFF: Duration = Duration::from_millis(10);
+/// The longest pause between two attempts.
+const MAX_BACKOFF: Duration = Duration::from_secs(1);
+/// How long one connection attempt may take.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+/// A reply may take this much longer than the command's own blocking time.
+const REPLY_MARGIN: Duration = Duration::from_secs(10);
+
+/// The default reconnect window of every source, sink and acknowledger.
+pub const DEFAULT_RECONNECT_WINDOW: Duration = Duration::from_secs(30);
+
+pub(crate) struct Link {
+    client: Client,
+    address: String,
+    connection: Option<Connection>,
+    window: Duration,
+    /// The longest a command blocks on the server (`XREADGROUP ... BLOCK`), so that the read
+    /// timeout does not cut it off.
+    blocks_for: Duration,
+    /// How many connections were made: a source that sees it change reads its own pending
+    /// entries again (a reply lost with the old connection may have delivered some).
+    generation: u64,
+}
+
+impl Link {
+    /// Connects to `address` (`redis://host:port/db`), retrying for up to `window`.
+    pub(crate) fn open(address: &str, window: Duration, blocks_for: Duration) -> Result<Self> {
+        let client = Client::open(address).map_err(|e| {
+            Error::InvalidArgument(format!("not a Redis address: {address:?} ({e})"))
+        })?;
+        let mut link = Link {
+            client,
+            address: address.to_owned(),
+            connection: None,
+            window,
+            blocks_for,
+            generation: 0,
+        };
+        link.run("connect", |_| Ok(()))?;
+        Ok(link)
+    }
+
+    /// Opens a second link to the same server, with the same window.
+    pub(crate) fn open_another(&self, blocks_for: Duration) -> Result<Self> {
+        Link::open(&self.address, self.window, blocks_for)
+    }
+
+    pub(crate) fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    pub(crate) fn set_window(&mut self, window: Duration) {
+        self.window = window;
+    }
+
+    /// Runs `command` on the connection, reconnecting and running it again while the
+    /// connection is down, for up to the window. `name` says what it is in errors.
+    pub(crate) fn run<T>(
+        &mut self,
+        name: &str,
+        mut command: impl FnMut(&mut Connection) -> redis::RedisResult<T>,
+    ) -> Result<T> {
+        let mut failing_since: Option<Instant> = None;
+        let mut backoff = FIRST_BACKOFF;
+        loop {
+            let outcome = match self.connection.as_mut() {
+                Some(connection) => command(connection),
+                None => self.connect().and_then(&mut command),
+            };
+            let error = match outcome {
+                Ok(value) => return Ok(value),
+                Err(error) => error,
+            };
+            if !is_transient(&error) {
+                return Err(classify(name, error));
+            }
+            // The connection is gone (or the server is still loading its data after a
+            // restart): start over on a new one after a pause.
+            self.connection = None;
+            let since = *failing_since.get_or_insert_with(Instant::now);
+            let spent = since.elapsed();
+            if spent >= self.window {
+                return Err(if self.generation == 0 {
+                    Error::Unreachable {
+                        address: self.address.clone(),
+                        tried_for: spent,
+                        source: error,
+                    }
+                } else {
+                    Error::Disconnected {
+                        command: name.to_owned(),
+                        tried_for: spent,
+                        source: error,
+                    }
+                });
+            }
+            thread::sleep(backoff.min(self.window - spent));
+            backoff = (backoff * 2).min(MAX_BACKOFF);
+        }
+    }
+
+    fn connect(&mut self) -> redis::RedisResult<&mut Connection> {
+        let connection = self.client.get_connection_with_timeout(CONNECT_TIMEOUT)?;
+        connection.set_read_timeout(Some(self.blocks_for + REPLY_MARGIN))?;
+        connection.set_write_timeout(Some(REPLY_MARGIN))?;
+        self.generation += 1;
+        Ok(self.connection.insert(connection))
+    }
+}
+
+/// A failure that another connection, a little later, may not have: the connection dropped
+/// or timed out, the server refused the connection (it is restarting), or it is still
+/// loading its data set.
+fn is_transient(error: &RedisError) -> bool {
+    error.is_io_error()
+        || error.is_connection_dropped()
+        || error.is_connection_refusal()
+        || error.is_timeout()
+        || matches!(error.code(), Some("LOADING" | "TRYAGAIN" | "MASTERDOWN"))
+}
+
+fn classify(name: &str, error: RedisError) -> Error {
+    match error.kind() {
+        redis::ErrorKind::Parse | redis::ErrorKind::UnexpectedReturnType => {
+            Error::unexpected(name, error.to_string())
+        }
+        _ => Error::Refused {
+            command: name.to_owned(),
+            source: error,
+        },
+    }
+}
