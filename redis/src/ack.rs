@@ -5,7 +5,7 @@ use std::time::Duration;
 use redis::{cmd, Value};
 
 use crate::error::{Error, Result};
-use crate::link::{Link, DEFAULT_RECONNECT_WINDOW};
+use crate::link::{Reconnecting, DEFAULT_RECONNECT_WINDOW};
 use crate::{EntryId, Group};
 
 /// Acknowledges a group's entries (`XACK`), one round trip per call for all the ids given:
@@ -28,7 +28,7 @@ use crate::{EntryId, Group};
 /// # Ok(()) }
 /// ```
 pub struct Acker {
-    link: Link,
+    link: Reconnecting,
     group: Group,
 }
 
@@ -41,12 +41,12 @@ impl Acker {
     /// window (30 s); [`Error::InvalidArgument`] for an address that is not one.
     pub fn connect(address: &str, group: Group) -> Result<Self> {
         Ok(Acker::over(
-            Link::open(address, DEFAULT_RECONNECT_WINDOW, Duration::ZERO)?,
+            Reconnecting::blocking(address, DEFAULT_RECONNECT_WINDOW, Duration::ZERO)?,
             group,
         ))
     }
 
-    pub(crate) fn over(link: Link, group: Group) -> Self {
+    pub(crate) fn over(link: Reconnecting, group: Group) -> Self {
         Acker { link, group }
     }
 

@@ -11,7 +11,7 @@ use std::sync::OnceLock;
 use redis::Script;
 
 use crate::error::Result;
-use crate::link::Link;
+use crate::link::Reconnecting;
 use crate::reply;
 use crate::{EntryId, Group};
 
@@ -66,7 +66,7 @@ impl Append {
     }
 
     /// Runs it; returns the appended entries' ids. Nothing to do, no round trip.
-    pub(crate) fn run(self, link: &mut Link, name: &str) -> Result<Vec<EntryId>> {
+    pub(crate) fn run(self, link: &mut Reconnecting, name: &str) -> Result<Vec<EntryId>> {
         if self.entries == 0 && self.acks() == 0 {
             return Ok(Vec::new());
         }

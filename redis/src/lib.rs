@@ -2,8 +2,8 @@
 //! its sink, with at-least-once delivery that survives a dead worker.
 //!
 //! - [`StreamSource`] reads a stream through a consumer group (`XREADGROUP` with `BLOCK` and
-//!   `COUNT`) as an iterator of [`Entry`] (id, payload bytes, delivery count), ready for
-//!   `Pipeline::from_iter`. It reads its own unacknowledged backlog first, claims entries
+//!   `COUNT`) as an iterator of [`Entry`] (id, payload bytes, delivery count), and as the
+//!   start of a pipeline ([`StreamSource::into_pipeline`]). It reads its own unacknowledged backlog first, claims entries
 //!   that went quiet on another consumer (`XAUTOCLAIM`), and moves an entry delivered too
 //!   many times to a dead-letter stream.
 //! - [`Acker`] acknowledges handled entries (`XACK`), a batch per round trip.
@@ -25,7 +25,6 @@
 //!
 //! ```no_run
 //! use std::time::Duration;
-//! use weir_pipeline::Pipeline;
 //! use weir_redis::{StreamSink, StreamSource};
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -35,7 +34,9 @@
 //!     .connect()?;
 //! let group = source.group().clone();
 //! let mut sink = StreamSink::connect(address, "results")?;
-//! Pipeline::from_iter(source)
+//! source
+//!     .into_pipeline()                       // a reader thread hands entries on at once
+//!     .capacity(16)                          // short queues: entries wait little, pending
 //!     .try_map(|entry| entry)                // a source error fails the pipeline
 //!     .parallel(2, |s| s.map(|entry| (entry.id, entry.payload.to_ascii_uppercase())))
 //!     .batch_timeout(64, Duration::from_millis(5))
@@ -60,7 +61,7 @@ mod source;
 pub use ack::Acker;
 pub use entry::{Entry, EntryId, Group};
 pub use error::{Error, Result};
-pub use link::DEFAULT_RECONNECT_WINDOW;
+pub use link::{Reconnecting, DEFAULT_RECONNECT_WINDOW};
 pub use sink::{SinkBuilder, StreamSink};
 pub use source::{SourceBuilder, Stopper, StreamSource};
 

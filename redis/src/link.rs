@@ -26,7 +26,26 @@ const REPLY_MARGIN: Duration = Duration::from_secs(10);
 /// The default reconnect window of every source, sink and acknowledger.
 pub const DEFAULT_RECONNECT_WINDOW: Duration = Duration::from_secs(30);
 
-pub(crate) struct Link {
+/// A connection to a Redis server that comes back by itself: [`run`](Self::run) reconnects
+/// with exponential backoff (10 ms doubling to 1 s) when the connection is down or the
+/// server is still loading its data after a restart, and runs the command again, for up to
+/// the reconnect window. For commands of your own beside a source or sink (a manifest, a
+/// set of finished jobs).
+///
+/// # Examples
+///
+/// ```no_run
+/// use std::time::Duration;
+/// use weir_redis::Reconnecting;
+///
+/// # fn main() -> Result<(), weir_redis::Error> {
+/// let mut redis = Reconnecting::open("redis://127.0.0.1:6379/", Duration::from_secs(30))?;
+/// let total: Option<u64> = redis.run("HGET manifest total", |c| {
+///     redis::cmd("HGET").arg("manifest").arg("total").query(c)
+/// })?;
+/// # Ok(()) }
+/// ```
+pub struct Reconnecting {
     client: Client,
     address: String,
     connection: Option<Connection>,
@@ -39,13 +58,24 @@ pub(crate) struct Link {
     generation: u64,
 }
 
-impl Link {
+impl Reconnecting {
     /// Connects to `address` (`redis://host:port/db`), retrying for up to `window`.
-    pub(crate) fn open(address: &str, window: Duration, blocks_for: Duration) -> Result<Self> {
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidArgument`] for an address that is not one, [`Error::Unreachable`]
+    /// if no connection could be made within `window`.
+    pub fn open(address: &str, window: Duration) -> Result<Self> {
+        Self::blocking(address, window, Duration::ZERO)
+    }
+
+    /// As [`open`](Self::open), for commands that block on the server for up to
+    /// `blocks_for`, so that the read timeout does not cut them off.
+    pub(crate) fn blocking(address: &str, window: Duration, blocks_for: Duration) -> Result<Self> {
         let client = Client::open(address).map_err(|e| {
             Error::InvalidArgument(format!("not a Redis address: {address:?} ({e})"))
         })?;
-        let mut link = Link {
+        let mut link = Reconnecting {
             client,
             address: address.to_owned(),
             connection: None,
@@ -59,20 +89,30 @@ impl Link {
 
     /// Opens a second link to the same server, with the same window.
     pub(crate) fn open_another(&self, blocks_for: Duration) -> Result<Self> {
-        Link::open(&self.address, self.window, blocks_for)
+        Reconnecting::blocking(&self.address, self.window, blocks_for)
     }
 
     pub(crate) fn generation(&self) -> u64 {
         self.generation
     }
 
-    pub(crate) fn set_window(&mut self, window: Duration) {
+    /// How long a dropped connection is retried from now on.
+    pub fn set_window(&mut self, window: Duration) {
         self.window = window;
     }
 
     /// Runs `command` on the connection, reconnecting and running it again while the
     /// connection is down, for up to the window. `name` says what it is in errors.
-    pub(crate) fn run<T>(
+    ///
+    /// A command that the server ran just before the connection dropped runs twice: make
+    /// the commands given here idempotent, or expect the duplicate.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Disconnected`] (or [`Error::Unreachable`] if it never connected) once the
+    /// window is spent, [`Error::Refused`] for the server's error reply,
+    /// [`Error::UnexpectedReply`] for a reply that did not convert to `T`.
+    pub fn run<T>(
         &mut self,
         name: &str,
         mut command: impl FnMut(&mut Connection) -> redis::RedisResult<T>,

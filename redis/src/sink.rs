@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use crate::append::Append;
 use crate::error::{Error, Result};
-use crate::link::{Link, DEFAULT_RECONNECT_WINDOW};
+use crate::link::{Reconnecting, DEFAULT_RECONNECT_WINDOW};
 use crate::{EntryId, Group, PAYLOAD_FIELD};
 
 /// Appends payloads to a stream (`XADD`), a batch at a time in one round trip, optionally
@@ -24,7 +24,7 @@ use crate::{EntryId, Group, PAYLOAD_FIELD};
 /// # Ok(()) }
 /// ```
 pub struct StreamSink {
-    link: Link,
+    link: Reconnecting,
     stream: String,
     field: String,
     max_len: Option<usize>,
@@ -77,7 +77,7 @@ impl SinkBuilder {
             }
         }
         Ok(StreamSink {
-            link: Link::open(&self.address, self.reconnect_for, Duration::ZERO)?,
+            link: Reconnecting::blocking(&self.address, self.reconnect_for, Duration::ZERO)?,
             stream: self.stream,
             field: self.field,
             max_len: self.max_len,

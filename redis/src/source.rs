@@ -22,10 +22,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use redis::{cmd, Value};
+use weir_pipeline::Pipeline;
 
 use crate::append::Append;
 use crate::error::{Error, Result};
-use crate::link::{Link, DEFAULT_RECONNECT_WINDOW};
+use crate::link::{Reconnecting, DEFAULT_RECONNECT_WINDOW};
 use crate::reply::{self, Listed};
 use crate::{Acker, Entry, EntryId, Group, PAYLOAD_FIELD};
 
@@ -132,7 +133,7 @@ impl SourceBuilder {
                 "a source reads at least 1 entry a round trip, not 0".into(),
             ));
         }
-        let mut link = Link::open(&self.address, self.reconnect_for, self.block)?;
+        let mut link = Reconnecting::blocking(&self.address, self.reconnect_for, self.block)?;
         create_group(&mut link, &self.group)?;
         let dead_letter = self
             .dead_letter
@@ -156,6 +157,7 @@ impl SourceBuilder {
             backlog: None,
             generation: 0,
             quiet_since: Instant::now(),
+            caught_up: false,
             ended: false,
             dead_lettered: 0,
             claimed: 0,
@@ -174,8 +176,8 @@ struct Claim {
     cursor: String,
 }
 
-/// Reads a stream through a consumer group: an `Iterator` of `Result<Entry, Error>`, ready
-/// for `Pipeline::from_iter`.
+/// Reads a stream through a consumer group: an `Iterator` of `Result<Entry, Error>`, and
+/// the start of a pipeline ([`into_pipeline`](Self::into_pipeline)).
 ///
 /// An error ends the iteration (after it is yielded once); put a `try_map(|r| r)` (or a
 /// `filter_map`) after the source to decide what an error does to the pipeline.
@@ -201,7 +203,7 @@ struct Claim {
 /// # Ok(()) }
 /// ```
 pub struct StreamSource {
-    link: Link,
+    link: Reconnecting,
     group: Group,
     consumer: String,
     field: String,
@@ -220,6 +222,10 @@ pub struct StreamSource {
     generation: u64,
     /// Since when reads have brought nothing.
     quiet_since: Instant,
+    /// Whether the last read of new entries (`>`) on the current connection found none: the
+    /// group may be drained only then (a claim or a backlog read that finds nothing says
+    /// nothing about entries not yet delivered).
+    caught_up: bool,
     /// An error was yielded, or the stream is drained, or a stop was asked for.
     ended: bool,
     dead_lettered: u64,
@@ -281,6 +287,38 @@ impl StreamSource {
         Stopper(Arc::clone(&self.stop))
     }
 
+    /// The source as the start of a pipeline: a thread of its own reads the stream and hands
+    /// each entry on as soon as it has it, through a queue of `COUNT` entries.
+    ///
+    /// Prefer this to `Pipeline::from_iter(source)`: a source waits on the server for new
+    /// entries, and `from_iter` gathers items into chunks, so the last entries before a
+    /// quiet spell could wait in a chunk until the next entry arrives. The thread ends when
+    /// the source does (an error, a [`Stopper`], a drained group) or when the pipeline
+    /// stops taking entries; an entry it read and could not hand on stays pending and is
+    /// delivered again.
+    ///
+    /// Keep the queues after it short (`Pipeline::capacity`): every entry read into the
+    /// pipeline is pending on this consumer, and one that waits longer than the claim time
+    /// in a queue is claimed by another consumer and handled twice.
+    ///
+    /// # Panics
+    ///
+    /// If the thread cannot be spawned.
+    pub fn into_pipeline(self) -> Pipeline<Result<Entry>> {
+        let (input, pipeline) = Pipeline::input(self.count);
+        std::thread::Builder::new()
+            .name(format!("weir-redis reader {}", self.consumer))
+            .spawn(move || {
+                for item in self {
+                    if input.send(item).is_err() {
+                        break; // the pipeline stopped
+                    }
+                }
+            })
+            .expect("weir_redis::StreamSource::into_pipeline: cannot spawn the reader thread");
+        pipeline
+    }
+
     /// How many entries went to the dead-letter stream so far.
     pub fn dead_lettered(&self) -> u64 {
         self.dead_lettered
@@ -303,6 +341,7 @@ impl StreamSource {
             // consumer by a reply that never arrived are in its pending list; read them first.
             self.generation = self.link.generation();
             self.backlog = Some("0".to_owned());
+            self.caught_up = false;
         }
         if self.claim_due() {
             return self.claim();
@@ -318,6 +357,9 @@ impl StreamSource {
             return self.take(listed, true);
         }
         let listed = self.read_group(">", Some(self.block_ms))?;
+        // Only if the read ran on the connection the backlog was scheduled for: one that
+        // reconnected on the way may have lost a reply's entries to the pending list.
+        self.caught_up = listed.is_empty() && self.link.generation() == self.generation;
         self.take(listed, false)
     }
 
@@ -500,7 +542,9 @@ impl Iterator for StreamSource {
                     return Ok(false);
                 }
                 match self.drained_after {
-                    Some(idle) if self.quiet_since.elapsed() >= idle => self.drained(),
+                    Some(idle) if self.caught_up && self.quiet_since.elapsed() >= idle => {
+                        self.drained()
+                    }
                     _ => Ok(false),
                 }
             });
@@ -535,7 +579,7 @@ impl Stopper {
 
 /// Creates the group reading from the stream's start, with the stream if it is missing; an
 /// existing group is left as it is.
-fn create_group(link: &mut Link, group: &Group) -> Result<()> {
+fn create_group(link: &mut Reconnecting, group: &Group) -> Result<()> {
     let mut create = cmd("XGROUP");
     create
         .arg("CREATE")

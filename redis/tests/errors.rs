@@ -194,7 +194,14 @@ fn a_server_restart_mid_run_loses_nothing() {
     // The entries read after the reconnect may include some delivered before it (the
     // backlog is read again): at least once, each of them.
     seen.dedup();
-    assert_eq!(seen, (0..300).collect::<Vec<_>>());
+    let missing: Vec<u64> = (0..300)
+        .filter(|n| seen.binary_search(n).is_err())
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "missing {missing:?} of {} handled",
+        handled.len()
+    );
     assert_eq!(pending(&server, "s"), 0);
     let mut written: Vec<u64> = common::stored(&server, "out")
         .iter()
