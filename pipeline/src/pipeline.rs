@@ -124,6 +124,13 @@ impl<T: Send + 'static> Pipeline<T> {
     ///
     /// A cancel or a failure stops the source between two chunks; an iterator that blocks in
     /// `next` delays it until `next` returns.
+    ///
+    /// Items move on a chunk at a time, and a chunk is sent once full or once gathering it
+    /// has taken about 20 µs, which the source can only see between two calls of `next`. So an iterator that
+    /// waits inside `next` for data that may take long to come (a socket, a message queue)
+    /// holds the items gathered before the wait until the wait ends. Feed such a source from
+    /// a thread of its own through [`Pipeline::input`] instead, which hands each item on as
+    /// it comes (weir-redis's `StreamSource::into_pipeline` does).
     #[allow(clippy::should_implement_trait)] // reads lazily on its own thread: not `FromIterator`
     pub fn from_iter<I>(iter: I) -> Self
     where

@@ -60,7 +60,7 @@ impl redis::ToSingleRedisArg for EntryId {}
 
 /// A stream entry delivered to this consumer: acknowledge its `id` once it is handled
 /// ([`Acker::ack`](crate::Acker::ack), or [`StreamSink::append_and_ack`](crate::StreamSink::append_and_ack)
-/// in the same transaction as its results).
+/// right after its results are written).
 #[derive(Clone, PartialEq, Eq)]
 pub struct Entry {
     /// The entry's id in its stream.

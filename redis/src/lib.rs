@@ -8,10 +8,9 @@
 //!   many times to a dead-letter stream.
 //! - [`Acker`] acknowledges handled entries (`XACK`), a batch per round trip.
 //! - [`StreamSink`] appends payloads (`XADD`, a batch per round trip, optional
-//!   `MAXLEN ~`), and can acknowledge the entries they came from in the same step
-//!   ([`StreamSink::append_and_ack`]): a server-side script that acknowledges only once
-//!   every result is appended, so an entry counts as handled exactly when its result is
-//!   written.
+//!   `MAXLEN ~`), and can acknowledge the entries they came from
+//!   ([`StreamSink::append_and_ack`]) right after, only once every result is appended: an
+//!   entry is never acknowledged without its result written.
 //!
 //! Every handle reconnects with backoff when its connection drops (a server restart, say)
 //! and gives up with a typed [`Error`] after a window (30 s by default). Nothing is
@@ -21,7 +20,7 @@
 //! # Examples
 //!
 //! A worker: entries in, a parallel stage, results out, each batch's results written and
-//! its entries acknowledged in one transaction.
+//! its entries acknowledged once they are written.
 //!
 //! ```no_run
 //! use std::time::Duration;

@@ -8,7 +8,7 @@ use crate::link::{Reconnecting, DEFAULT_RECONNECT_WINDOW};
 use crate::{EntryId, Group, PAYLOAD_FIELD};
 
 /// Appends payloads to a stream (`XADD`), a batch at a time in one round trip, optionally
-/// acknowledging the entries they came from in the same step.
+/// acknowledging the entries they came from once the appends succeeded.
 ///
 /// # Examples
 ///

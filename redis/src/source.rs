@@ -13,7 +13,7 @@
 //!
 //! An entry read again or claimed carries its delivery count (from `XPENDING`); past the
 //! limit, it goes to the dead-letter stream (with its id, stream, count and payload) and is
-//! acknowledged in the same step (`append.rs`), instead of being yielded. So a poison entry that
+//! acknowledged once it is there (`append.rs`), instead of being yielded. So a poison entry that
 //! kills every worker which takes it stops after `max_deliveries` tries.
 
 use std::collections::{HashMap, VecDeque};
@@ -488,8 +488,8 @@ impl StreamSource {
         Ok(reply::pending(&name, value)?.into_iter().collect())
     }
 
-    /// Moves an entry to the dead-letter stream and acknowledges it, in one step that does
-    /// not acknowledge it if the move fails.
+    /// Moves an entry to the dead-letter stream, then acknowledges it (not if the move
+    /// failed).
     fn bury(&mut self, id: &EntryId, deliveries: u64, reason: &str, payload: &[u8]) -> Result<()> {
         let deliveries = deliveries.to_string();
         let mut moved = Append::to(&self.dead_letter, None);

@@ -46,7 +46,7 @@ fn max_len_keeps_the_stream_near_its_bound() {
 }
 
 #[test]
-fn append_and_ack_writes_the_results_and_acknowledges_in_one_step() {
+fn append_and_ack_writes_the_results_then_acknowledges() {
     let server = RedisServer::start();
     fill(&server, "in", 0..10);
     let mut source = source(&server, "in", "c1").connect().unwrap();
@@ -82,8 +82,8 @@ fn a_failed_append_acknowledges_nothing() {
     let mut source = source(&server, "in", "c1").connect().unwrap();
     let group = source.group().clone();
     let entries: Vec<Entry> = source.by_ref().take(3).map(Result::unwrap).collect();
-    // The results' key holds a string: the XADD fails, and a MULTI transaction would still
-    // have run the XACK after it.
+    // The results' key holds a string: the XADD fails (a MULTI transaction would still have
+    // run the XACK after it).
     redis::cmd("SET")
         .arg("out")
         .arg("not a stream")

@@ -12,7 +12,7 @@
 //!   writes a manifest (`<prefix>:manifest`: how many images, their names and tile counts),
 //!   and appends the tiles to `<prefix>:tiles`.
 //! - Each **worker** is a weir pipeline: a consumer-group source on the tiles → a parallel
-//!   blur → batches appended to `<prefix>:results` and acknowledged in the same step. Run as
+//!   blur → batches appended to `<prefix>:results` and the tiles acknowledged then. Run as
 //!   many as you like, on any machine that reaches the server; give each a name of its own
 //!   (the default is the host name and process id). A worker that dies leaves its tiles
 //!   pending; the others claim them once idle for `--claim-idle-ms`.

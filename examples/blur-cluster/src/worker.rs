@@ -1,5 +1,5 @@
 //! A worker: tiles from the stream, blurred on every core, results appended and the tiles
-//! acknowledged in the same step.
+//! acknowledged once they are written.
 
 use std::fmt;
 use std::time::Duration;
