@@ -62,7 +62,7 @@ pub use entry::{Entry, EntryId, Group};
 pub use error::{Error, Result};
 pub use link::{Reconnecting, DEFAULT_RECONNECT_WINDOW};
 pub use sink::{SinkBuilder, StreamSink};
-pub use source::{SourceBuilder, Stopper, StreamSource};
+pub use source::{Counts, SourceBuilder, Stopper, StreamSource};
 
 /// The field that holds an entry's payload unless a source or sink is told another.
 pub const PAYLOAD_FIELD: &str = "payload";

@@ -17,7 +17,7 @@
 //! kills every worker which takes it stops after `max_deliveries` tries.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -159,8 +159,7 @@ impl SourceBuilder {
             quiet_since: Instant::now(),
             caught_up: false,
             ended: false,
-            dead_lettered: 0,
-            claimed: 0,
+            counts: Counts::default(),
             group: self.group,
             consumer: self.consumer,
         })
@@ -228,8 +227,7 @@ pub struct StreamSource {
     caught_up: bool,
     /// An error was yielded, or the stream is drained, or a stop was asked for.
     ended: bool,
-    dead_lettered: u64,
-    claimed: u64,
+    counts: Counts,
 }
 
 impl StreamSource {
@@ -321,12 +319,17 @@ impl StreamSource {
 
     /// How many entries went to the dead-letter stream so far.
     pub fn dead_lettered(&self) -> u64 {
-        self.dead_lettered
+        self.counts.dead_lettered()
     }
 
-    /// How many entries were claimed from other (quiet) consumers so far.
+    /// How many entries were claimed from quiet consumers so far.
     pub fn claimed(&self) -> u64 {
-        self.claimed
+        self.counts.claimed()
+    }
+
+    /// The source's counts, readable from any thread while it runs (in a pipeline, say).
+    pub fn counts(&self) -> Counts {
+        self.counts.clone()
     }
 
     fn command(&self, verb: &str) -> String {
@@ -348,6 +351,7 @@ impl StreamSource {
         }
         if let Some(after) = self.backlog.clone() {
             let listed = self.read_group(&after, None)?;
+            self.counts.add(&self.counts.0.backlog, listed.len());
             match listed.last() {
                 None => self.backlog = None,
                 Some(Listed::Present { id, .. } | Listed::Deleted(id)) => {
@@ -407,7 +411,7 @@ impl StreamSource {
         if claim.cursor == SCAN_START {
             claim.last = Some(Instant::now());
         }
-        self.claimed += listed.len() as u64;
+        self.counts.add(&self.counts.0.claimed, listed.len());
         self.take(listed, true)
     }
 
@@ -508,7 +512,7 @@ impl StreamSource {
             self.group.stream()
         );
         moved.run(&mut self.link, &name)?;
-        self.dead_lettered += 1;
+        self.counts.add(&self.counts.0.dead_lettered, 1);
         Ok(())
     }
 
@@ -564,6 +568,39 @@ impl Iterator for StreamSource {
 }
 
 impl std::iter::FusedIterator for StreamSource {}
+
+/// What a [`StreamSource`] has done, shared: clones read the same counts, from any thread.
+#[derive(Clone, Debug, Default)]
+pub struct Counts(Arc<Tallies>);
+
+#[derive(Debug, Default)]
+struct Tallies {
+    claimed: AtomicU64,
+    dead_lettered: AtomicU64,
+    backlog: AtomicU64,
+}
+
+impl Counts {
+    /// Entries claimed from consumers that had been quiet for the claim time.
+    pub fn claimed(&self) -> u64 {
+        self.0.claimed.load(Ordering::Relaxed)
+    }
+
+    /// Entries moved to the dead-letter stream.
+    pub fn dead_lettered(&self) -> u64 {
+        self.0.dead_lettered.load(Ordering::Relaxed)
+    }
+
+    /// Entries read again from this consumer's own backlog (after a restart or a reconnect).
+    pub fn backlog(&self) -> u64 {
+        self.0.backlog.load(Ordering::Relaxed)
+    }
+
+    // Relaxed: statistics, read on their own.
+    fn add(&self, tally: &AtomicU64, n: usize) {
+        tally.fetch_add(n as u64, Ordering::Relaxed);
+    }
+}
 
 /// Ends a [`StreamSource`]'s iteration from another thread: the source finishes the read
 /// under way (at most one block time) and yields what it read, then `None`.

@@ -212,3 +212,25 @@ fn a_server_restart_mid_run_loses_nothing() {
     assert_eq!(written, (0..300).collect::<Vec<_>>());
     assert_eq!(payload(0), b"item-0");
 }
+
+#[test]
+fn a_server_that_wants_a_password_refuses_with_its_reason() {
+    let server = RedisServer::start();
+    redis::cmd("CONFIG")
+        .arg("SET")
+        .arg("requirepass")
+        .arg("sesame")
+        .query::<()>(&mut common::connection(&server))
+        .unwrap();
+    let error = source(&server, "s", "c").connect().err().unwrap();
+    assert!(matches!(error, Error::Refused { .. }), "{error:?}");
+    assert!(error.to_string().contains("NOAUTH"), "{error}");
+    // With the password in the address, it connects.
+    let address = server.address().replace("redis://", "redis://:sesame@");
+    StreamSource::builder(&address, "s", "g", "c")
+        .connect()
+        .unwrap();
+    let wrong = server.address().replace("redis://", "redis://:wrong@");
+    let error = StreamSink::connect(&wrong, "s").err().unwrap();
+    assert!(matches!(error, Error::Refused { .. }), "{error:?}");
+}

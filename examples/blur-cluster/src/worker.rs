@@ -43,6 +43,7 @@ pub(crate) fn run(args: &Worker) -> Result<(), Failure> {
         source = source.stop_when_drained(idle);
     }
     let source = source.connect()?;
+    let counts = source.counts();
     let group = source.group().clone();
     let mut sink = StreamSink::connect(&args.common.redis, &keys.results)?;
     let delay = args.tile_delay;
@@ -93,6 +94,14 @@ pub(crate) fn run(args: &Worker) -> Result<(), Failure> {
         .named("write")
         .for_each(drop)
         .run()?;
-    println!("worker {}: done\n{}", args.name, finished.report);
+    println!(
+        "worker {}: done; {} tiles claimed from quiet workers, {} read again from its own backlog, \
+         {} sent to the dead letters\n{}",
+        args.name,
+        counts.claimed(),
+        counts.backlog(),
+        counts.dead_lettered(),
+        finished.report
+    );
     Ok(())
 }

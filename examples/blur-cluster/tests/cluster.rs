@@ -221,7 +221,16 @@ fn a_worker_killed_mid_run_loses_no_tile() {
         stranded > 0,
         "the killed worker held tiles it had not finished"
     );
-    finish(survivor, "the surviving worker", Duration::from_secs(120));
+    let survivor = finish(survivor, "the surviving worker", Duration::from_secs(120));
+    let log = String::from_utf8_lossy(&survivor.stdout);
+    let claimed: u64 = log
+        .split_once("done; ")
+        .and_then(|(_, rest)| rest.split(' ').next()?.parse().ok())
+        .unwrap_or_else(|| panic!("the survivor's log says what it claimed: {log}"));
+    assert!(
+        claimed >= stranded,
+        "it claimed the {stranded} stranded tiles: {log}"
+    );
     finish(assembler, "the assembler", Duration::from_secs(60));
     assert_eq!(
         pending_on(&server, "doomed"),
