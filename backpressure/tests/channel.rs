@@ -127,7 +127,8 @@ macro_rules! channel_tests {
 
             #[test]
             fn one_sender_one_receiver_in_order() {
-                let items = scaled(200_000, 300) as u64;
+                // Under Miri, 64 items: four times round the ring of 16.
+                let items = scaled(200_000, 64) as u64;
                 let (sender, receiver) = channel(16);
                 let received = within(HANG, move || {
                     let producer = thread::spawn(move || {
@@ -145,7 +146,9 @@ macro_rules! channel_tests {
             #[test]
             fn batches_in_order_with_one_slot_or_many() {
                 for capacity in [1, 7, 64] {
-                    let items = scaled(50_000, 200);
+                    // Under Miri, twice round each ring and more (the blocking send of
+                    // capacity 1 on every item), not 200 items for every capacity.
+                    let items = scaled(50_000, 2 * capacity + 30);
                     let (sender, receiver) = channel(capacity);
                     let received = within(HANG, move || {
                         let producer = thread::spawn(move || {
@@ -223,7 +226,9 @@ macro_rules! channel_tests {
 
             #[test]
             fn other_wait_strategies_deliver_the_same() {
-                let items = scaled(20_000, 100) as u64;
+                // Under Miri, 24 items: six times round each ring of 4 (the spinning waits cost Miri
+                // most of this test's time).
+                let items = scaled(20_000, 24) as u64;
                 let (sender, receiver) = channel_with(4, Spin);
                 let (back, replies) = channel_with(4, Backoff);
                 let total = within(HANG, move || {
@@ -264,7 +269,8 @@ channel_tests!(mpmc);
 fn park_early_channels_move_every_item_and_wake_sleepers() {
     use weir_backpressure::wait::ParkEarly;
     within(HANG, || {
-        let n = scaled(100_000, 500) as u64;
+        // Under Miri, 60 items: fifteen times round each ring of 4, parking on most of them.
+        let n = scaled(100_000, 60) as u64;
         let (sender, receiver) = weir_backpressure::spsc::channel_with(4, ParkEarly);
         let (back, results) = weir_backpressure::mpmc::channel_with(4, ParkEarly);
         let producer = std::thread::spawn(move || {

@@ -13,7 +13,8 @@ const HANG: Duration = Duration::from_secs(30);
 /// Producers × consumers over a small channel: every item received exactly once, and each
 /// producer's items in the order it sent them as seen by each consumer.
 fn exactly_once(producers: usize, consumers: usize, capacity: usize, batch: bool) {
-    let per_producer = scaled(40_000, 100);
+    // Under Miri, 40 per producer: at least 80 items, four times round the largest ring (20).
+    let per_producer = scaled(40_000, 40);
     let total = producers * per_producer;
     let tally = Arc::new(Tally::new(total));
     let (sender, receiver) = channel::<usize>(capacity);
