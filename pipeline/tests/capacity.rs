@@ -249,9 +249,31 @@ fn lowering_below_the_length_keeps_every_item() {
         for x in 0..40 {
             input.send(x).unwrap();
         }
+        // The source has taken every item, and the stage holds item 0 alone (its first
+        // chunk is one item): the other 39 are queued for it, or about to be, far above the
+        // limit set next.
+        while !input.is_empty() {
+            thread::sleep(Duration::from_millis(1));
+        }
         running.set_capacity("gated", 1).unwrap();
+        // Under the limit nothing more goes into the stage's queue: the source blocks with
+        // what it holds (at most the input's 4), and the input's queue of 4 fills and stays
+        // full. Without the limit, the 25 free slots of the stage's queue would take items
+        // too. A few rounds, so that a source that could go on has time to.
+        let mut next = 40;
+        for _ in 0..5 {
+            while input.try_send(next).is_ok() {
+                next += 1;
+            }
+            thread::sleep(Duration::from_millis(20));
+        }
+        assert!(
+            next - 40 <= 8,
+            "{} items went in after the limit was lowered to 1",
+            next - 40
+        );
         gate.send(()).unwrap();
-        for x in 40..100 {
+        for x in next..100 {
             input.send(x).unwrap();
         }
         drop(input);
