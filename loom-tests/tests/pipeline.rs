@@ -181,8 +181,11 @@ fn fork_join_pairs_in_order_through_full_queues() {
 
 /// `set_capacity` racing a blocked push: the source sends its three items in one chunk into
 /// a queue of two, whose limit drops to 1 and comes back to 2 while the source may be blocked
-/// at either limit and the stage takes items. The raise or the stage's take wakes the source
-/// (a lost wake-up is a deadlock loom reports), and every item comes out once, in order.
+/// at either limit and the stage takes items: every item comes out once, in order, and no
+/// thread is left asleep. The stage's takes wake the source here too, so this model cannot
+/// tell a raise that loses its wake-up (it passes with `Signals::set_limit`'s notify
+/// removed); the models `*_raised_limit_wakes_a_blocked_*` in `channel.rs`, where only the
+/// raise can wake the sender, do.
 #[test]
 fn set_capacity_races_a_blocked_push() {
     model_with_bound(1, || {
