@@ -10,7 +10,7 @@ use crate::error::{
 use crate::iter::{IntoIter, Iter, TryIter};
 use crate::rendezvous::Rendezvous;
 use crate::shared::Signals;
-use crate::sync::Instant;
+use crate::sync::{Arc, Instant};
 use crate::wait::{Park, WaitStrategy};
 use std::fmt;
 use std::time::Duration;
@@ -27,13 +27,44 @@ pub trait SendEnd: sealed::Sealed {
     fn rendezvous(&self) -> Option<&Rendezvous<Self::Item>>;
     #[doc(hidden)]
     fn try_push(&self, item: Self::Item) -> Result<(), Self::Item>;
-    /// Moves as many items as fit from the front of `items`; returns how many.
+    /// Moves as many items as fit, at most `max`, from the front of `items`; returns how many.
     #[doc(hidden)]
-    fn try_push_many(&self, items: &mut Vec<Self::Item>) -> usize;
+    fn try_push_many(&self, items: &mut Vec<Self::Item>, max: usize) -> usize;
     #[doc(hidden)]
     fn queued(&self) -> usize;
     #[doc(hidden)]
     fn capacity(&self) -> usize;
+    #[doc(hidden)]
+    fn limiter(&self) -> Limiter;
+
+    /// As `try_push`, within the soft limit.
+    #[doc(hidden)]
+    #[inline]
+    fn try_push_within(&self, item: Self::Item) -> Result<(), Self::Item> {
+        match room(self.signals(), || self.queued()) {
+            Some(0) => Err(item),
+            _ => self.try_push(item),
+        }
+    }
+
+    /// As `try_push_many`, within the soft limit.
+    #[doc(hidden)]
+    #[inline]
+    fn try_push_many_within(&self, items: &mut Vec<Self::Item>) -> usize {
+        match room(self.signals(), || self.queued()) {
+            None => self.try_push_many(items, usize::MAX),
+            Some(0) => 0,
+            Some(room) => self.try_push_many(items, room),
+        }
+    }
+}
+
+/// How many more items the soft limit lets into a queue holding `queued()` items: `None` when
+/// no limit below the capacity is in force (and then `queued` is not called).
+#[inline]
+fn room(signals: &Signals, queued: impl FnOnce() -> usize) -> Option<usize> {
+    let limit = signals.limit()?;
+    Some(limit.saturating_sub(queued()))
 }
 
 /// A channel's receiving side of its queue: the ring's consumer or the shared MPMC queue.
@@ -55,6 +86,8 @@ pub trait RecvEnd: sealed::Sealed {
     fn queued(&self) -> usize;
     #[doc(hidden)]
     fn capacity(&self) -> usize;
+    #[doc(hidden)]
+    fn limiter(&self) -> Limiter;
 }
 
 pub(crate) mod sealed {
@@ -149,7 +182,8 @@ impl<E: SendEnd, W: WaitStrategy> Sender<E, W> {
         if let Some(rendezvous) = end.rendezvous() {
             return rendezvous.try_send(end.signals(), &self.wait, item);
         }
-        end.signals().try_send(item, |item| end.try_push(item))
+        end.signals()
+            .try_send(item, |item| end.try_push_within(item))
     }
 
     /// Sends an item, waiting at most `timeout` while the channel is full.
@@ -224,7 +258,7 @@ impl<E: SendEnd, W: WaitStrategy> Sender<E, W> {
             return Ok(());
         }
         end.signals()
-            .send_many(&self.wait, items, |items| end.try_push_many(items))
+            .send_many(&self.wait, items, |items| end.try_push_many_within(items))
             .map_err(|()| SendError(()))
     }
 
@@ -243,14 +277,61 @@ impl<E: SendEnd, W: WaitStrategy> Sender<E, W> {
         self.len() == 0
     }
 
-    /// Whether the channel is full now.
+    /// Whether the channel is full now: it holds [`limit`](Self::limit) items or more.
     pub fn is_full(&self) -> bool {
-        self.len() >= self.capacity()
+        self.len() >= self.limit()
     }
 
-    /// The number of items the channel holds when full.
+    /// The number of items the channel can hold: its capacity when made, whatever the
+    /// [`limit`](Self::limit).
     pub fn capacity(&self) -> usize {
         self.end.capacity()
+    }
+
+    /// The soft limit in force: a send adds items only while the channel holds fewer. The
+    /// capacity unless [`set_limit`](Self::set_limit) lowered it.
+    pub fn limit(&self) -> usize {
+        self.end
+            .signals()
+            .limit()
+            .unwrap_or_else(|| self.capacity())
+    }
+
+    /// Sets the soft limit: sends wait (or `try_send` fails) while the channel holds `limit`
+    /// items or more, inside the capacity it was made with, which nothing reallocates.
+    /// `limit` is clamped to `1..=capacity`; the capacity lifts the limit. Returns the limit
+    /// now in force.
+    ///
+    /// Lowering it below the items queued keeps them all: sends wait until receives bring
+    /// the channel under the new limit. Raising it wakes the senders waiting on the old one.
+    /// The limit is exact with one sender at a time; senders that send at the same moment
+    /// each check it before adding their items, so together they may go over it by what
+    /// they add at that moment. A rendezvous channel (capacity 0) has no limit: this returns
+    /// 0 and changes nothing. [`limiter`](Self::limiter) gives a handle that sets it from
+    /// any thread.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::mpsc::TrySendError;
+    ///
+    /// let (sender, receiver) = weir_backpressure::spsc::channel(8);
+    /// assert_eq!(sender.set_limit(2), 2);
+    /// sender.send(1).unwrap();
+    /// sender.send(2).unwrap();
+    /// assert_eq!(sender.try_send(3), Err(TrySendError::Full(3)));
+    /// assert_eq!((sender.len(), sender.limit(), sender.capacity()), (2, 2, 8));
+    /// sender.set_limit(3);
+    /// assert_eq!(sender.try_send(3), Ok(()));
+    /// assert_eq!(receiver.recv(), Ok(1));
+    /// ```
+    pub fn set_limit(&self, limit: usize) -> usize {
+        self.end.signals().set_limit(limit)
+    }
+
+    /// A handle that reads and sets this channel's soft limit from any thread.
+    pub fn limiter(&self) -> Limiter {
+        self.end.limiter()
     }
 
     fn send_until(
@@ -263,7 +344,7 @@ impl<E: SendEnd, W: WaitStrategy> Sender<E, W> {
             return rendezvous.send(end.signals(), &self.wait, item, deadline);
         }
         end.signals()
-            .send(&self.wait, item, deadline, |item| end.try_push(item))
+            .send(&self.wait, item, deadline, |item| end.try_push_within(item))
     }
 }
 
@@ -411,9 +492,23 @@ impl<E: RecvEnd, W: WaitStrategy> Receiver<E, W> {
         self.len() == 0
     }
 
-    /// The number of items the channel holds when full.
+    /// The number of items the channel can hold: its capacity when made, whatever the
+    /// [`limit`](Self::limit).
     pub fn capacity(&self) -> usize {
         self.end.capacity()
+    }
+
+    /// The soft limit in force (see [`Sender::set_limit`]).
+    pub fn limit(&self) -> usize {
+        self.end
+            .signals()
+            .limit()
+            .unwrap_or_else(|| self.capacity())
+    }
+
+    /// A handle that reads and sets this channel's soft limit from any thread.
+    pub fn limiter(&self) -> Limiter {
+        self.end.limiter()
     }
 
     fn recv_until(&self, deadline: Option<Instant>) -> Result<E::Item, RecvTimeoutError> {
@@ -493,3 +588,55 @@ impl<E: RecvEnd, W: WaitStrategy> fmt::Debug for Receiver<E, W> {
             .finish()
     }
 }
+
+/// A handle on a channel's soft limit (see [`Sender::set_limit`]): it reads and sets the limit
+/// from any thread, without holding either end. It keeps the channel's wake-ups alive, not
+/// its queue, and does not count as a sender or a receiver.
+///
+/// # Examples
+///
+/// ```
+/// let (sender, receiver) = weir_backpressure::mpmc::channel::<u32>(16);
+/// let limiter = receiver.limiter();
+/// assert_eq!((limiter.limit(), limiter.capacity()), (16, 16));
+/// std::thread::spawn(move || limiter.set_limit(4)).join().unwrap();
+/// assert_eq!(sender.limit(), 4);
+/// ```
+#[derive(Clone)]
+pub struct Limiter {
+    signals: Arc<Signals>,
+}
+
+impl Limiter {
+    pub(crate) fn new(signals: Arc<Signals>) -> Self {
+        Limiter { signals }
+    }
+
+    /// The soft limit in force.
+    pub fn limit(&self) -> usize {
+        self.signals
+            .limit()
+            .unwrap_or_else(|| self.signals.capacity())
+    }
+
+    /// Sets the soft limit, as [`Sender::set_limit`] does; returns the limit now in force.
+    pub fn set_limit(&self, limit: usize) -> usize {
+        self.signals.set_limit(limit)
+    }
+
+    /// The channel's capacity, the most the limit can be.
+    pub fn capacity(&self) -> usize {
+        self.signals.capacity()
+    }
+}
+
+impl fmt::Debug for Limiter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Limiter")
+            .field("limit", &self.limit())
+            .field("capacity", &self.capacity())
+            .finish()
+    }
+}
+
+static_assertions::assert_impl_all!(Limiter: Send, Sync, Clone);

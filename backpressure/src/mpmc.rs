@@ -4,7 +4,7 @@
 //! It has std's API (`std::sync::mpsc::sync_channel`), plus receivers that can be cloned, batch
 //! sends and receives, and a choice of [wait strategy](crate::wait).
 
-use crate::channel::{self, sealed::Sealed, RecvEnd, SendEnd};
+use crate::channel::{self, sealed::Sealed, Limiter, RecvEnd, SendEnd};
 use crate::rendezvous::Rendezvous;
 use crate::shared::Signals;
 use crate::sync::Arc;
@@ -116,7 +116,7 @@ pub fn try_channel_with<T, W: WaitStrategy>(
     let end = QueueEnd(Arc::new(Shared {
         queue: Queue::try_new(capacity.max(1))?,
         rendezvous: (capacity == 0).then(|| Box::new(Rendezvous::new())),
-        signals: Signals::new(),
+        signals: Arc::new(Signals::new(capacity)),
     }));
     Ok((
         Sender::new(end.clone(), wait.clone()),
@@ -140,7 +140,8 @@ struct Shared<T> {
     /// `Some` for a channel of capacity 0; boxed, so that the queued channels pay one pointer
     /// that nothing writes, and no atomic.
     rendezvous: Option<Box<Rendezvous<T>>>,
-    signals: Signals,
+    /// In an `Arc` of its own, so that a [`Limiter`] can hold it without the queue's type.
+    signals: Arc<Signals>,
 }
 
 impl<T> Clone for QueueEnd<T> {
@@ -176,8 +177,8 @@ impl<T> SendEnd for QueueEnd<T> {
         self.0.queue.try_push(item).map_err(|full| full.0)
     }
 
-    fn try_push_many(&self, items: &mut Vec<T>) -> usize {
-        self.0.queue.try_push_many(items)
+    fn try_push_many(&self, items: &mut Vec<T>, max: usize) -> usize {
+        self.0.queue.try_push_many_at_most(items, max)
     }
 
     fn queued(&self) -> usize {
@@ -189,6 +190,10 @@ impl<T> SendEnd for QueueEnd<T> {
             Some(_) => 0,
             None => self.0.queue.capacity(),
         }
+    }
+
+    fn limiter(&self) -> Limiter {
+        Limiter::new(Arc::clone(&self.0.signals))
     }
 }
 
@@ -222,6 +227,10 @@ impl<T> RecvEnd for QueueEnd<T> {
             Some(_) => 0,
             None => self.0.queue.capacity(),
         }
+    }
+
+    fn limiter(&self) -> Limiter {
+        Limiter::new(Arc::clone(&self.0.signals))
     }
 }
 

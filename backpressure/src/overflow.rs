@@ -371,7 +371,24 @@ impl<T, W: WaitStrategy> OverflowSender<T, W> {
                     return Err(TrySendError::Disconnected(item));
                 }
                 let end = self.sender.end();
-                let evicted = end.queue().force_push(item);
+                // Under a soft limit (`Sender::set_limit`), the oldest item makes room once the
+                // limit is reached, not only the capacity.
+                let over_limit = end
+                    .signals()
+                    .limit()
+                    .and_then(|limit| (end.queued() >= limit).then(|| end.queue().try_pop()))
+                    .flatten();
+                let forced = end.queue().force_push(item);
+                let evicted = match (over_limit, forced) {
+                    // Other senders filled the queue meanwhile: both went out to make room.
+                    (Some(first), Some(second)) => {
+                        OverflowStats::bump(&stats.dropped);
+                        OverflowStats::bump(&stats.evicted);
+                        drop(first);
+                        Some(second)
+                    }
+                    (first, second) => first.or(second),
+                };
                 // Either way an item went in: wake a receiver sleeping on an empty channel.
                 end.signals().notify_sent(1);
                 match evicted {

@@ -20,19 +20,70 @@ pub struct Signals {
     receivers: CachePadded<AtomicUsize>,
     /// Receivers sleep on it; a send notifies it.
     not_empty: CachePadded<EventCount>,
-    /// Senders sleep on it; a receive notifies it.
+    /// Senders sleep on it; a receive notifies it, and so does a raised [`limit`](Self::limit).
     not_full: CachePadded<EventCount>,
+    /// The soft limit: a send adds items only while the queue holds fewer. [`NO_LIMIT`] when
+    /// it is the capacity (the common case, which costs a send this one load). Alone on its
+    /// line (the fields around it are padded), which only a change of the limit writes.
+    limit: AtomicUsize,
+    /// The queue's capacity (0 for a rendezvous), which the limit stays within.
+    capacity: usize,
 }
 
+/// The stored [`Signals::limit`] when no limit below the capacity is in force.
+const NO_LIMIT: usize = usize::MAX;
+
 impl Signals {
-    /// One sender and one receiver.
-    pub(crate) fn new() -> Self {
+    /// One sender and one receiver, over a queue of `capacity` items.
+    pub(crate) fn new(capacity: usize) -> Self {
         Signals {
             senders: CachePadded::new(AtomicUsize::new(1)),
             receivers: CachePadded::new(AtomicUsize::new(1)),
             not_empty: CachePadded::new(EventCount::new()),
             not_full: CachePadded::new(EventCount::new()),
+            limit: AtomicUsize::new(NO_LIMIT),
+            capacity,
         }
+    }
+
+    /// The soft limit in force, if it is below the capacity.
+    #[inline]
+    pub(crate) fn limit(&self) -> Option<usize> {
+        // Relaxed: the limit is a condition a blocked sender re-checks after it listens on
+        // `not_full`; `set_limit`'s notify and that listen order it (their SeqCst fences), as
+        // they order the queue's own changes.
+        match self.limit.load(Ordering::Relaxed) {
+            NO_LIMIT => None,
+            limit => Some(limit),
+        }
+    }
+
+    /// The queue's capacity.
+    #[inline]
+    pub(crate) fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    /// Sets the soft limit to `limit` within `1..=capacity` (the capacity lifts it), and wakes
+    /// every blocked sender to look again; returns the limit now in force. A rendezvous
+    /// (capacity 0) has no queue to limit: nothing changes.
+    pub(crate) fn set_limit(&self, limit: usize) -> usize {
+        if self.capacity == 0 {
+            return 0;
+        }
+        let limit = limit.clamp(1, self.capacity);
+        let stored = if limit == self.capacity {
+            NO_LIMIT
+        } else {
+            limit
+        };
+        // Relaxed: the notify's SeqCst fence orders this store before its look for sleepers,
+        // and pairs with the fence of a sender's listen (see `EventCount`): either the notify
+        // sees the sender listening and wakes it, or the sender's re-check after listening
+        // sees this limit. A lowered limit needs no wake-up; a raised one must not lose it.
+        self.limit.store(stored, Ordering::Relaxed);
+        self.not_full.notify_all();
+        limit
     }
 
     /// What receivers sleep on.

@@ -10,7 +10,7 @@
 //! let second = sender.clone(); // one sender only
 //! ```
 
-use crate::channel::{self, sealed::Sealed, RecvEnd, SendEnd};
+use crate::channel::{self, sealed::Sealed, Limiter, RecvEnd, SendEnd};
 use crate::rendezvous::Rendezvous;
 use crate::shared::Signals;
 use crate::sync::Arc;
@@ -117,7 +117,7 @@ pub fn try_channel_with<T, W: WaitStrategy>(
     // the ends of both kinds are one type.
     let (producer, consumer) = weir_ring::try_channel(capacity.max(1))?;
     let rendezvous = (capacity == 0).then(|| Arc::new(Rendezvous::new()));
-    let signals = Arc::new(Signals::new());
+    let signals = Arc::new(Signals::new(capacity));
     let producer = ProducerEnd {
         producer: RefCell::new(producer),
         rendezvous: rendezvous.clone(),
@@ -185,9 +185,9 @@ impl<T> SendEnd for ProducerEnd<T> {
             .map_err(|full| full.0)
     }
 
-    fn try_push_many(&self, items: &mut Vec<T>) -> usize {
+    fn try_push_many(&self, items: &mut Vec<T>, max: usize) -> usize {
         let mut producer = self.producer.borrow_mut();
-        let fits = producer.slots().min(items.len());
+        let fits = producer.slots().min(items.len()).min(max);
         producer
             .write_chunk(fits)
             .fill_from_iter(items.drain(..fits))
@@ -203,6 +203,10 @@ impl<T> SendEnd for ProducerEnd<T> {
             Some(_) => 0,
             None => self.producer.borrow().capacity(),
         }
+    }
+
+    fn limiter(&self) -> Limiter {
+        Limiter::new(Arc::clone(&self.signals))
     }
 }
 
@@ -236,6 +240,10 @@ impl<T> RecvEnd for ConsumerEnd<T> {
             Some(_) => 0,
             None => self.consumer.borrow().capacity(),
         }
+    }
+
+    fn limiter(&self) -> Limiter {
+        Limiter::new(Arc::clone(&self.signals))
     }
 }
 

@@ -179,3 +179,44 @@ fn mpmc_rendezvous_a_withdrawn_item_frees_the_slot_for_another_sender() {
         second.join().unwrap();
     });
 }
+
+/// A soft limit raised while the sender may be blocked at the old one (nothing is received
+/// before the sender is joined, so only the raise can let it go on): the sender wakes, and
+/// both items arrive once, in order. A lost wake-up is a deadlock loom reports.
+#[test]
+fn spsc_raised_limit_wakes_a_blocked_sender() {
+    model(|| {
+        let (sender, receiver) = spsc::channel(2);
+        sender.set_limit(1);
+        let limiter = receiver.limiter();
+        let producer = thread::spawn(move || {
+            sender.send(1).unwrap();
+            sender.send(2).unwrap();
+        });
+        limiter.set_limit(2);
+        producer.join().unwrap();
+        assert_eq!(receiver.try_recv(), Ok(1));
+        assert_eq!(receiver.try_recv(), Ok(2));
+    });
+}
+
+/// The same through the MPMC channel, with the batch send the pipeline uses, and the limit
+/// lowered under the queued item first: nothing queued is lost, and the raise still wakes
+/// the sender.
+#[test]
+fn mpmc_raised_limit_wakes_a_blocked_batch_sender() {
+    model(|| {
+        let (sender, receiver) = mpmc::channel(2);
+        sender.send(0).unwrap();
+        let limiter = receiver.limiter();
+        let producer = thread::spawn(move || {
+            let mut batch = vec![1];
+            sender.send_many(&mut batch).unwrap();
+        });
+        limiter.set_limit(1);
+        limiter.set_limit(2);
+        producer.join().unwrap();
+        assert_eq!(receiver.try_recv(), Ok(0));
+        assert_eq!(receiver.try_recv(), Ok(1));
+    });
+}

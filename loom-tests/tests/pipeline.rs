@@ -178,3 +178,27 @@ fn fork_join_pairs_in_order_through_full_queues() {
         assert_eq!(out, [(10, 0), (11, 2)]);
     });
 }
+
+/// `set_capacity` racing a blocked push: the source sends its three items in one chunk into
+/// a queue of two, whose limit drops to 1 and comes back to 2 while the source may be blocked
+/// at either limit and the stage takes items: every item comes out once, in order, and no
+/// thread is left asleep. The stage's takes wake the source here too, so this model cannot
+/// tell a raise that loses its wake-up (it passes with `Signals::set_limit`'s notify
+/// removed); the models `*_raised_limit_wakes_a_blocked_*` in `channel.rs`, where only the
+/// raise can wake the sender, do.
+#[test]
+fn set_capacity_races_a_blocked_push() {
+    model_with_bound(1, || {
+        let running = Pipeline::from_iter(0..3u32)
+            .capacity(2)
+            .map(|x| x + 10)
+            .named("m")
+            .collect::<Vec<_>>()
+            .spawn();
+        running.set_capacity("m", 1).unwrap();
+        running.set_capacity("m", 2).unwrap();
+        let finished = running.join().unwrap();
+        assert_eq!(finished.output, [10, 11, 12]);
+        assert_eq!(finished.report.stage("m").unwrap().limit(), 2);
+    });
+}

@@ -147,8 +147,8 @@ impl fmt::Display for ReceiverGone {
 
 impl Error for ReceiverGone {}
 
-/// Why a change to a running pipeline ([`Running::set_workers`](crate::Running::set_workers))
-/// was refused. Nothing was changed.
+/// Why a change to a running pipeline ([`Running::set_workers`](crate::Running::set_workers),
+/// [`Running::set_capacity`](crate::Running::set_capacity)) was refused. Nothing was changed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ControlError {
@@ -166,7 +166,14 @@ pub enum ControlError {
         min: usize,
         /// The most the stage allows.
         max: usize,
+        /// What the value counts: `"workers"` ([`set_workers`](crate::Running::set_workers))
+        /// or `"items"` ([`set_capacity`](crate::Running::set_capacity)).
+        unit: &'static str,
     },
+    /// The stage has no input queue whose capacity can be set: an unordered `parallel` stage
+    /// right after `from_iter`, whose workers read the source themselves, or a stage after
+    /// `priority`, whose input is a priority queue of fixed levels.
+    NoQueue(String),
 }
 
 impl fmt::Display for ControlError {
@@ -181,10 +188,17 @@ impl fmt::Display for ControlError {
                 value,
                 min,
                 max,
+                unit,
             } => write!(
                 f,
-                "stage `{stage}` takes {min} to {max} workers, not {value}"
+                "stage `{stage}` takes {min} to {max} {unit}, not {value}"
             ),
+            ControlError::NoQueue(stage) => {
+                write!(
+                    f,
+                    "stage `{stage}` has no input queue whose capacity can be set"
+                )
+            }
         }
     }
 }

@@ -139,7 +139,7 @@ fn sink_end<T: Send + 'static>(
     let up = tail(launch, Want::One { capacity, overflow });
     launch.link(&up, &metrics);
     let inlet = Launch::one(up.taken);
-    metrics.set_capacity(inlet.capacity());
+    metrics.set_input(inlet.capacity(), inlet.soft_limit());
     let cx = launch.context(&metrics);
     (Drain::new(inlet, cx.clone()), cx)
 }
@@ -418,12 +418,7 @@ impl<R> Running<R> {
     /// assert_eq!(running.join().unwrap().output, (1..=100_000).sum::<u64>());
     /// ```
     pub fn set_workers(&self, stage: &str, workers: usize) -> Result<(), ControlError> {
-        let metrics = self
-            .figures
-            .stages
-            .iter()
-            .find(|metrics| metrics.name == stage)
-            .ok_or_else(|| ControlError::UnknownStage(stage.to_owned()))?;
+        let metrics = self.stage_metrics(stage)?;
         let scale = metrics
             .scale
             .get()
@@ -435,10 +430,105 @@ impl<R> Running<R> {
                 value: workers,
                 min: *range.start(),
                 max: *range.end(),
+                unit: "workers",
             });
         }
         scale.set(workers, &self.figures.control);
         Ok(())
+    }
+
+    /// Limits the input queue of the stage named `stage` to `items`: the stages before it
+    /// queue at most that many items for it, inside the capacity allocated when the run
+    /// started ([`Pipeline::capacity`](crate::Pipeline::capacity)), which nothing reallocates
+    /// (a soft limit, as weir-backpressure's
+    /// [`AdaptiveQueue::set_limit`](weir_backpressure::adaptive::AdaptiveQueue::set_limit)).
+    /// The capacity lifts the limit again.
+    ///
+    /// Raising it lets the senders waiting on the old limit go on at once. Lowering it below
+    /// the items queued loses none of them: the senders wait until the stage has taken the
+    /// queue below the new limit. [`StageReport::limit`](crate::StageReport::limit) shows it
+    /// (and the queue column of the report's table), and the report's bottleneck and a
+    /// [`scaling`](crate::Workers::scaling) stage measure how full the queue is against it.
+    ///
+    /// Every stage with an input queue takes it: `map` and the other single-thread stages,
+    /// `batch`, `then`, `tap`, `fork_join`, and `parallel`. An ordered `parallel` stage and a
+    /// `partition` share the limit out over their workers' or branches' queues as their
+    /// capacity is (so it is at least one item each); the stage right after a `fork_join`
+    /// takes its pairs from the two branches' output queues, each held to the limit. The
+    /// limit is exact when one thread feeds the queue;
+    /// when several do (the workers of an unordered `parallel` stage before it), each checks
+    /// it before adding its chunk, so together they may go over it by what they add at the
+    /// same moment. A queue with an [`Overflow`](crate::Overflow) policy drops at the limit.
+    ///
+    /// # Errors
+    ///
+    /// [`ControlError::UnknownStage`] if no stage has that name;
+    /// [`ControlError::OutOfRange`] if `items` is 0 (below the number of queues, for an
+    /// ordered `parallel` stage or a `partition`) or above the capacity allocated;
+    /// [`ControlError::NoQueue`] for a stage whose input is no queue that can be limited: an
+    /// unordered `parallel` stage right after `from_iter` (its workers read the source
+    /// themselves; its report shows capacity 0), or a stage after `priority`. Nothing is
+    /// changed then.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weir_pipeline::{ControlError, Pipeline};
+    ///
+    /// let (input, pipeline) = Pipeline::input::<u64>(64);
+    /// let running = pipeline
+    ///     .capacity(256)
+    ///     .map(|x| x * 2)
+    ///     .named("double")
+    ///     .fold(0, |a, x| a + x)
+    ///     .spawn();
+    /// running.set_capacity("double", 16).unwrap();
+    /// assert_eq!(running.capacity("double"), Some(16));
+    /// assert_eq!(running.report().stage("double").unwrap().limit(), 16);
+    /// assert!(matches!(running.set_capacity("double", 0), Err(ControlError::OutOfRange { .. })));
+    /// assert!(matches!(running.set_capacity("double", 257), Err(ControlError::OutOfRange { .. })));
+    /// assert!(matches!(running.set_capacity("nope", 1), Err(ControlError::UnknownStage(_))));
+    /// for x in 0..1_000 {
+    ///     input.send(x).unwrap();
+    /// }
+    /// drop(input);
+    /// assert_eq!(running.join().unwrap().output, 999_000);
+    /// ```
+    pub fn set_capacity(&self, stage: &str, items: usize) -> Result<(), ControlError> {
+        let metrics = self.stage_metrics(stage)?;
+        let limit = metrics
+            .soft_limit
+            .get()
+            .ok_or_else(|| ControlError::NoQueue(stage.to_owned()))?;
+        let (min, max) = (limit.min(), limit.capacity());
+        if !(min..=max).contains(&items) {
+            return Err(ControlError::OutOfRange {
+                stage: stage.to_owned(),
+                value: items,
+                min,
+                max,
+                unit: "items",
+            });
+        }
+        metrics.set_limit(limit, items);
+        Ok(())
+    }
+
+    /// The soft limit of the input queue of the stage named `stage` now (see
+    /// [`set_capacity`](Self::set_capacity)): its capacity until that was called. `None` if no
+    /// stage has that name or it has no input queue that can be limited.
+    pub fn capacity(&self, stage: &str) -> Option<usize> {
+        let metrics = self.stage_metrics(stage).ok()?;
+        Some(metrics.soft_limit.get()?.limit())
+    }
+
+    /// The figures of the stage named `stage`.
+    fn stage_metrics(&self, stage: &str) -> Result<&Arc<StageMetrics>, ControlError> {
+        self.figures
+            .stages
+            .iter()
+            .find(|metrics| metrics.name == stage)
+            .ok_or_else(|| ControlError::UnknownStage(stage.to_owned()))
     }
 
     /// Whether the source is paused.

@@ -99,6 +99,10 @@ impl<T: Clone + Send> Inlet<T> for Tee<T> {
         self.input.capacity()
     }
 
+    fn soft_limit(&self) -> Option<crate::link::SoftLimit> {
+        self.input.soft_limit()
+    }
+
     fn take_mark(&mut self) -> Option<Instant> {
         self.input.take_mark()
     }
@@ -260,6 +264,10 @@ impl<A: Send, B: Send> Inlet<(A, B)> for Zip<A, B> {
 
     fn capacity(&self) -> usize {
         self.left.queue.capacity()
+    }
+
+    fn soft_limit(&self) -> Option<crate::link::SoftLimit> {
+        crate::link::SoftLimit::each([self.left.queue.soft_limit(), self.right.queue.soft_limit()])
     }
 
     fn take_mark(&mut self) -> Option<Instant> {

@@ -13,7 +13,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use weir_backpressure::channel::{Receiver, RecvEnd, SendEnd, Sender};
+use weir_backpressure::channel::{Limiter, Receiver, RecvEnd, SendEnd, Sender};
 use weir_backpressure::overflow::{Overflow, OverflowSender, OverflowStats, Sent};
 use weir_backpressure::wait::{ParkEarly, WaitStrategy};
 use weir_backpressure::{mpmc, spsc, RecvTimeoutError, TryRecvError, TrySendError};
@@ -74,6 +74,93 @@ pub(crate) trait Inlet<T>: Send {
     fn take_mark(&mut self) -> Option<Instant> {
         None
     }
+    /// The handle on the queue's soft limit, for `Running::set_capacity`: `None` for an
+    /// input that is no channel (a source read in turns, a priority queue).
+    fn soft_limit(&self) -> Option<SoftLimit> {
+        None
+    }
+}
+
+/// The soft limit of a stage's input, over the channels it is made of (weir-backpressure's
+/// [`Limiter`]s): a number of items inside the capacity allocated, which senders stay under.
+#[derive(Clone, Debug)]
+pub(crate) struct SoftLimit {
+    queues: Vec<Limiter>,
+    /// Whether a limit is shared out over the queues (an ordered stage's, a partition's: one
+    /// per worker or branch, filled in turns or by key), or applies to each of them (a
+    /// fork_join's two branch outputs, which each hold one frame per pair).
+    shared_out: bool,
+}
+
+impl SoftLimit {
+    /// The limit of one channel.
+    pub(crate) fn one(queue: Limiter) -> Self {
+        SoftLimit {
+            queues: vec![queue],
+            shared_out: false,
+        }
+    }
+
+    /// One limit shared out over the queues of `parts`, as their capacity is.
+    pub(crate) fn shared_out(parts: impl IntoIterator<Item = Option<SoftLimit>>) -> Option<Self> {
+        let mut queues = Vec::new();
+        for part in parts {
+            queues.extend(part?.queues);
+        }
+        Some(SoftLimit {
+            queues,
+            shared_out: true,
+        })
+    }
+
+    /// One limit for each of the queues of `parts`.
+    pub(crate) fn each(parts: impl IntoIterator<Item = Option<SoftLimit>>) -> Option<Self> {
+        let mut limit = SoftLimit::shared_out(parts)?;
+        limit.shared_out = false;
+        Some(limit)
+    }
+
+    /// The items the queues can hold: what was allocated, the most the limit can be.
+    pub(crate) fn capacity(&self) -> usize {
+        self.total(Limiter::capacity)
+    }
+
+    /// The least the limit can be: one item in each queue it is shared out over.
+    pub(crate) fn min(&self) -> usize {
+        if self.shared_out {
+            self.queues.len()
+        } else {
+            1
+        }
+    }
+
+    /// The limit in force.
+    pub(crate) fn limit(&self) -> usize {
+        self.total(Limiter::limit)
+    }
+
+    fn total(&self, of: fn(&Limiter) -> usize) -> usize {
+        if self.shared_out {
+            self.queues.iter().map(of).sum()
+        } else {
+            self.queues.iter().map(of).min().unwrap_or(0)
+        }
+    }
+
+    /// Sets the limit to `items` (within `min()..=capacity()`): shared out as evenly as the
+    /// queues allow, the first ones taking one more; or the same for each. Each channel wakes
+    /// the senders that a raise lets go on.
+    pub(crate) fn set(&self, items: usize) {
+        let count = self.queues.len();
+        for (index, queue) in self.queues.iter().enumerate() {
+            let share = if self.shared_out {
+                items / count + usize::from(index < items % count)
+            } else {
+                items
+            };
+            queue.set_limit(share);
+        }
+    }
 }
 
 /// The downstream stage (or every one of its workers) is gone.
@@ -128,6 +215,10 @@ where
 
     fn capacity(&self) -> usize {
         Receiver::capacity(self)
+    }
+
+    fn soft_limit(&self) -> Option<SoftLimit> {
+        Some(SoftLimit::one(self.limiter()))
     }
 }
 
@@ -324,6 +415,10 @@ impl<T: Send> Inlet<T> for Ordered<T> {
 
     fn capacity(&self) -> usize {
         self.workers.iter().map(|worker| worker.capacity()).sum()
+    }
+
+    fn soft_limit(&self) -> Option<SoftLimit> {
+        SoftLimit::shared_out(self.workers.iter().map(|worker| worker.soft_limit()))
     }
 
     fn take_mark(&mut self) -> Option<Instant> {

@@ -237,6 +237,10 @@ impl<T, I: Inlet<T>> Inlet<T> for Marked<I> {
     fn take_mark(&mut self) -> Option<Instant> {
         self.mark.take()
     }
+
+    fn soft_limit(&self) -> Option<crate::link::SoftLimit> {
+        self.end.soft_limit()
+    }
 }
 
 #[cfg(all(test, not(loom)))]

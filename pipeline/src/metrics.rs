@@ -9,6 +9,7 @@ use hdrhistogram::Histogram;
 use weir_backpressure::overflow::OverflowStats;
 use weir_backpressure::Watermark;
 
+use crate::link::SoftLimit;
 use crate::report::{Latency, StageReport};
 use crate::scale::Scale;
 use crate::sync::stats::{AtomicU64, Mutex, Ordering};
@@ -47,8 +48,13 @@ pub(crate) struct StageMetrics {
     pub(crate) occupancy_max: AtomicU64,
     pub(crate) occupancy_sum: AtomicU64,
     pub(crate) occupancy_samples: AtomicU64,
-    /// High above three quarters of the input queue, low below a quarter.
+    /// High above three quarters of the input queue's limit, low below a quarter.
     pub(crate) pressure: Mutex<Option<Watermark>>,
+    /// The pressure events of the watermarks that a change of the limit replaced.
+    pressure_before: AtomicU64,
+    /// The soft limit of its input queue, which `Running::set_capacity` moves; unset for a
+    /// stage whose input is no channel.
+    pub(crate) soft_limit: OnceLock<SoftLimit>,
     pub(crate) latency: Mutex<Histogram<u64>>,
     /// A parallel stage's active count, set when it starts.
     pub(crate) scale: OnceLock<Arc<Scale>>,
@@ -77,6 +83,8 @@ impl StageMetrics {
             occupancy_sum: AtomicU64::new(0),
             occupancy_samples: AtomicU64::new(0),
             pressure: Mutex::new(None),
+            pressure_before: AtomicU64::new(0),
+            soft_limit: OnceLock::new(),
             latency: Mutex::new(latency_histogram()),
             scale: OnceLock::new(),
             dropped: OnceLock::new(),
@@ -87,9 +95,44 @@ impl StageMetrics {
     /// Records the capacity of the stage's input queue and sets up its watermark.
     pub(crate) fn set_capacity(&self, capacity: usize) {
         self.capacity.store(capacity as u64, Ordering::Relaxed);
-        let low = capacity / 4;
-        let high = (capacity * 3 / 4).max(low + 1);
-        *self.pressure.lock().unwrap_or_else(|e| e.into_inner()) = Some(Watermark::new(low, high));
+        self.watch_pressure(capacity);
+    }
+
+    /// Records the stage's input queue: its capacity, and the handle on its soft limit if it
+    /// has one (`inlet.soft_limit()`).
+    pub(crate) fn set_input(&self, capacity: usize, limit: Option<SoftLimit>) {
+        self.set_capacity(capacity);
+        if let Some(limit) = limit {
+            let _ = self.soft_limit.set(limit);
+        }
+    }
+
+    /// Sets the watermark's marks to a quarter and three quarters of `limit`, keeping the
+    /// count of the one it replaces.
+    fn watch_pressure(&self, limit: usize) {
+        let low = limit / 4;
+        let high = (limit * 3 / 4).max(low + 1);
+        let mut pressure = self.pressure.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(old) = pressure.replace(Watermark::new(low, high)) {
+            self.pressure_before
+                .fetch_add(old.events(), Ordering::Relaxed);
+        }
+    }
+
+    /// The soft limit of its input queue now: the capacity unless `set_limit` lowered
+    /// it (0 without a queue).
+    pub(crate) fn limit(&self) -> usize {
+        match self.soft_limit.get() {
+            Some(limit) => limit.limit(),
+            None => self.capacity.load(Ordering::Relaxed) as usize,
+        }
+    }
+
+    /// Moves the soft limit of its input queue to `items` (checked by the caller against
+    /// `SoftLimit::min` and `capacity`), and its watermark with it.
+    pub(crate) fn set_limit(&self, limit: &SoftLimit, items: usize) {
+        limit.set(items);
+        self.watch_pressure(items);
     }
 
     /// Items its input queue's overflow policy dropped.
@@ -131,7 +174,8 @@ impl StageMetrics {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .as_ref()
-            .map_or(0, Watermark::events);
+            .map_or(0, Watermark::events)
+            + self.pressure_before.load(Ordering::Relaxed);
         StageReport {
             name: self.name.clone(),
             items_in: load(&self.items_in),
@@ -148,6 +192,7 @@ impl StageMetrics {
             output_wait: Duration::from_nanos(times(|m| &m.output_wait_ns)),
             latency: Latency::of(&latency),
             capacity: load(&self.capacity) as usize,
+            limit: self.limit(),
             occupancy_max: load(&self.occupancy_max) as usize,
             occupancy_mean: if samples == 0 {
                 0.0

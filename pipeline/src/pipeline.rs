@@ -14,7 +14,7 @@ use crate::control::Settings;
 use crate::error::{BoxError, OnError};
 use crate::fork::{Tee, Zip};
 use crate::launch::{Launch, Made, Tail, Taken, Want};
-use crate::link::{mpmc_channel, spsc_channel, Inlet, Ordered};
+use crate::link::{mpmc_channel, spsc_channel, Inlet, Ordered, SoftLimit};
 use crate::marks::{marked, marked_shared};
 use crate::metrics::StageMetrics;
 use crate::nested::Stages;
@@ -394,7 +394,7 @@ impl<T: Send + 'static> Pipeline<T> {
             let up = upstream(launch, Want::One { capacity, overflow });
             launch.link(&up, &metrics);
             let inlet = Launch::one(up.taken);
-            metrics.set_capacity(inlet.capacity());
+            metrics.set_input(inlet.capacity(), inlet.soft_limit());
             let Made {
                 outlet,
                 taken,
@@ -507,7 +507,7 @@ impl<T: Send + 'static> Pipeline<T> {
             let up = upstream(launch, Want::One { capacity, overflow });
             launch.link(&up, &metrics);
             let input = Launch::one(up.taken);
-            metrics.set_capacity(input.capacity());
+            metrics.set_input(input.capacity(), input.soft_limit());
             // The branches' threads keep their own figures: the row counts pairs.
             let branch = || Arc::new(StageMetrics::new(name.clone(), 1));
             let (left_figures, right_figures) = (branch(), branch());
@@ -622,7 +622,10 @@ impl<T: Send + 'static> Pipeline<T> {
             let (senders, receivers): (Vec<_>, Vec<_>) = (0..branches)
                 .map(|_| marked(spsc_channel(per_branch)))
                 .unzip();
-            metrics.set_capacity(per_branch * branches);
+            metrics.set_input(
+                per_branch * branches,
+                SoftLimit::shared_out(receivers.iter().map(|branch| branch.soft_limit())),
+            );
             let route = Route::new(senders, key, per_branch.min(crate::stage::CHUNK));
             let cx = launch.context(&router);
             launch.spawn(format!("weir-{name}"), move || {
@@ -774,7 +777,7 @@ impl<T: Send + 'static> Pipeline<T> {
             let up = upstream(launch, Want::One { capacity, overflow });
             launch.link(&up, &metrics);
             let inlet = Launch::one(up.taken);
-            metrics.set_capacity(inlet.capacity());
+            metrics.set_input(inlet.capacity(), inlet.soft_limit());
             let out_capacity = want.capacity();
             // Every batch alive sits in a queue or a stage: a few more than the next queue
             // holds covers the steady state.
@@ -863,7 +866,7 @@ impl<T: Send + 'static> Pipeline<T> {
                 let _ = metrics.scale.set(Arc::clone(&scale));
                 launch.link(&up, &metrics);
                 if let Taken::Shared(input) = &up.taken {
-                    metrics.set_capacity(input.capacity());
+                    metrics.set_input(input.capacity(), input.soft_limit());
                 }
                 let (sender, receiver) = marked_shared(mpmc_channel(out_capacity));
                 for worker in 0..count {
@@ -902,7 +905,10 @@ impl<T: Send + 'static> Pipeline<T> {
                 let Taken::Dealt(inputs) = up.taken else {
                     unreachable!("dealt queues were asked for")
                 };
-                metrics.set_capacity(per_worker * count);
+                metrics.set_input(
+                    per_worker * count,
+                    SoftLimit::shared_out(inputs.iter().map(|input| input.soft_limit())),
+                );
                 let _ = metrics.scale.set(Arc::new(Scale::fixed(count)));
                 let per_worker_out = (out_capacity / count).max(1);
                 let mut outputs = Vec::with_capacity(count);

@@ -56,6 +56,8 @@ pub struct StageReport {
     pub(crate) output_wait: Duration,
     pub(crate) latency: Latency,
     pub(crate) capacity: usize,
+    /// The input queue's soft limit when the report was made.
+    pub(crate) limit: usize,
     pub(crate) occupancy_max: usize,
     pub(crate) occupancy_mean: f64,
     pub(crate) pressure_events: u64,
@@ -130,9 +132,18 @@ impl StageReport {
         self.latency
     }
 
-    /// The capacity of the stage's input queue (for `parallel`, all its workers' queues).
+    /// The capacity of the stage's input queue (for `parallel`, all its workers' queues), as
+    /// allocated when the run started: the most [`limit`](Self::limit) can be.
     pub fn capacity(&self) -> usize {
         self.capacity
+    }
+
+    /// The soft limit of the stage's input queue when the report was made: how many items
+    /// the stages before it may queue, which [`Running::set_capacity`](crate::Running::set_capacity)
+    /// moves inside the [`capacity`](Self::capacity). The capacity until it is set; 0 for a
+    /// stage without an input queue.
+    pub fn limit(&self) -> usize {
+        self.limit
     }
 
     /// The most items seen waiting in the input queue (sampled each time the stage comes for a chunk).
@@ -145,7 +156,8 @@ impl StageReport {
         self.occupancy_mean
     }
 
-    /// How many times the input queue went from below a quarter full to above three quarters.
+    /// How many times the input queue went from below a quarter full to above three quarters
+    /// (of its [`limit`](Self::limit) at the time).
     pub fn pressure_events(&self) -> u64 {
         self.pressure_events
     }
@@ -162,12 +174,14 @@ impl StageReport {
         }
     }
 
-    /// How full its input queue was on average, from 0.0 to 1.0 (0.0 without a queue).
+    /// How full its input queue was on average, from 0.0 to 1.0 (0.0 without a queue), against
+    /// its soft limit: a queue limited to 8 items that holds 6 is three quarters full,
+    /// whatever it was allocated.
     fn fullness(&self) -> f64 {
-        if self.capacity == 0 {
+        if self.limit == 0 {
             0.0
         } else {
-            (self.occupancy_mean / self.capacity as f64).min(1.0)
+            (self.occupancy_mean / self.limit as f64).min(1.0)
         }
     }
 }
@@ -409,7 +423,7 @@ impl fmt::Display for Report {
                 Short(stage.latency.max),
                 format!(
                     "{:.0}/{}/{}",
-                    stage.occupancy_mean, stage.occupancy_max, stage.capacity
+                    stage.occupancy_mean, stage.occupancy_max, stage.limit
                 ),
                 stage.pressure_events,
             )?;

@@ -119,8 +119,9 @@ pub(crate) fn run_stage<I, P: Op<I>>(
     let mut size = ChunkSize::new();
     while !cx.control.is_stopped() {
         if let Some(seat) = &cx.seat {
+            // The load against the queue's soft limit, which `set_capacity` may have lowered.
             seat.scale
-                .adjust(inlet.queued(), inlet.capacity(), &cx.control);
+                .adjust(inlet.queued(), cx.metrics.limit(), &cx.control);
             if !seat.scale.wait_turn(seat.index, &cx.control) {
                 break;
             }

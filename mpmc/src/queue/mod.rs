@@ -331,10 +331,29 @@ impl<T> Queue<T> {
     /// ```
     #[must_use = "the count says how many items were pushed; the rest stay in `items`"]
     pub fn try_push_many(&self, items: &mut Vec<T>) -> usize {
-        if items.is_empty() {
+        self.try_push_many_at_most(items, usize::MAX)
+    }
+
+    /// As [`try_push_many`](Self::try_push_many), moving at most `max` items: for a producer
+    /// that keeps the queue under a limit of its own.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let queue = weir_mpmc::Queue::new(8);
+    /// let mut items = vec![1, 2, 3, 4, 5];
+    /// assert_eq!(queue.try_push_many_at_most(&mut items, 2), 2);
+    /// assert_eq!(items, [3, 4, 5]);
+    /// assert_eq!(queue.try_push_many_at_most(&mut items, 0), 0);
+    /// assert_eq!(queue.len(), 2);
+    /// ```
+    #[must_use = "the count says how many items were pushed; the rest stay in `items`"]
+    pub fn try_push_many_at_most(&self, items: &mut Vec<T>, max: usize) -> usize {
+        let wanted = items.len().min(max);
+        if wanted == 0 {
             return 0;
         }
-        let Ok((first, claimed)) = self.claim_push(items.len()) else {
+        let Ok((first, claimed)) = self.claim_push(wanted) else {
             return 0;
         };
         let mut pos = first;
