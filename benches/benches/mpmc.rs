@@ -1,7 +1,8 @@
 //! Criterion benches: weir-mpmc's `Queue` beside `std::sync::mpsc::sync_channel` (one consumer
 //! only), `crossbeam-channel`, crossbeam's `ArrayQueue`, `kanal` and `flume`, from 1 or 2
 //! producers to 1 or 2 consumers, on the same harness as the `weir-bench` binary; and the
-//! skewed-work makespan of weir's distributors beside rayon and crossbeam-deque.
+//! skewed-work makespan of weir's distributors beside rayon and crossbeam-deque; and routing
+//! onto 8 rings through a flat distributor or a tree of two groups.
 //!
 //! Each sample spawns the threads and times, with `iter_custom`, only the transfer itself; every
 //! implementation waits in the same spin-then-yield loop, the channels through `try_send` /
@@ -13,6 +14,7 @@
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion, Throughput};
+use weir_bench::distribute::{self, Layout};
 use weir_bench::mpmc::{self, Shape, SHAPES};
 use weir_bench::pin::Pinning;
 use weir_bench::queues::{
@@ -72,6 +74,25 @@ fn skewed_work(c: &mut Criterion) {
     group.finish();
 }
 
+/// Routing onto 8 rings from one thread in bursts (the cost of a send): flat or a tree.
+fn distribute_rings(c: &mut Criterion) {
+    fn bench<L: Layout>(group: &mut Group<'_>) {
+        group.bench_function(L::ID, |b| {
+            b.iter_custom(|iters| {
+                let items = iters.max(MIN_ITEMS);
+                distribute::bursts::<L>(items).mul_f64(iters as f64 / items as f64)
+            });
+        });
+    }
+    let mut group = c.benchmark_group("distribute_8_rings");
+    group.throughput(Throughput::Elements(1));
+    bench::<distribute::FlatLeastLoaded>(&mut group);
+    bench::<distribute::FlatRoundRobin>(&mut group);
+    bench::<distribute::TreeRoundRobinOfLeastLoaded>(&mut group);
+    bench::<distribute::TreeLeastLoadedOfRoundRobin>(&mut group);
+    group.finish();
+}
+
 /// Short runs: every sample spawns threads, and the machine is shared.
 fn config() -> Criterion {
     Criterion::default()
@@ -83,6 +104,6 @@ fn config() -> Criterion {
 criterion_group! {
     name = benches;
     config = config();
-    targets = per_item, skewed_work
+    targets = per_item, skewed_work, distribute_rings
 }
 criterion_main!(benches);

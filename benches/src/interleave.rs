@@ -35,6 +35,8 @@ pub(crate) struct Group<'a> {
     workload: String,
     units: u64,
     entries: Vec<Entry<'a>>,
+    /// The implementation every row's note compares it with, if any.
+    reference: Option<&'static str>,
 }
 
 impl<'a> Group<'a> {
@@ -46,7 +48,14 @@ impl<'a> Group<'a> {
             workload: workload.into(),
             units,
             entries: Vec::new(),
+            reference: None,
         }
+    }
+
+    /// Compares every row with `implementation` (a row of this group, all of them weir's, say)
+    /// in its note: the paired ratio, as the table's other ratios are taken.
+    pub(crate) fn compare_with(&mut self, implementation: &'static str) {
+        self.reference = Some(implementation);
     }
 
     /// Adds an implementation, unless `--filter` leaves it out.
@@ -148,6 +157,13 @@ impl<'a> Group<'a> {
             .iter()
             .position(|entry| entry.implementation.starts_with(crate::table::STD_PREFIX));
         let paired = Paired::new(&times, &is_weir, std);
+        let reference = self.reference.and_then(|name| {
+            let index = self
+                .entries
+                .iter()
+                .position(|entry| entry.implementation == name)?;
+            Some((name, Paired::against(&times, index)))
+        });
         self.entries
             .iter()
             .zip(extras)
@@ -178,7 +194,9 @@ impl<'a> Group<'a> {
                     p99,
                     max: None,
                     cost,
-                    note: None,
+                    note: reference.as_ref().map(|(name, ratios)| {
+                        format!("{} vs {name} (paired)", crate::table::ratio(ratios[i]))
+                    }),
                     probe_before,
                     probe_after,
                 }
@@ -243,12 +261,7 @@ impl Paired {
         let secs = |i: usize, r: usize| times[i][r].as_secs_f64();
         // Speed over speed: the other's time over this one's time.
         let ratio = |i: usize, other: f64, r: usize| other / secs(i, r);
-        let vs_std = (0..times.len())
-            .map(|i| {
-                let std = std?;
-                Spread::of((0..rounds).map(|r| ratio(i, secs(std, r), r)).collect())
-            })
-            .collect();
+        let vs_std = std.map_or_else(|| vec![None; times.len()], |std| Self::against(times, std));
         let vs_best_peer = (0..times.len())
             .map(|i| {
                 let best = |r: usize| {
@@ -266,6 +279,22 @@ impl Paired {
             vs_std,
             vs_best_peer,
         }
+    }
+
+    /// Every implementation's paired ratio against implementation `reference`: per round, the
+    /// reference's time over the row's, then the median over the rounds.
+    pub(crate) fn against(times: &[Vec<Duration>], reference: usize) -> Vec<Option<Spread>> {
+        let rounds = times.iter().map(Vec::len).min().unwrap_or(0);
+        let secs = |i: usize, r: usize| times[i][r].as_secs_f64();
+        (0..times.len())
+            .map(|i| {
+                Spread::of(
+                    (0..rounds)
+                        .map(|r| secs(reference, r) / secs(i, r))
+                        .collect(),
+                )
+            })
+            .collect()
     }
 }
 

@@ -13,6 +13,8 @@
 //! - [`spsc`]: one producer thread to one consumer thread, per item and in batches.
 //! - [`mpmc`]: P producer threads to C consumer threads through one queue (1p1c to 2p2c).
 //! - [`skewed`]: tasks whose costs vary 100x on two workers, makespan beside the ideal.
+//! - [`distribute`]: one sender routing through a distributor onto 8 rings, flat or as a tree
+//!   of groups, and one thread draining them.
 //! - [`pingpong`]: round trips between two threads over two queues.
 //! - [`probe`]: the raw cache-line round trip, the yardstick for every row.
 //! - [`blocking_queues`]: the blocking calls of the channels (weir-backpressure's two, std's,
@@ -29,6 +31,7 @@
 pub mod blocking;
 pub mod blocking_queues;
 pub mod cpu;
+pub mod distribute;
 pub mod mpmc;
 pub mod pin;
 pub mod pingpong;

@@ -35,6 +35,7 @@ use weir_bench::blocking::{self, Batches, PerItem, Transfer};
 use weir_bench::blocking_queues::{
     BlockingBatch, BlockingQueue, StdSharedReceiver, WeirMpmcChannel, WeirSpscChannel,
 };
+use weir_bench::distribute::{self, Layout as _};
 use weir_bench::mpmc::{self, Shape};
 use weir_bench::pin::Pinning;
 use weir_bench::pipeline::{self, FanOut, Latencies};
@@ -89,6 +90,7 @@ fn main() {
         mpmc_rows(&config, shape, &mut rows);
     }
     skewed_rows(&config, &mut rows);
+    distribute_rows(&config, &mut rows);
     blocking_rows(&config, &mut rows);
     pipeline_rows(&config, &mut rows);
 
@@ -219,6 +221,43 @@ fn skewed_rows(config: &Config, rows: &mut Vec<Row>) {
         row.value = 1.0 / row.value;
         row
     }));
+}
+
+/// Routing onto 8 rings through a distributor, flat or as a tree of 2 groups of 4: from one
+/// thread in bursts (the cost of a send), and with a drainer on the other core. Each row's
+/// ratio to the flat `LeastLoaded` is in its note.
+fn distribute_rows(config: &Config, rows: &mut Vec<Row>) {
+    type Run = fn(u64) -> Duration;
+    fn add<L: distribute::Layout>(group: &mut Group<'_>, items: u64, bursts: bool) {
+        let run: Run = if bursts {
+            distribute::bursts::<L>
+        } else {
+            distribute::drained::<L>
+        };
+        group.add(L::NAME, true, move || run(items));
+    }
+    let items = config.mpmc_items;
+    for bursts in [true, false] {
+        let mut group = Group::new(
+            config,
+            format!(
+                "distribute to {} rings, {}",
+                distribute::WORKERS,
+                if bursts {
+                    "1 thread in bursts"
+                } else {
+                    "drained by another core"
+                }
+            ),
+            items,
+        );
+        group.compare_with(distribute::FlatLeastLoaded::NAME);
+        add::<distribute::FlatLeastLoaded>(&mut group, items, bursts);
+        add::<distribute::FlatRoundRobin>(&mut group, items, bursts);
+        add::<distribute::TreeRoundRobinOfLeastLoaded>(&mut group, items, bursts);
+        add::<distribute::TreeLeastLoadedOfRoundRobin>(&mut group, items, bursts);
+        rows.extend(group.run());
+    }
 }
 
 /// The skewed tasks of `config` and their ideal makespan: one thread's time for every task
@@ -567,6 +606,19 @@ fn print_header(config: &Config) {
             skewed::HEAVY_UNITS,
             config.unit.as_nanos(),
             skewed::WORKERS
+        ),
+        format!(
+            "distribute rows: {} items per repetition through a weir distributor onto {} weir rings \
+             of {}, flat or a tree of {} groups; '1 thread in bursts': one pinned thread sends {} items \
+             (nothing is ever full), empties the rings, and again (the cost of a send); 'drained by \
+             another core': one sender, one thread emptying the rings a slice at a time on the other \
+             core, a send finding every ring full waits and retries; note: the row's speed over the \
+             flat LeastLoaded's, paired",
+            config.mpmc_items,
+            distribute::WORKERS,
+            distribute::RING_CAPACITY,
+            distribute::GROUPS,
+            distribute::BURST
         ),
         "ratios (paired): for each round, the row's speed over std::sync::mpsc's / over the fastest \
          non-weir implementation's in that same round; the cell is the median over the rounds, \

@@ -104,7 +104,7 @@ impl Row {
 
 /// A paired ratio as a cell: the median, and the range over rounds when there were several;
 /// `-` when there is nothing to compare with.
-fn ratio(spread: Option<Spread>) -> String {
+pub(crate) fn ratio(spread: Option<Spread>) -> String {
     match spread {
         Some(Spread { median, min, max }) if min < max => {
             format!("{median:.2}x ({min:.2}-{max:.2})")

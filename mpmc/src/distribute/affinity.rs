@@ -1,11 +1,10 @@
 //! Affinity: the same key always goes to the same worker, by a stable hash.
 
-use alloc::boxed::Box;
-use core::fmt;
 use core::hash::{Hash, Hasher};
 
+use super::list::{built, list_distributor, Targets};
 use super::rng::{mix64, scale};
-use super::{collect_targets, push_from, Distributor, Target, TargetsError};
+use super::{Distributor, Target, TargetsError};
 use crate::Full;
 
 /// Sends each item to the target its key hashes to: items with equal keys go to the same worker
@@ -46,7 +45,7 @@ use crate::Full;
 /// assert_eq!(queues[home].len(), 2);
 /// ```
 pub struct Affinity<P, F> {
-    targets: Box<[P]>,
+    targets: Targets<P>,
     key: F,
     strict: bool,
 }
@@ -62,10 +61,7 @@ impl<P, F> Affinity<P, F> {
     /// If `targets` is empty; [`try_new`](Affinity::try_new) returns the error instead.
     #[track_caller]
     pub fn new(targets: impl IntoIterator<Item = P>, key: F) -> Self {
-        match Self::try_new(targets, key) {
-            Ok(affinity) => affinity,
-            Err(err) => panic!("weir_mpmc::distribute::Affinity::new: {err}"),
-        }
+        built(Self::try_new(targets, key), "Affinity::new")
     }
 
     /// Sends each item to the target that `key(&item)` hashes to.
@@ -75,7 +71,7 @@ impl<P, F> Affinity<P, F> {
     /// [`TargetsError::NoTargets`] if `targets` is empty.
     pub fn try_new(targets: impl IntoIterator<Item = P>, key: F) -> Result<Self, TargetsError> {
         Ok(Affinity {
-            targets: collect_targets(targets)?,
+            targets: Targets::new(targets)?,
             key,
             strict: false,
         })
@@ -102,18 +98,6 @@ impl<P, F> Affinity<P, F> {
         self
     }
 
-    /// The targets, in order.
-    pub fn as_slice(&self) -> &[P] {
-        &self.targets
-    }
-
-    /// Gives the targets back.
-    pub fn into_targets(self) -> Box<[P]> {
-        self.targets
-    }
-}
-
-impl<P, F> Affinity<P, F> {
     /// The home target of `item`: where [`send`](Distributor::send) puts it unless that target
     /// is full.
     pub fn home_of<T, K>(&self, item: &T) -> usize
@@ -137,7 +121,7 @@ where
         if self.strict {
             return self.targets[home].try_push(item).map(|()| home);
         }
-        push_from(&mut self.targets, home, item)
+        self.targets.push_from(home, item)
     }
 
     #[inline]
@@ -146,14 +130,7 @@ where
     }
 }
 
-impl<P, F> fmt::Debug for Affinity<P, F> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Affinity")
-            .field("targets", &self.targets.len())
-            .field("strict", &self.strict)
-            .finish_non_exhaustive()
-    }
-}
+list_distributor!(Affinity<P, F>; |affinity| strict = affinity.strict);
 
 /// A hash of `key` that depends on nothing but the bytes its `Hash` impl writes: no per-process
 /// seed, unlike std's `RandomState`.

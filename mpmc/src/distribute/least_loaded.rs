@@ -1,10 +1,8 @@
 //! Least-loaded: the shorter of two random targets (the power of two choices).
 
-use alloc::boxed::Box;
-use core::fmt;
-
+use super::list::{built, list_distributor, Targets};
 use super::rng::Rng;
-use super::{collect_targets, push_from, Distributor, Target, TargetsError};
+use super::{Distributor, Target, TargetsError};
 use crate::Full;
 
 /// Sends each item to the shorter of two targets picked at random.
@@ -34,7 +32,7 @@ use crate::Full;
 /// }
 /// ```
 pub struct LeastLoaded<P> {
-    targets: Box<[P]>,
+    targets: Targets<P>,
     rng: Rng,
 }
 
@@ -48,10 +46,7 @@ impl<P> LeastLoaded<P> {
     /// If `targets` is empty; [`try_new`](LeastLoaded::try_new) returns the error instead.
     #[track_caller]
     pub fn new(targets: impl IntoIterator<Item = P>, seed: u64) -> Self {
-        match Self::try_new(targets, seed) {
-            Ok(least) => least,
-            Err(err) => panic!("weir_mpmc::distribute::LeastLoaded::new: {err}"),
-        }
+        built(Self::try_new(targets, seed), "LeastLoaded::new")
     }
 
     /// Sends to the shorter of two of `targets`, sampled with a generator seeded with `seed`.
@@ -61,19 +56,9 @@ impl<P> LeastLoaded<P> {
     /// [`TargetsError::NoTargets`] if `targets` is empty.
     pub fn try_new(targets: impl IntoIterator<Item = P>, seed: u64) -> Result<Self, TargetsError> {
         Ok(LeastLoaded {
-            targets: collect_targets(targets)?,
+            targets: Targets::new(targets)?,
             rng: Rng::new(seed),
         })
-    }
-
-    /// The targets, in order.
-    pub fn as_slice(&self) -> &[P] {
-        &self.targets
-    }
-
-    /// Gives the targets back.
-    pub fn into_targets(self) -> Box<[P]> {
-        self.targets
     }
 
     /// Samples two distinct targets, reads the first one's length and then the second's, and
@@ -106,7 +91,7 @@ impl<T, P: Target<T>> Distributor<T> for LeastLoaded<P> {
     #[inline]
     fn send(&mut self, item: T) -> Result<usize, Full<T>> {
         let first = self.choose();
-        push_from(&mut self.targets, first, item)
+        self.targets.push_from(first, item)
     }
 
     #[inline]
@@ -115,10 +100,4 @@ impl<T, P: Target<T>> Distributor<T> for LeastLoaded<P> {
     }
 }
 
-impl<P> fmt::Debug for LeastLoaded<P> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("LeastLoaded")
-            .field("targets", &self.targets.len())
-            .finish_non_exhaustive()
-    }
-}
+list_distributor!(LeastLoaded<P>);

@@ -25,6 +25,44 @@
 //! whether to wait, retry or shed load. `Ok(index)` names the target that took the item.
 //! ([`Affinity`] can be made strict instead: a full home target returns `Full` at once.)
 //!
+//! # Nesting
+//!
+//! Every distributor over a list of targets ([`RoundRobin`], [`Random`], [`Affinity`],
+//! [`Weighted`], [`LeastLoaded`]) is a [`Target`] itself, so distributors nest into a tree:
+//! round-robin over groups (a group per socket, say), each group least-loaded over its workers'
+//! queues. A send at the root picks a group by the root's rule, and the group's own send picks
+//! a worker within it.
+//!
+//! - The root's `send` returns the index at its own level (the group), not the leaf's.
+//! - A group is full only when every leaf in it is full, so the root's fallback moves on to
+//!   the next group, and the root hands the item back only when every leaf of the tree is
+//!   full: nothing is lost, as with a flat distributor.
+//! - A group's [`len`](Target::len) is the sum of its leaves' lengths (and its capacity the
+//!   sum of theirs). The leaves are read one by one, so the sum is a snapshot no more exact than
+//!   each length. A [`LeastLoaded`] over groups compares these sums, reading every leaf of the
+//!   two groups it samples: give its groups equal capacities, or it favours the smaller ones.
+//! - Nesting adds no shared state: a tree is its distributors' own state (the round-robin
+//!   ticket, the generators) and the leaves' pushes. A [`RoundRobin`]'s clones share its ticket
+//!   only where the groups can be cloned too; a tree with [`LeastLoaded`] or [`Random`] groups
+//!   (whose generators are each sender's own) is built once per sender, over shared
+//!   `Arc<Queue>` leaves.
+//!
+//! ```
+//! use weir_mpmc::distribute::{Distributor, LeastLoaded, RoundRobin, Target};
+//! use weir_mpmc::{Full, Queue};
+//!
+//! let racks: [[Queue<u32>; 2]; 2] = [[Queue::new(4), Queue::new(4)], [Queue::new(4), Queue::new(4)]];
+//! let mut tree = RoundRobin::new([LeastLoaded::new(&racks[0], 1), LeastLoaded::new(&racks[1], 2)]);
+//! // The racks in turn; within a rack, the shorter queue.
+//! let picks: Vec<usize> = (0..8).map(|i| tree.send(i).unwrap()).collect();
+//! assert_eq!(picks, [0, 1, 0, 1, 0, 1, 0, 1]);
+//! assert!(racks.iter().flatten().all(|queue| queue.len() == 2));
+//! assert_eq!((tree.len(), tree.capacity()), (8, 16));
+//! // Full only when every leaf is: the item comes back.
+//! (8..16).for_each(|i| assert!(tree.send(i).is_ok()));
+//! assert_eq!(tree.send(16), Err(Full(16)));
+//! ```
+//!
 //! # Examples
 //!
 //! Two workers, each with its own ring, fed in turn:
@@ -51,6 +89,7 @@ use crate::{CapacityError, Full, Queue};
 
 mod affinity;
 mod least_loaded;
+mod list;
 #[cfg(feature = "std")]
 mod pool;
 mod random;
@@ -81,9 +120,10 @@ pub use work_stealing::{Local, Source, WorkStealing};
 
 /// One worker's queue, as a distributor sees it: a push that never blocks, and a length.
 ///
-/// Implemented for [`weir_ring::Producer`], `&`[`Queue`], `Arc<Queue>`, and `&mut` any target
-/// (to lend targets to a distributor and keep them). Implement it for your own queue type to
-/// distribute into that.
+/// Implemented for [`weir_ring::Producer`], `&`[`Queue`], `Arc<Queue>`, `&mut` any target
+/// (to lend targets to a distributor and keep them), `Box` of any target (to mix types), and the distributors over lists of targets
+/// themselves, so that they nest (see [nesting](self#nesting)). Implement it for your own queue
+/// type to distribute into that.
 ///
 /// # Examples
 ///
@@ -168,6 +208,25 @@ impl<T> Target<T> for Arc<Queue<T>> {
 }
 
 impl<T, P: Target<T> + ?Sized> Target<T> for &mut P {
+    #[inline]
+    fn try_push(&mut self, item: T) -> Result<(), Full<T>> {
+        (**self).try_push(item)
+    }
+
+    #[inline]
+    fn len(&self) -> usize {
+        (**self).len()
+    }
+
+    #[inline]
+    fn capacity(&self) -> usize {
+        (**self).capacity()
+    }
+}
+
+/// A boxed target, so that one distributor can hold targets of different types (groups built
+/// by different distributors, say).
+impl<T, P: Target<T> + ?Sized> Target<T> for Box<P> {
     #[inline]
     fn try_push(&mut self, item: T) -> Result<(), Full<T>> {
         (**self).try_push(item)
@@ -298,36 +357,4 @@ impl core::error::Error for TargetsError {
             _ => None,
         }
     }
-}
-
-/// Collects the targets, refusing an empty list.
-fn collect_targets<P>(targets: impl IntoIterator<Item = P>) -> Result<Box<[P]>, TargetsError> {
-    let targets: Box<[P]> = targets.into_iter().collect();
-    if targets.is_empty() {
-        return Err(TargetsError::NoTargets);
-    }
-    Ok(targets)
-}
-
-/// Pushes `item` into `targets[first]`, or into the first target after it (wrapping round) with
-/// room: the fallback every distributor shares. Returns the index that took it.
-#[inline]
-fn push_from<T, P: Target<T>>(
-    targets: &mut [P],
-    first: usize,
-    mut item: T,
-) -> Result<usize, Full<T>> {
-    debug_assert!(first < targets.len());
-    let mut index = first;
-    for _ in 0..targets.len() {
-        match targets[index].try_push(item) {
-            Ok(()) => return Ok(index),
-            Err(Full(back)) => item = back,
-        }
-        index += 1;
-        if index == targets.len() {
-            index = 0;
-        }
-    }
-    Err(Full(item))
 }

@@ -1,10 +1,8 @@
 //! Random: a uniformly random target for each item.
 
-use alloc::boxed::Box;
-use core::fmt;
-
+use super::list::{built, list_distributor, Targets};
 use super::rng::Rng;
-use super::{collect_targets, push_from, Distributor, Target, TargetsError};
+use super::{Distributor, Target, TargetsError};
 use crate::Full;
 
 /// Sends each item to a target picked uniformly at random.
@@ -30,7 +28,7 @@ use crate::Full;
 /// assert!(queues.iter().all(|q| (150..350).contains(&q.len())));
 /// ```
 pub struct Random<P> {
-    targets: Box<[P]>,
+    targets: Targets<P>,
     rng: Rng,
 }
 
@@ -45,10 +43,7 @@ impl<P> Random<P> {
     /// If `targets` is empty; [`try_new`](Random::try_new) returns the error instead.
     #[track_caller]
     pub fn new(targets: impl IntoIterator<Item = P>, seed: u64) -> Self {
-        match Self::try_new(targets, seed) {
-            Ok(random) => random,
-            Err(err) => panic!("weir_mpmc::distribute::Random::new: {err}"),
-        }
+        built(Self::try_new(targets, seed), "Random::new")
     }
 
     /// Sends to `targets` at random, drawing from a generator seeded with `seed`.
@@ -58,19 +53,9 @@ impl<P> Random<P> {
     /// [`TargetsError::NoTargets`] if `targets` is empty.
     pub fn try_new(targets: impl IntoIterator<Item = P>, seed: u64) -> Result<Self, TargetsError> {
         Ok(Random {
-            targets: collect_targets(targets)?,
+            targets: Targets::new(targets)?,
             rng: Rng::new(seed),
         })
-    }
-
-    /// The targets, in order.
-    pub fn as_slice(&self) -> &[P] {
-        &self.targets
-    }
-
-    /// Gives the targets back.
-    pub fn into_targets(self) -> Box<[P]> {
-        self.targets
     }
 }
 
@@ -78,7 +63,7 @@ impl<T, P: Target<T>> Distributor<T> for Random<P> {
     #[inline]
     fn send(&mut self, item: T) -> Result<usize, Full<T>> {
         let first = self.rng.below(self.targets.len());
-        push_from(&mut self.targets, first, item)
+        self.targets.push_from(first, item)
     }
 
     #[inline]
@@ -87,10 +72,4 @@ impl<T, P: Target<T>> Distributor<T> for Random<P> {
     }
 }
 
-impl<P> fmt::Debug for Random<P> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Random")
-            .field("targets", &self.targets.len())
-            .finish_non_exhaustive()
-    }
-}
+list_distributor!(Random<P>);

@@ -1,9 +1,7 @@
 //! Round-robin: each target in turn, by one atomic ticket that clones share.
 
-use alloc::boxed::Box;
-use core::fmt;
-
-use super::{collect_targets, push_from, Distributor, Target, TargetsError};
+use super::list::{built, list_distributor, Targets};
+use super::{Distributor, Target, TargetsError};
 use crate::sync::{Arc, AtomicUsize, Ordering};
 use crate::Full;
 
@@ -37,7 +35,7 @@ use crate::Full;
 /// assert!(queues.iter().all(|q| q.len() == 20));
 /// ```
 pub struct RoundRobin<P> {
-    targets: Box<[P]>,
+    targets: Targets<P>,
     ticket: Arc<AtomicUsize>,
 }
 
@@ -52,10 +50,7 @@ impl<P> RoundRobin<P> {
     /// If `targets` is empty; [`try_new`](RoundRobin::try_new) returns the error instead.
     #[track_caller]
     pub fn new(targets: impl IntoIterator<Item = P>) -> Self {
-        match Self::try_new(targets) {
-            Ok(rr) => rr,
-            Err(err) => panic!("weir_mpmc::distribute::RoundRobin::new: {err}"),
-        }
+        built(Self::try_new(targets), "RoundRobin::new")
     }
 
     /// Sends to `targets` in turn, starting with the first.
@@ -65,19 +60,9 @@ impl<P> RoundRobin<P> {
     /// [`TargetsError::NoTargets`] if `targets` is empty.
     pub fn try_new(targets: impl IntoIterator<Item = P>) -> Result<Self, TargetsError> {
         Ok(RoundRobin {
-            targets: collect_targets(targets)?,
+            targets: Targets::new(targets)?,
             ticket: Arc::new(AtomicUsize::new(0)),
         })
-    }
-
-    /// The targets, in order.
-    pub fn as_slice(&self) -> &[P] {
-        &self.targets
-    }
-
-    /// Gives the targets back.
-    pub fn into_targets(self) -> Box<[P]> {
-        self.targets
     }
 
     /// Takes the next ticket: the index whose turn it is.
@@ -96,7 +81,7 @@ impl<T, P: Target<T>> Distributor<T> for RoundRobin<P> {
     #[inline]
     fn send(&mut self, item: T) -> Result<usize, Full<T>> {
         let first = self.next_turn();
-        push_from(&mut self.targets, first, item)
+        self.targets.push_from(first, item)
     }
 
     #[inline]
@@ -116,11 +101,4 @@ impl<P: Clone> Clone for RoundRobin<P> {
     }
 }
 
-impl<P> fmt::Debug for RoundRobin<P> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RoundRobin")
-            .field("targets", &self.targets.len())
-            .field("ticket", &self.ticket.load(Ordering::Relaxed))
-            .finish()
-    }
-}
+list_distributor!(RoundRobin<P>; |rr| ticket = rr.ticket.load(Ordering::Relaxed));

@@ -2,9 +2,9 @@
 
 use alloc::boxed::Box;
 use alloc::vec::Vec;
-use core::fmt;
 
-use super::{push_from, Distributor, Target, TargetsError};
+use super::list::{built, list_distributor, Targets};
+use super::{Distributor, Target, TargetsError};
 use crate::Full;
 
 /// Sends to each target in proportion to its weight, interleaving the targets as evenly as the
@@ -35,7 +35,7 @@ use crate::Full;
 /// ```
 #[derive(Clone)]
 pub struct Weighted<P> {
-    targets: Box<[P]>,
+    targets: Targets<P>,
     weights: Box<[u32]>,
     /// Each target's counter; their sum is always 0 after a pick.
     current: Box<[i64]>,
@@ -54,10 +54,7 @@ impl<P> Weighted<P> {
     /// instead.
     #[track_caller]
     pub fn new(targets: impl IntoIterator<Item = (P, u32)>) -> Self {
-        match Self::try_new(targets) {
-            Ok(weighted) => weighted,
-            Err(err) => panic!("weir_mpmc::distribute::Weighted::new: {err}"),
-        }
+        built(Self::try_new(targets), "Weighted::new")
     }
 
     /// Sends to each of `targets` (target, weight) in proportion to its weight.
@@ -68,9 +65,7 @@ impl<P> Weighted<P> {
     /// weight is 0.
     pub fn try_new(targets: impl IntoIterator<Item = (P, u32)>) -> Result<Self, TargetsError> {
         let (targets, weights): (Vec<P>, Vec<u32>) = targets.into_iter().unzip();
-        if targets.is_empty() {
-            return Err(TargetsError::NoTargets);
-        }
+        let targets = Targets::new(targets)?;
         if let Some(index) = weights.iter().position(|&w| w == 0) {
             return Err(TargetsError::ZeroWeight { index });
         }
@@ -79,25 +74,15 @@ impl<P> Weighted<P> {
         let total = weights.iter().map(|&w| i64::from(w)).sum();
         Ok(Weighted {
             current: alloc::vec![0; targets.len()].into_boxed_slice(),
-            targets: targets.into_boxed_slice(),
+            targets,
             weights: weights.into_boxed_slice(),
             total,
         })
     }
 
-    /// The targets, in order.
-    pub fn as_slice(&self) -> &[P] {
-        &self.targets
-    }
-
     /// The weights, in the targets' order.
     pub fn weights(&self) -> &[u32] {
         &self.weights
-    }
-
-    /// Gives the targets back.
-    pub fn into_targets(self) -> Box<[P]> {
-        self.targets
     }
 
     /// Picks the next target and charges it.
@@ -120,7 +105,7 @@ impl<T, P: Target<T>> Distributor<T> for Weighted<P> {
     #[inline]
     fn send(&mut self, item: T) -> Result<usize, Full<T>> {
         let first = self.next_pick();
-        push_from(&mut self.targets, first, item)
+        self.targets.push_from(first, item)
     }
 
     #[inline]
@@ -129,11 +114,4 @@ impl<T, P: Target<T>> Distributor<T> for Weighted<P> {
     }
 }
 
-impl<P> fmt::Debug for Weighted<P> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Weighted")
-            .field("weights", &self.weights)
-            .field("current", &self.current)
-            .finish_non_exhaustive()
-    }
-}
+list_distributor!(Weighted<P>; |weighted| weights = weighted.weights, current = weighted.current);
