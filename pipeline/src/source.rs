@@ -172,6 +172,13 @@ impl<T> Input<T> {
     pub fn capacity(&self) -> usize {
         self.sender.capacity()
     }
+
+    /// Whether the pipeline has stopped taking items (it finished, failed, was cancelled or
+    /// dropped): a `send` would hand the item back. A feeder that waits for its data (a
+    /// socket, a message queue) can look between waits and end instead of waiting on.
+    pub fn is_closed(&self) -> bool {
+        self.sender.is_disconnected()
+    }
 }
 
 impl<T> Clone for Input<T> {

@@ -159,6 +159,7 @@ impl SourceBuilder {
             quiet_since: Instant::now(),
             caught_up: false,
             ended: false,
+            abandoned: None,
             counts: Counts::default(),
             group: self.group,
             consumer: self.consumer,
@@ -227,6 +228,9 @@ pub struct StreamSource {
     caught_up: bool,
     /// An error was yielded, or the stream is drained, or a stop was asked for.
     ended: bool,
+    /// Whether whoever takes the entries is gone (the pipeline of `into_pipeline` stopped):
+    /// looked at between reads, so that the reader does not wait for entries nobody takes.
+    abandoned: Option<Box<dyn Fn() -> bool + Send>>,
     counts: Counts,
 }
 
@@ -302,8 +306,10 @@ impl StreamSource {
     /// # Panics
     ///
     /// If the thread cannot be spawned.
-    pub fn into_pipeline(self) -> Pipeline<Result<Entry>> {
+    pub fn into_pipeline(mut self) -> Pipeline<Result<Entry>> {
         let (input, pipeline) = Pipeline::input(self.count);
+        let watched = input.clone();
+        self.abandoned = Some(Box::new(move || watched.is_closed()));
         std::thread::Builder::new()
             .name(format!("weir-redis reader {}", self.consumer))
             .spawn(move || {
@@ -536,7 +542,10 @@ impl Iterator for StreamSource {
             }
             // Relaxed: the flag carries no data; the worst a late read costs is one more
             // block time.
-            if self.ended || self.stop.load(Ordering::Relaxed) {
+            if self.ended
+                || self.stop.load(Ordering::Relaxed)
+                || self.abandoned.as_ref().is_some_and(|gone| gone())
+            {
                 self.ended = true;
                 return None;
             }

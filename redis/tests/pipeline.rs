@@ -127,3 +127,33 @@ fn workers_of_one_group_write_every_result_once() {
     assert_eq!(written(&server, "out"), (0..2000).collect::<Vec<_>>());
     assert_eq!(pending(&server, "in"), 0);
 }
+
+#[test]
+fn the_reader_stops_reading_once_its_pipeline_has_failed() {
+    let server = RedisServer::start();
+    fill(&server, "in", 0..5);
+    // No drained end: without the check, the reader would wait for new entries for ever.
+    let source = weir_redis::StreamSource::builder(&server.address(), "in", "g", "c1")
+        .block(Duration::from_millis(20))
+        .count(5)
+        .connect()
+        .unwrap();
+    let error = source
+        .into_pipeline()
+        .try_map(|entry| entry)
+        .try_map(|entry| Err::<(), _>(SinkError::Refused(number(&entry.payload))))
+        .for_each(drop)
+        .run()
+        .unwrap_err();
+    assert!(error.to_string().contains("refused item 0"), "{error}");
+    std::thread::sleep(Duration::from_millis(300));
+    // Entries appended now are not read by a reader of a pipeline that is gone: they stay
+    // undelivered, for the next worker.
+    fill(&server, "in", 5..10);
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(
+        pending(&server, "in"),
+        5,
+        "only the first five were ever read"
+    );
+}
