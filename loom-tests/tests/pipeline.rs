@@ -162,6 +162,24 @@ fn set_workers_races_the_items_and_the_end() {
     });
 }
 
+/// The count of an ordered stage's workers changed while its items go through: the dealer
+/// announces the new count before the first item of the round it starts, and the reader
+/// applies it after that round's first turn, so both agree on every turn; the output stays in
+/// order, each item once, and no thread is left blocked on a turn that never comes.
+#[test]
+fn set_workers_of_an_ordered_stage_races_its_rounds() {
+    model_with_bound(1, || {
+        let running = Pipeline::from_iter(0..4u32)
+            .capacity(4)
+            .parallel(Workers::new(2).ordered(), |s| s.map(|x| x + 10))
+            .named("p")
+            .collect::<Vec<_>>()
+            .spawn();
+        running.set_workers("p", 1).unwrap();
+        assert_eq!(running.join().unwrap().output, [10, 11, 12, 13]);
+    });
+}
+
 /// A fork and join through queues of one slot: the left branch's thread copies each chunk to
 /// the right branch before running it, in chunks no longer than the queues, so neither branch
 /// waits on a full queue behind the other (no deadlock), and the pairs come back in order.

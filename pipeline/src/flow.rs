@@ -390,12 +390,13 @@ impl<R> Running<R> {
         Some(self.figures.control.rate()).filter(|&rate| rate != 0)
     }
 
-    /// Sets how many workers of the parallel stage named `stage` run, from their next chunk
-    /// on: a retired worker finishes its chunk first, then waits (parked) until the count
-    /// rises again; nothing is lost or run twice. An unordered stage takes 1 up to the
-    /// workers it started with ([`Workers::max`](crate::Workers::max)); a
-    /// [`scaling`](crate::Workers::scaling) one goes on following the load from the new
-    /// count. An ordered stage does not scale yet: it takes only its count.
+    /// Sets how many workers of the parallel stage named `stage` run: a retired worker
+    /// finishes what it has taken first, then waits (parked) until the count rises again;
+    /// nothing is lost or run twice. An unordered stage's workers follow the new count from
+    /// their next chunk, an ordered stage's from its next round of turns (its output stays
+    /// in order). A stage takes 1 up to the workers it started
+    /// ([`Workers::max`](crate::Workers::max)); a [`scaling`](crate::Workers::scaling) one
+    /// goes on following the load from the new count.
     ///
     /// # Errors
     ///

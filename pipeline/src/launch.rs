@@ -10,8 +10,9 @@ use weir_backpressure::overflow::{Overflow, OverflowStats};
 use crate::control::Control;
 use crate::error::{panic_message, ErrorKind};
 
+use crate::deal::{deal, Announcements, Staffing};
 use crate::link::{
-    mpmc_channel, spsc_channel, Deal, Inlet, MpmcReceiver, Outlet, Overflowing, SpscReceiver,
+    mpmc_channel, spsc_channel, Inlet, MpmcReceiver, Outlet, Overflowing, SpscReceiver,
 };
 use crate::marks::{marked, marked_shared, Marked};
 use crate::metrics::StageMetrics;
@@ -22,7 +23,7 @@ use crate::sync::stats::{AtomicUsize, Ordering};
 use crate::sync::{spawn, thread::JoinHandle};
 
 /// The shape of input queue a stage needs.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub(crate) enum Want {
     /// One consumer thread.
     One { capacity: usize, overflow: Overflow },
@@ -33,26 +34,33 @@ pub(crate) enum Want {
         pull: bool,
         overflow: Overflow,
     },
-    /// One queue per worker, dealt in turns (an ordered stage).
-    Dealt { workers: usize, capacity: usize },
+    /// One queue per worker, dealt in turns to as many of them as `staffing` says (an ordered
+    /// stage).
+    Dealt {
+        workers: usize,
+        capacity: usize,
+        staffing: Staffing,
+    },
 }
 
 impl Want {
     /// Whether the queue waits for room when full (no overflow policy drops items).
-    pub(crate) fn blocks(self) -> bool {
+    pub(crate) fn blocks(&self) -> bool {
         match self {
             Want::One { overflow, .. } | Want::Shared { overflow, .. } => {
-                overflow == Overflow::Block
+                *overflow == Overflow::Block
             }
             Want::Dealt { .. } => true,
         }
     }
 
     /// How many items the queues of this shape hold in all.
-    pub(crate) fn capacity(self) -> usize {
-        match self {
+    pub(crate) fn capacity(&self) -> usize {
+        match *self {
             Want::One { capacity, .. } | Want::Shared { capacity, .. } => capacity,
-            Want::Dealt { workers, capacity } => workers * capacity,
+            Want::Dealt {
+                workers, capacity, ..
+            } => workers * capacity,
         }
     }
 }
@@ -61,7 +69,8 @@ impl Want {
 pub(crate) enum Taken<T> {
     One(Box<dyn Inlet<T>>),
     Shared(Marked<MpmcReceiver<T>>),
-    Dealt(Vec<Marked<SpscReceiver<T>>>),
+    /// The workers' inputs, and what the dealer announces of the count it deals to.
+    Dealt(Vec<Marked<SpscReceiver<T>>>, Announcements),
     Pulled(Pulled<T>),
 }
 
@@ -71,7 +80,7 @@ impl<T: Send + 'static> Taken<T> {
         match self {
             Taken::Shared(receiver) => Box::new(receiver.clone()),
             Taken::Pulled(source) => Box::new(source.clone()),
-            Taken::One(_) | Taken::Dealt(_) => unreachable!("a shared queue was asked for"),
+            Taken::One(_) | Taken::Dealt(..) => unreachable!("a shared queue was asked for"),
         }
     }
 }
@@ -194,7 +203,7 @@ impl Launch {
             Taken::One(inlet) => inlet,
             Taken::Shared(receiver) => Box::new(receiver),
             Taken::Pulled(source) => Box::new(source),
-            Taken::Dealt(_) => unreachable!("a dealt queue is only made for an ordered stage"),
+            Taken::Dealt(..) => unreachable!("a dealt queue is only made for an ordered stage"),
         }
     }
 
@@ -247,12 +256,17 @@ impl Launch {
                     dropped,
                 }
             }
-            Want::Dealt { workers, capacity } => {
+            Want::Dealt {
+                workers,
+                capacity,
+                staffing,
+            } => {
                 let (senders, receivers) =
                     (0..workers).map(|_| marked(spsc_channel(capacity))).unzip();
+                let (deal, announcements) = deal(senders, staffing);
                 Made {
-                    outlet: Box::new(Deal::new(senders)),
-                    taken: Taken::Dealt(receivers),
+                    outlet: Box::new(deal),
+                    taken: Taken::Dealt(receivers, announcements),
                     dropped: None,
                 }
             }

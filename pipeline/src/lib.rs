@@ -43,6 +43,7 @@
 
 mod batch;
 mod control;
+mod deal;
 mod error;
 mod flow;
 mod fork;

@@ -5,10 +5,8 @@
 //!
 //! - Between two single threads: an SPSC channel over a weir-ring ring.
 //! - Into and out of an unordered parallel stage: an MPMC channel, shared by the workers.
-//! - Into an ordered parallel stage: one SPSC channel per worker, dealt [`DEAL_BLOCK`] items
-//!   at a time in turn ([`Deal`]); out of it, one SPSC channel of [`Frame`]s per worker, read
-//!   back in the same turns ([`Ordered`]). The reorder window is those rings: bounded, and
-//!   a slow item holds the dealer back instead of letting memory grow.
+//! - Into and out of an ordered parallel stage: one SPSC channel per worker each way, dealt
+//!   and read back in turns ([`crate::deal`]).
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -17,9 +15,6 @@ use weir_backpressure::channel::{Limiter, Receiver, RecvEnd, SendEnd, Sender};
 use weir_backpressure::overflow::{Overflow, OverflowSender, OverflowStats, Sent};
 use weir_backpressure::wait::{ParkEarly, WaitStrategy};
 use weir_backpressure::{mpmc, spsc, RecvTimeoutError, TryRecvError, TrySendError};
-
-use crate::marks::Marked;
-use crate::op::Frame;
 
 /// How the pipeline's threads wait on a queue: a few spins and yields, then sleep. A pipeline
 /// usually has more threads than cores, where a long spin takes the core of the very thread it
@@ -42,13 +37,6 @@ pub(crate) fn spsc_channel<T>(capacity: usize) -> (SpscSender<T>, SpscReceiver<T
 pub(crate) fn mpmc_channel<T>(capacity: usize) -> (MpmcSender<T>, MpmcReceiver<T>) {
     mpmc::channel_with(capacity, Wait::default())
 }
-
-/// How many consecutive items an ordered stage deals to one worker before the next.
-#[cfg(not(loom))]
-pub(crate) const DEAL_BLOCK: usize = 16;
-/// Under loom, one item per turn, so that a model of a few items goes round the workers.
-#[cfg(loom)]
-pub(crate) const DEAL_BLOCK: usize = 1;
 
 /// What waiting for input gave.
 #[derive(Debug, PartialEq, Eq)]
@@ -282,146 +270,5 @@ impl<T: Send> Outlet<T> for Overflowing<T> {
             std::mem::take(&mut self.dropped),
             std::mem::take(&mut self.evicted),
         )
-    }
-}
-
-/// Deals items to the workers of an ordered stage, [`DEAL_BLOCK`] to each in turn.
-pub(crate) struct Deal<T> {
-    workers: Vec<Marked<SpscSender<T>>>,
-    turn: usize,
-    left: usize,
-    block: Vec<T>,
-    mark: Option<Instant>,
-}
-
-impl<T> Deal<T> {
-    pub(crate) fn new(workers: Vec<Marked<SpscSender<T>>>) -> Self {
-        Deal {
-            workers,
-            turn: 0,
-            left: DEAL_BLOCK,
-            block: Vec::with_capacity(DEAL_BLOCK),
-            mark: None,
-        }
-    }
-}
-
-impl<T: Send> Outlet<T> for Deal<T> {
-    fn send(&mut self, buf: &mut Vec<T>) -> Result<(), Gone> {
-        let mut items = buf.drain(..);
-        loop {
-            self.block.extend(items.by_ref().take(self.left));
-            if self.block.is_empty() {
-                return Ok(());
-            }
-            self.left -= self.block.len();
-            let worker = &mut self.workers[self.turn];
-            if let Some(mark) = self.mark.take() {
-                worker.carry(Some(mark));
-            }
-            if worker.send(&mut self.block).is_err() {
-                // The items of this block and the ones after it go back to the caller.
-                self.block.extend(items);
-                buf.append(&mut self.block);
-                return Err(Gone);
-            }
-            if self.left == 0 {
-                self.turn = (self.turn + 1) % self.workers.len();
-                self.left = DEAL_BLOCK;
-            }
-        }
-    }
-
-    fn carry(&mut self, mark: Option<Instant>) {
-        self.mark = mark;
-    }
-}
-
-/// Reads an ordered stage's workers back in the turns [`Deal`] dealt them.
-pub(crate) struct Ordered<T> {
-    workers: Vec<Marked<SpscReceiver<Frame<T>>>>,
-    turn: usize,
-    left: usize,
-    frames: Vec<Frame<T>>,
-    ended: bool,
-    mark: Option<Instant>,
-}
-
-impl<T> Ordered<T> {
-    pub(crate) fn new(workers: Vec<Marked<SpscReceiver<Frame<T>>>>) -> Self {
-        Ordered {
-            workers,
-            turn: 0,
-            left: DEAL_BLOCK,
-            frames: Vec::with_capacity(DEAL_BLOCK),
-            ended: false,
-            mark: None,
-        }
-    }
-}
-
-impl<T: Send> Inlet<T> for Ordered<T> {
-    fn recv(&mut self, buf: &mut Vec<T>, max: usize, deadline: Option<Instant>) -> Recv {
-        let start = buf.len();
-        while !self.ended {
-            // At most one frame per item still owed by this worker in this turn, so that the
-            // next turn's frames stay in its ring; and no more frames than room for items.
-            let room = max.saturating_sub(buf.len() - start).max(1);
-            let limit = self.left.min(room);
-            let worker = &mut self.workers[self.turn];
-            let got = match deadline {
-                None => worker.recv(&mut self.frames, limit, None),
-                Some(_) if buf.len() > start => return Recv::Got,
-                Some(deadline) => worker.recv(&mut self.frames, limit, Some(deadline)),
-            };
-            match got {
-                Recv::Got => {}
-                Recv::Timeout => return Recv::Timeout,
-                // A worker's ring ends only after its last dealt item: the items were dealt in
-                // turns, so no later turn holds anything.
-                Recv::End => self.ended = true,
-            }
-            if let Some(mark) = worker.take_mark() {
-                self.mark.get_or_insert(mark);
-            }
-            for frame in self.frames.drain(..) {
-                match frame {
-                    Frame::More(item) => buf.push(item),
-                    Frame::Last(item) => {
-                        buf.push(item);
-                        self.left -= 1;
-                    }
-                    Frame::Empty => self.left -= 1,
-                }
-            }
-            if self.left == 0 {
-                self.turn = (self.turn + 1) % self.workers.len();
-                self.left = DEAL_BLOCK;
-            }
-            if buf.len() > start {
-                return Recv::Got;
-            }
-        }
-        if buf.len() > start {
-            Recv::Got
-        } else {
-            Recv::End
-        }
-    }
-
-    fn queued(&self) -> usize {
-        self.workers.iter().map(|worker| worker.queued()).sum()
-    }
-
-    fn capacity(&self) -> usize {
-        self.workers.iter().map(|worker| worker.capacity()).sum()
-    }
-
-    fn soft_limit(&self) -> Option<SoftLimit> {
-        SoftLimit::shared_out(self.workers.iter().map(|worker| worker.soft_limit()))
-    }
-
-    fn take_mark(&mut self) -> Option<Instant> {
-        self.mark.take()
     }
 }

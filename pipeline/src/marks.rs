@@ -121,6 +121,11 @@ pub(crate) struct Marked<E> {
 }
 
 impl<E> Marked<E> {
+    /// The end itself (for what the marks do not count: its queue's length, its limit).
+    pub(crate) fn end(&self) -> &E {
+        &self.end
+    }
+
     /// Counts `n` items through this end: the position of the first, if `sending`.
     fn count(&mut self, n: u64, sending: bool) -> u64 {
         let shared = if sending {

@@ -11,10 +11,11 @@ use weir_backpressure::overflow::Overflow;
 
 use crate::batch::{self, Batch};
 use crate::control::Settings;
+use crate::deal::{Ordered, Staffing};
 use crate::error::{BoxError, OnError};
 use crate::fork::{Tee, Zip};
 use crate::launch::{Launch, Made, Tail, Taken, Want};
-use crate::link::{mpmc_channel, spsc_channel, Inlet, Ordered, SoftLimit};
+use crate::link::{mpmc_channel, spsc_channel, Inlet, SoftLimit};
 use crate::marks::{marked, marked_shared};
 use crate::metrics::StageMetrics;
 use crate::nested::Stages;
@@ -152,7 +153,7 @@ impl<T: Send + 'static> Pipeline<T> {
             let metrics = launch.hidden(name);
             launch.source = Some(Arc::clone(&metrics));
             let cx = launch.context(&metrics);
-            if let (true, Want::Shared { pull: true, .. }) = (pullable, want) {
+            if let (true, Want::Shared { pull: true, .. }) = (pullable, &want) {
                 return Made::upstream(
                     Taken::Pulled(Pulled::new(Box::new(source), cx)),
                     None,
@@ -832,11 +833,7 @@ impl<T: Send + 'static> Pipeline<T> {
             "weir_pipeline::Pipeline::parallel: an ordered stage cannot follow a dropping \
              overflow policy (its reorder window counts every item)"
         );
-        let count = if workers.is_ordered() {
-            workers.count()
-        } else {
-            workers.max()
-        };
+        let count = workers.max();
         let index = self.push_spec("parallel", count);
         let (capacity, overflow) = (self.capacity, self.overflow);
         let (upstream, rest) = self.split();
@@ -844,6 +841,13 @@ impl<T: Send + 'static> Pipeline<T> {
             let metrics = Arc::clone(&launch.stages[index]);
             let name = metrics.name.clone();
             let out_capacity = want.capacity();
+            let scale = Arc::new(Scale::new(
+                workers.count(),
+                workers.min(),
+                workers.max(),
+                workers.is_scaling(),
+            ));
+            let _ = metrics.scale.set(Arc::clone(&scale));
             if !workers.is_ordered() {
                 // The workers read a source right before them themselves.
                 // The load of a scaling stage is its input queue's, and an overflow policy is a
@@ -857,13 +861,6 @@ impl<T: Send + 'static> Pipeline<T> {
                         overflow,
                     },
                 );
-                let scale = Arc::new(Scale::new(
-                    workers.count(),
-                    workers.min(),
-                    workers.max(),
-                    workers.is_scaling(),
-                ));
-                let _ = metrics.scale.set(Arc::clone(&scale));
                 launch.link(&up, &metrics);
                 if let Taken::Shared(input) = &up.taken {
                     metrics.set_input(input.capacity(), input.soft_limit());
@@ -899,17 +896,20 @@ impl<T: Send + 'static> Pipeline<T> {
                     Want::Dealt {
                         workers: count,
                         capacity: per_worker,
+                        staffing: Staffing {
+                            scale,
+                            control: Arc::clone(&launch.control),
+                        },
                     },
                 );
                 launch.link(&up, &metrics);
-                let Taken::Dealt(inputs) = up.taken else {
+                let Taken::Dealt(inputs, announcements) = up.taken else {
                     unreachable!("dealt queues were asked for")
                 };
                 metrics.set_input(
                     per_worker * count,
                     SoftLimit::shared_out(inputs.iter().map(|input| input.soft_limit())),
                 );
-                let _ = metrics.scale.set(Arc::new(Scale::fixed(count)));
                 let per_worker_out = (out_capacity / count).max(1);
                 let mut outputs = Vec::with_capacity(count);
                 for (worker, input) in inputs.into_iter().enumerate() {
@@ -922,8 +922,11 @@ impl<T: Send + 'static> Pipeline<T> {
                         run_stage(op, inlet, outlet, cx)
                     });
                 }
-                let here =
-                    Made::upstream(Taken::One(Box::new(Ordered::new(outputs))), None, metrics);
+                let here = Made::upstream(
+                    Taken::One(Box::new(Ordered::new(outputs, announcements))),
+                    None,
+                    metrics,
+                );
                 match want {
                     Want::One { .. } if want.blocks() => here,
                     _ => launch.relay(here, &format!("{name}.merge"), want),

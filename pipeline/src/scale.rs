@@ -1,6 +1,10 @@
-//! How many of an unordered parallel stage's workers are active: set by
+//! How many of a parallel stage's workers are active: set by
 //! [`Running::set_workers`](crate::Running::set_workers), or by the load under
 //! [`Workers::scaling`](crate::Workers::scaling).
+//!
+//! An ordered stage's dealer follows the count from one round of turns to the next
+//! ([`crate::deal`]); a retired worker of it gets no more items. In an unordered stage, which
+//! shares one input queue, the workers follow it themselves:
 //!
 //! The stage starts its most workers at once; worker `i` runs while `i < active` and otherwise
 //! waits (parked, on the run's [`Control::wait_while`]) for the count to rise, for the input to
@@ -39,9 +43,6 @@ pub(crate) struct Scale {
     min: usize,
     /// Whether the load sets the count.
     auto: bool,
-    /// The least count `Running::set_workers` may set (an ordered stage's is its `max`: it
-    /// does not scale).
-    floor: usize,
     /// The stage's input ended: waiting workers leave.
     ended: AtomicBool,
     /// How many times the count changed.
@@ -59,7 +60,7 @@ struct Load {
 }
 
 impl Scale {
-    /// The count of an unordered stage, starting at `start`, which the load moves between
+    /// The count of a stage of `max` workers, starting at `start`, which the load moves between
     /// `min` and `max` if `auto`.
     pub(crate) fn new(start: usize, min: usize, max: usize, auto: bool) -> Self {
         let now = Instant::now();
@@ -68,7 +69,6 @@ impl Scale {
             max,
             min,
             auto,
-            floor: 1,
             ended: AtomicBool::new(false),
             events: AtomicU64::new(0),
             load: Mutex::new(Load {
@@ -88,17 +88,9 @@ impl Scale {
         self.active.load(Ordering::Relaxed)
     }
 
-    /// The count of an ordered stage, which does not change.
-    pub(crate) fn fixed(count: usize) -> Self {
-        Scale {
-            floor: count,
-            ..Scale::new(count, count, count, false)
-        }
-    }
-
     /// The counts `Running::set_workers` may set.
     pub(crate) fn range(&self) -> std::ops::RangeInclusive<usize> {
-        self.floor..=self.max
+        1..=self.max
     }
 
     /// How many times the count changed.
@@ -130,9 +122,10 @@ impl Scale {
         !control.is_stopped() && !self.ended.load(Ordering::Relaxed)
     }
 
-    /// Looks at the load (at most every [`CHECK_EVERY`], by whichever worker comes first) and
-    /// adds or retires a worker when it has stayed high or low long enough.
-    pub(crate) fn adjust(&self, queued: usize, capacity: usize, control: &Control) {
+    /// Looks at the load, `measure()`: `(queued, limit)` of the stage's input (at most every
+    /// [`CHECK_EVERY`], by whichever thread comes first), and adds or retires a worker when it
+    /// has stayed high or low long enough.
+    pub(crate) fn adjust(&self, measure: impl FnOnce() -> (usize, usize), control: &Control) {
         if !self.auto {
             return;
         }
@@ -144,6 +137,7 @@ impl Scale {
             return;
         }
         load.looked = now;
+        let (queued, capacity) = measure();
         let (low, high) = (capacity / 4, (capacity * 3 / 4).max(1));
         if queued >= high {
             load.highs += 1;

@@ -121,7 +121,7 @@ pub(crate) fn run_stage<I, P: Op<I>>(
         if let Some(seat) = &cx.seat {
             // The load against the queue's soft limit, which `set_capacity` may have lowered.
             seat.scale
-                .adjust(inlet.queued(), cx.metrics.limit(), &cx.control);
+                .adjust(|| (inlet.queued(), cx.metrics.limit()), &cx.control);
             if !seat.scale.wait_turn(seat.index, &cx.control) {
                 break;
             }

@@ -45,19 +45,21 @@ impl Workers {
         }
     }
 
-    /// Unordered workers whose count follows the load: the stage starts `min` workers, adds
-    /// one (up to `max`) while its input queue stays above three quarters full, and retires
-    /// one (down to `min`) while it stays below a quarter full, with hysteresis: a rise must
-    /// last a few milliseconds, a fall a tenth of a second, and changes are spaced out, so
-    /// the count does not flap. A retired worker finishes its chunk first; nothing is lost
-    /// or run twice when the count changes.
+    /// Workers whose count follows the load: the stage starts `min` workers, adds one (up to
+    /// `max`) while its input queue stays above three quarters full, and retires one (down to
+    /// `min`) while it stays below a quarter full, with hysteresis: a rise must last a few
+    /// milliseconds, a fall a tenth of a second, and changes are spaced out, so the count does
+    /// not flap. A retired worker finishes its items first; nothing is lost or run twice when
+    /// the count changes.
     ///
     /// The stage starts `max` threads and parks the ones it does not use (a parked thread
     /// costs no CPU). [`StageReport::workers`](crate::StageReport::workers) is the count
     /// now, [`StageReport::scale_events`](crate::StageReport::scale_events) the changes.
     ///
-    /// An ordered stage does not scale yet: `Workers::scaling(min, max).ordered()` runs `max`
-    /// workers.
+    /// With [`ordered`](Self::ordered), the output keeps the input order as the count
+    /// changes: the stage deals its input to the workers in rounds of turns, and a new count
+    /// takes effect from the next round. Its input queue is shared out over the `max`
+    /// workers, so with fewer of them working the reorder window is that much smaller.
     ///
     /// # Panics
     ///
@@ -97,7 +99,22 @@ impl Workers {
     }
 
     /// The same workers, with their outputs given back in the input order (through a
-    /// reorder window bounded by the stage's capacity).
+    /// reorder window bounded by the stage's capacity). Combines with
+    /// [`scaling`](Self::scaling).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weir_pipeline::{Pipeline, Workers};
+    ///
+    /// let out: Vec<u64> = Pipeline::from_iter(0..10_000u64)
+    ///     .parallel(Workers::scaling(1, 4).ordered(), |s| s.map(|x| x + 1))
+    ///     .collect()
+    ///     .run()
+    ///     .unwrap()
+    ///     .output;
+    /// assert_eq!(out, (1..=10_000).collect::<Vec<_>>());
+    /// ```
     pub fn ordered(self) -> Self {
         Workers {
             ordered: true,
@@ -105,14 +122,9 @@ impl Workers {
         }
     }
 
-    /// How many workers the stage starts with (`min` for a scaling stage, `max` for an ordered
-    /// one, which does not scale).
+    /// How many workers the stage starts with (`min` for a scaling stage).
     pub fn count(&self) -> usize {
-        if self.ordered {
-            self.max
-        } else {
-            self.min
-        }
+        self.min
     }
 
     /// The fewest workers the stage scales down to by itself.
@@ -125,9 +137,9 @@ impl Workers {
         self.max
     }
 
-    /// Whether the count follows the load ([`scaling`](Self::scaling), unordered).
+    /// Whether the count follows the load ([`scaling`](Self::scaling)).
     pub fn is_scaling(&self) -> bool {
-        self.scaling && !self.ordered
+        self.scaling
     }
 
     /// Whether the output keeps the input order.

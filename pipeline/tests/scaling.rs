@@ -1,6 +1,7 @@
 //! Changing a parallel stage's count of workers while it runs: by `Running::set_workers` and
-//! by the load (`Workers::scaling`). Nothing is lost or run twice, a retired worker takes no
-//! more items, and the report shows the count and its changes.
+//! by the load (`Workers::scaling`), unordered and ordered. Nothing is lost or run twice, an
+//! ordered stage's output stays in order, a retired worker takes no more items, and the
+//! report shows the count and its changes.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -78,16 +79,18 @@ fn a_retired_worker_takes_no_more_items() {
     });
 }
 
-#[test]
-fn the_load_adds_workers_and_takes_them_away() {
-    within(LIMIT, || {
+/// Slow items from a fast source fill the stage's queue, so workers are added up to the
+/// most; then a trickle keeps it nearly empty, so they are retired down to one. Every worker
+/// ran some items, and an ordered stage's output stayed in order throughout.
+fn the_load_moves_the_count(workers: Workers) {
+    within(LIMIT, move || {
         let seen = Arc::new(Mutex::new(HashMap::<String, u64>::new()));
         let record = Arc::clone(&seen);
-        // Slow items from a fast source: the queue fills, workers are added.
+        let mut next = 0;
         let running = Pipeline::from_iter(0u64..)
             .capacity(64)
             .map(|x| x)
-            .parallel(Workers::scaling(1, 3), move |s| {
+            .parallel(workers, move |s| {
                 let record = Arc::clone(&record);
                 s.inspect(move |_| {
                     sleep(Duration::from_micros(200));
@@ -95,15 +98,22 @@ fn the_load_adds_workers_and_takes_them_away() {
                 })
             })
             .named("slow")
-            .for_each(drop)
+            .for_each(move |x| {
+                assert!(
+                    !workers.is_ordered() || x == next,
+                    "{x} came out for {next}"
+                );
+                next += 1;
+            })
             .spawn();
-        while running.report().stage("slow").unwrap().workers() < 3 {
+        let stage = |running: &weir_pipeline::Running<()>| running.report().stage("slow").cloned();
+        assert_eq!(stage(&running).unwrap().workers(), 1);
+        while stage(&running).unwrap().workers() < 3 {
             sleep(Duration::from_millis(1));
         }
-        assert!(running.report().stage("slow").unwrap().scale_events() >= 2);
-        // A trickle: the queue stays nearly empty, workers are retired down to 1.
+        assert!(stage(&running).unwrap().scale_events() >= 2);
         running.set_rate(500);
-        while running.report().stage("slow").unwrap().workers() > 1 {
+        while stage(&running).unwrap().workers() > 1 {
             sleep(Duration::from_millis(5));
         }
         running.cancel();
@@ -111,6 +121,11 @@ fn the_load_adds_workers_and_takes_them_away() {
         assert!(error.report().stage("slow").unwrap().scale_events() >= 4);
         assert_eq!(seen.lock().unwrap().len(), 3, "every worker ran some items");
     });
+}
+
+#[test]
+fn the_load_adds_workers_and_takes_them_away() {
+    the_load_moves_the_count(Workers::scaling(1, 3));
 }
 
 #[test]
@@ -144,9 +159,10 @@ fn bad_changes_are_refused_and_change_nothing() {
             Err(ControlError::OutOfRange { min: 1, max: 3, .. })
         ));
         assert!(matches!(
-            running.set_workers("ordered", 1),
-            Err(ControlError::OutOfRange { min: 2, max: 2, .. })
+            running.set_workers("ordered", 3),
+            Err(ControlError::OutOfRange { min: 1, max: 2, .. })
         ));
+        running.set_workers("ordered", 1).unwrap();
         running.set_workers("ordered", 2).unwrap();
         let report = running.report();
         assert_eq!(report.stage("free").unwrap().workers(), 3);
@@ -154,4 +170,93 @@ fn bad_changes_are_refused_and_change_nothing() {
         drop(input);
         running.join().unwrap();
     });
+}
+
+/// Items of uneven cost, some filtered and some flat-mapped to several, so that the workers'
+/// frames and turns differ from item to item.
+fn uneven(x: u64) -> Vec<u64> {
+    if x.is_multiple_of(3) {
+        std::hint::black_box((0..x % 97).sum::<u64>());
+    }
+    match x % 5 {
+        0 => vec![],
+        1 => vec![x, x],
+        _ => vec![x],
+    }
+}
+
+#[test]
+fn an_ordered_stage_keeps_order_while_the_count_changes() {
+    within(LIMIT, || {
+        let n = scaled(300_000, 2_000) as u64;
+        let running = Pipeline::from_iter(0..n)
+            .capacity(64)
+            .parallel(Workers::new(4).ordered(), |s| s.flat_map(uneven))
+            .named("ordered")
+            .collect::<Vec<_>>()
+            .spawn();
+        let mut rng = Rng::new(11);
+        let mut changes = 0u64;
+        while !running.is_finished() {
+            running.set_workers("ordered", rng.range(1, 4)).unwrap();
+            changes += 1;
+            std::thread::yield_now();
+        }
+        let finished = running.join().unwrap();
+        let expected: Vec<u64> = (0..n).flat_map(uneven).collect();
+        assert_eq!(finished.output.len(), expected.len());
+        assert!(finished.output == expected, "the output is out of order");
+        let stage = finished.report.stage("ordered").unwrap();
+        assert_eq!(stage.items_in(), n);
+        assert_eq!(stage.items_out(), expected.len() as u64);
+        assert!(changes > 0);
+        assert!(stage.scale_events() > 0);
+    });
+}
+
+#[test]
+fn a_retired_ordered_worker_takes_no_more_items() {
+    within(LIMIT, || {
+        let (input, pipeline) = Pipeline::input::<u64>(64);
+        let (sink, output) = std::sync::mpsc::channel();
+        let running = pipeline
+            .parallel(Workers::new(3).ordered(), |s| s.map(|x| (x, thread_name())))
+            .named("work")
+            .for_each(move |item| sink.send(item).unwrap())
+            .spawn();
+        let mut next = 0;
+        let mut run = |items: u64| {
+            let mut names = HashMap::<String, u64>::new();
+            for x in next..next + items {
+                input.send(x).unwrap();
+            }
+            for x in next..next + items {
+                let (y, name) = output.recv().unwrap();
+                assert_eq!(y, x, "out of order");
+                *names.entry(name).or_default() += 1;
+            }
+            next += items;
+            names
+        };
+        // Turns of 16 items: 96 items go round the three workers twice.
+        assert_eq!(run(96).len(), 3);
+        running.set_workers("work", 1).unwrap();
+        // The round under way when the count fell ends on the old count; from the next one,
+        // every turn is worker 0's.
+        run(48);
+        let after = run(160);
+        assert_eq!(after.len(), 1, "retired workers went on: {after:?}");
+        running.set_workers("work", 2).unwrap();
+        run(48);
+        assert_eq!(run(160).len(), 2);
+        drop(input);
+        let report = running.join().unwrap().report;
+        assert_eq!(report.stage("work").unwrap().workers(), 2);
+        assert_eq!(report.stage("work").unwrap().scale_events(), 2);
+    });
+}
+
+#[test]
+fn the_load_scales_an_ordered_stage_up_and_down() {
+    the_load_moves_the_count(Workers::scaling(1, 3).ordered());
 }
