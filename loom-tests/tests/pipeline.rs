@@ -220,3 +220,21 @@ fn set_capacity_races_a_blocked_push() {
         assert_eq!(finished.report.stage("m").unwrap().limit(), 2);
     });
 }
+
+/// A partition's end of stream: the router sends each item to its key's branch, and the
+/// branches' outputs merge into one queue; the sink gets every item once, and the output ends
+/// only after both branches have.
+#[test]
+fn partition_routes_every_item_once_and_ends_after_its_branches() {
+    model_with_bound(1, || {
+        let mut out: Vec<u32> = Pipeline::from_iter(0..2u32)
+            .capacity(4)
+            .partition(2, |x| x % 2, |_, s| s.map(|x| x + 10))
+            .collect()
+            .run()
+            .unwrap()
+            .output;
+        out.sort_unstable();
+        assert_eq!(out, [10, 11]);
+    });
+}
