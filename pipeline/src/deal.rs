@@ -142,9 +142,9 @@ impl<T> Deal<T> {
         // The round's workers' inputs: the items are dealt evenly, so they fill alike.
         scale.adjust(
             || {
-                working.iter().fold((0, 0), |(queued, limit), worker| {
+                Some(working.iter().fold((0, 0), |(queued, limit), worker| {
                     (queued + worker.end().len(), limit + worker.end().limit())
-                })
+                }))
             },
             control,
         );

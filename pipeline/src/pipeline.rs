@@ -849,10 +849,9 @@ impl<T: Send + 'static> Pipeline<T> {
             ));
             let _ = metrics.scale.set(Arc::clone(&scale));
             if !workers.is_ordered() {
-                // The workers read a source right before them themselves.
-                // The load of a scaling stage is its input queue's, and an overflow policy is a
-                // queue's: they need one.
-                let pull = !workers.is_scaling() && overflow == Overflow::Block;
+                // The workers read a source right before them themselves, unless an overflow
+                // policy (a queue's) comes between.
+                let pull = overflow == Overflow::Block;
                 let up = upstream(
                     launch,
                     Want::Shared {

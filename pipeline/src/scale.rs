@@ -31,6 +31,19 @@ const DOWN_AFTER: u32 = 50;
 const UP_SPACING: Duration = Duration::from_millis(10);
 /// ...and before a change that retires one.
 const DOWN_SPACING: Duration = Duration::from_millis(100);
+/// With no queue to look at (workers reading the source themselves), the load is the share of
+/// their time the active workers spent not waiting for input: high from this share on...
+const BUSY_HIGH: f64 = 0.9;
+/// ...and low when the others could have done the same work, each busy at most this share.
+const BUSY_LOW: f64 = 0.6;
+
+/// What the load looked like at one look.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Level {
+    High,
+    Middle,
+    Low,
+}
 
 /// The active count of one parallel stage.
 #[derive(Debug)]
@@ -45,6 +58,10 @@ pub(crate) struct Scale {
     auto: bool,
     /// The stage's input ended: waiting workers leave.
     ended: AtomicBool,
+    /// Since the last look, the active workers' time waiting for input, and in all (in
+    /// nanoseconds): their load when there is no queue to look at.
+    waited_ns: AtomicU64,
+    spent_ns: AtomicU64,
     /// How many times the count changed.
     events: AtomicU64,
     load: Mutex<Load>,
@@ -70,6 +87,8 @@ impl Scale {
             min,
             auto,
             ended: AtomicBool::new(false),
+            waited_ns: AtomicU64::new(0),
+            spent_ns: AtomicU64::new(0),
             events: AtomicU64::new(0),
             load: Mutex::new(Load {
                 looked: now,
@@ -122,10 +141,25 @@ impl Scale {
         !control.is_stopped() && !self.ended.load(Ordering::Relaxed)
     }
 
-    /// Looks at the load, `measure()`: `(queued, limit)` of the stage's input (at most every
-    /// [`CHECK_EVERY`], by whichever thread comes first), and adds or retires a worker when it
-    /// has stayed high or low long enough.
-    pub(crate) fn adjust(&self, measure: impl FnOnce() -> (usize, usize), control: &Control) {
+    /// A worker of a scaling stage finished a chunk: it `waited` that long for its input, of
+    /// the `spent` the chunk took in all.
+    pub(crate) fn record(&self, waited: Duration, spent: Duration) {
+        if self.auto {
+            let nanos = |time: Duration| u64::try_from(time.as_nanos()).unwrap_or(u64::MAX);
+            self.waited_ns.fetch_add(nanos(waited), Ordering::Relaxed);
+            self.spent_ns.fetch_add(nanos(spent), Ordering::Relaxed);
+        }
+    }
+
+    /// Looks at the load (at most every [`CHECK_EVERY`], by whichever thread comes first),
+    /// and adds or retires a worker when it has stayed high or low long enough. `measure()`
+    /// gives `(queued, limit)` of the stage's input queue, or `None` when it has none (its
+    /// workers read the source themselves): the load is then how busy the workers were.
+    pub(crate) fn adjust(
+        &self,
+        measure: impl FnOnce() -> Option<(usize, usize)>,
+        control: &Control,
+    ) {
         if !self.auto {
             return;
         }
@@ -137,19 +171,29 @@ impl Scale {
             return;
         }
         load.looked = now;
-        let (queued, capacity) = measure();
-        let (low, high) = (capacity / 4, (capacity * 3 / 4).max(1));
-        if queued >= high {
-            load.highs += 1;
-            load.lows = 0;
-        } else if queued <= low {
-            load.lows += 1;
-            load.highs = 0;
-        } else {
-            load.highs = 0;
-            load.lows = 0;
-        }
         let active = self.active();
+        let level = match measure() {
+            Some((queued, limit)) => Self::queue_level(queued, limit),
+            None => match self.busy_level(active) {
+                Some(level) => level,
+                // No chunk finished since the last look: nothing to go by.
+                None => return,
+            },
+        };
+        match level {
+            Level::High => {
+                load.highs += 1;
+                load.lows = 0;
+            }
+            Level::Low => {
+                load.lows += 1;
+                load.highs = 0;
+            }
+            Level::Middle => {
+                load.highs = 0;
+                load.lows = 0;
+            }
+        }
         let since = now - load.changed;
         let to = if load.highs >= UP_AFTER && active < self.max && since >= UP_SPACING {
             active + 1
@@ -162,6 +206,36 @@ impl Scale {
         load.highs = 0;
         load.lows = 0;
         self.set(to, control);
+    }
+
+    /// A queue three quarters full is high, a quarter full low.
+    fn queue_level(queued: usize, limit: usize) -> Level {
+        if queued >= (limit * 3 / 4).max(1) {
+            Level::High
+        } else if queued <= limit / 4 {
+            Level::Low
+        } else {
+            Level::Middle
+        }
+    }
+
+    /// How busy the `active` workers were since the last look: high when they hardly waited
+    /// for input, low when one fewer could have done their work at [`BUSY_LOW`] each. `None`
+    /// when no chunk finished since.
+    fn busy_level(&self, active: usize) -> Option<Level> {
+        let waited = self.waited_ns.swap(0, Ordering::Relaxed);
+        let spent = self.spent_ns.swap(0, Ordering::Relaxed);
+        if spent == 0 {
+            return None;
+        }
+        let busy = 1.0 - waited.min(spent) as f64 / spent as f64;
+        Some(if busy >= BUSY_HIGH {
+            Level::High
+        } else if busy * active as f64 <= BUSY_LOW * (active - 1) as f64 {
+            Level::Low
+        } else {
+            Level::Middle
+        })
     }
 }
 

@@ -119,9 +119,12 @@ pub(crate) fn run_stage<I, P: Op<I>>(
     let mut size = ChunkSize::new();
     while !cx.control.is_stopped() {
         if let Some(seat) = &cx.seat {
-            // The load against the queue's soft limit, which `set_capacity` may have lowered.
-            seat.scale
-                .adjust(|| (inlet.queued(), cx.metrics.limit()), &cx.control);
+            // The load against the queue's soft limit, which `set_capacity` may have lowered;
+            // with no queue (the workers read the source), how busy the workers are.
+            seat.scale.adjust(
+                || (inlet.capacity() != 0).then(|| (inlet.queued(), cx.metrics.limit())),
+                &cx.control,
+            );
             if !seat.scale.wait_turn(seat.index, &cx.control) {
                 break;
             }
@@ -162,6 +165,10 @@ pub(crate) fn run_stage<I, P: Op<I>>(
         // Not carried on when nothing came out of the chunk.
         outlet.carry(None);
         local.output_wait += fed.elapsed();
+        if let Some(seat) = &cx.seat {
+            // Waiting for the next stage counts as busy here, as it fills an input queue.
+            seat.scale.record(started - waited, waited.elapsed());
+        }
         // Outputs that could not be sent count as out of this stage and not into the next:
         // the run's report finds them in the difference.
         cx.guard(|| output.clear());

@@ -52,6 +52,12 @@ impl Workers {
     /// not flap. A retired worker finishes its items first; nothing is lost or run twice when
     /// the count changes.
     ///
+    /// Right after [`from_iter`](crate::Pipeline::from_iter), where the workers read the
+    /// iterator themselves and no queue comes between, the load is how busy they are instead:
+    /// one is added while they spend over nine tenths of their time on items rather than
+    /// waiting for the source, and one retired while the others could do the same work busy
+    /// at most six tenths of theirs.
+    ///
     /// The stage starts `max` threads and parks the ones it does not use (a parked thread
     /// costs no CPU). [`StageReport::workers`](crate::StageReport::workers) is the count
     /// now, [`StageReport::scale_events`](crate::StageReport::scale_events) the changes.

@@ -79,17 +79,19 @@ fn a_retired_worker_takes_no_more_items() {
     });
 }
 
-/// Slow items from a fast source fill the stage's queue, so workers are added up to the
-/// most; then a trickle keeps it nearly empty, so they are retired down to one. Every worker
-/// ran some items, and an ordered stage's output stayed in order throughout.
-fn the_load_moves_the_count(workers: Workers) {
+/// Slow items from a fast source fill the stage's queue (or, with no queue, keep its workers
+/// busy), so workers are added up to the most; then a trickle keeps it nearly empty (the
+/// workers mostly waiting), so they are retired down to one. Every worker ran some items, and
+/// an ordered stage's output stayed in order throughout.
+fn the_load_moves_the_count(workers: Workers, queue: bool) {
     within(LIMIT, move || {
         let seen = Arc::new(Mutex::new(HashMap::<String, u64>::new()));
         let record = Arc::clone(&seen);
         let mut next = 0;
-        let running = Pipeline::from_iter(0u64..)
-            .capacity(64)
-            .map(|x| x)
+        let source = Pipeline::from_iter(0u64..).capacity(64);
+        // A stage between puts a queue before the workers; without one they read the source.
+        let source = if queue { source.map(|x| x) } else { source };
+        let running = source
             .parallel(workers, move |s| {
                 let record = Arc::clone(&record);
                 s.inspect(move |_| {
@@ -125,7 +127,12 @@ fn the_load_moves_the_count(workers: Workers) {
 
 #[test]
 fn the_load_adds_workers_and_takes_them_away() {
-    the_load_moves_the_count(Workers::scaling(1, 3));
+    the_load_moves_the_count(Workers::scaling(1, 3), true);
+}
+
+#[test]
+fn how_busy_the_workers_are_scales_a_stage_that_reads_its_source() {
+    the_load_moves_the_count(Workers::scaling(1, 3), false);
 }
 
 #[test]
@@ -258,5 +265,5 @@ fn a_retired_ordered_worker_takes_no_more_items() {
 
 #[test]
 fn the_load_scales_an_ordered_stage_up_and_down() {
-    the_load_moves_the_count(Workers::scaling(1, 3).ordered());
+    the_load_moves_the_count(Workers::scaling(1, 3).ordered(), true);
 }
