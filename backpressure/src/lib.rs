@@ -47,6 +47,9 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs)]
 
+#[macro_use]
+mod constructors;
+
 pub mod adaptive;
 pub mod channel;
 pub mod credits;

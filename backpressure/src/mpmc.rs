@@ -12,93 +12,50 @@ use crate::wait::{Park, WaitStrategy};
 use std::fmt;
 use weir_mpmc::{CapacityError, Queue};
 
-/// A channel of `capacity` items, whose ends sleep in the kernel when they must wait
-/// ([`Park`]).
-///
-/// With `capacity` 0 it is a rendezvous channel, as `std::sync::mpsc::sync_channel(0)`: it holds
-/// no item, and a [`send`](channel::Sender::send) hands its item straight to a receiver,
-/// returning only once a receive has taken it. [`try_send`](channel::Sender::try_send) succeeds
-/// only while a receiver is blocked in a receive (it then waits for that receiver to take the
-/// item, never for one to come), and otherwise returns `Full`; a timed-out send and a send
-/// whose receivers are gone hand the item back. Batches go one item per hand-off.
-///
-/// # Panics
-///
-/// If `capacity` is too large for memory; [`try_channel`] returns the error instead.
-///
-/// # Examples
-///
-/// ```
-/// let (sender, receiver) = weir_backpressure::mpmc::channel(64);
-/// let workers: Vec<_> = (0..2)
-///     .map(|_| {
-///         let receiver = receiver.clone();
-///         std::thread::spawn(move || receiver.iter().sum::<u64>())
-///     })
-///     .collect();
-/// drop(receiver);
-/// for i in 1..=100 {
-///     sender.send(i).unwrap();
-/// }
-/// drop(sender);
-/// let total: u64 = workers.into_iter().map(|w| w.join().unwrap()).sum();
-/// assert_eq!(total, 5050);
-/// ```
-#[track_caller]
-pub fn channel<T>(capacity: usize) -> (Sender<T>, Receiver<T>) {
-    match try_channel_with(capacity, Park) {
-        Ok(ends) => ends,
-        Err(error) => panic!("weir_backpressure::mpmc::channel: {error}"),
-    }
-}
-
-/// As [`channel()`], with the ends waiting in `wait`'s way.
-///
-/// # Panics
-///
-/// If `capacity` is too large for memory. A `capacity` of 0 makes a rendezvous channel (see
-/// [`channel()`]).
-///
-/// # Examples
-///
-/// ```
-/// use weir_backpressure::wait::Backoff;
-///
-/// let (sender, receiver) = weir_backpressure::mpmc::channel_with(4, Backoff);
-/// sender.send(7).unwrap();
-/// assert_eq!(receiver.recv(), Ok(7));
-/// ```
-#[track_caller]
-pub fn channel_with<T, W: WaitStrategy>(
-    capacity: usize,
-    wait: W,
-) -> (Sender<T, W>, Receiver<T, W>) {
-    match try_channel_with(capacity, wait) {
-        Ok(ends) => ends,
-        Err(error) => panic!("weir_backpressure::mpmc::channel_with: {error}"),
-    }
-}
-
-/// As [`channel()`], but returns an error instead of panicking.
-///
-/// # Errors
-///
-/// [`CapacityError`] if `capacity` is too large to allocate.
-///
-/// # Examples
-///
-/// ```
-/// let error = weir_backpressure::mpmc::try_channel::<u64>(usize::MAX).unwrap_err();
-/// assert!(error.to_string().contains("capacity"));
-///
-/// // Capacity 0: a rendezvous. The send returns once the receiver has taken the item.
-/// let (sender, receiver) = weir_backpressure::mpmc::try_channel(0).unwrap();
-/// let handed = std::thread::spawn(move || sender.send("hand-off"));
-/// assert_eq!(receiver.recv(), Ok("hand-off"));
-/// assert_eq!(handed.join().unwrap(), Ok(()));
-/// ```
-pub fn try_channel<T>(capacity: usize) -> Result<(Sender<T>, Receiver<T>), CapacityError> {
-    try_channel_with(capacity, Park)
+constructors! {
+    "mpmc",
+    /// # Examples
+    ///
+    /// ```
+    /// let (sender, receiver) = weir_backpressure::mpmc::channel(64);
+    /// let workers: Vec<_> = (0..2)
+    ///     .map(|_| {
+    ///         let receiver = receiver.clone();
+    ///         std::thread::spawn(move || receiver.iter().sum::<u64>())
+    ///     })
+    ///     .collect();
+    /// drop(receiver);
+    /// for i in 1..=100 {
+    ///     sender.send(i).unwrap();
+    /// }
+    /// drop(sender);
+    /// let total: u64 = workers.into_iter().map(|w| w.join().unwrap()).sum();
+    /// assert_eq!(total, 5050);
+    /// ```
+    fn channel;
+    /// # Examples
+    ///
+    /// ```
+    /// use weir_backpressure::wait::Backoff;
+    ///
+    /// let (sender, receiver) = weir_backpressure::mpmc::channel_with(4, Backoff);
+    /// sender.send(7).unwrap();
+    /// assert_eq!(receiver.recv(), Ok(7));
+    /// ```
+    fn channel_with;
+    /// # Examples
+    ///
+    /// ```
+    /// let error = weir_backpressure::mpmc::try_channel::<u64>(usize::MAX).unwrap_err();
+    /// assert!(error.to_string().contains("capacity"));
+    ///
+    /// // Capacity 0: a rendezvous. The send returns once the receiver has taken the item.
+    /// let (sender, receiver) = weir_backpressure::mpmc::try_channel(0).unwrap();
+    /// let handed = std::thread::spawn(move || sender.send("hand-off"));
+    /// assert_eq!(receiver.recv(), Ok("hand-off"));
+    /// assert_eq!(handed.join().unwrap(), Ok(()));
+    /// ```
+    fn try_channel;
 }
 
 /// As [`channel_with()`], but returns an error instead of panicking.
