@@ -116,15 +116,8 @@ impl<E: SendEnd, W: WaitStrategy> Sender<E, W> {
     }
 
     /// The queue's end, for the crate's own senders built on this one (overflow policies).
-    #[allow(dead_code)]
     pub(crate) fn end(&self) -> &E {
         &self.end
-    }
-
-    /// The wait strategy.
-    #[allow(dead_code)]
-    pub(crate) fn wait(&self) -> &W {
-        &self.wait
     }
 }
 

@@ -319,15 +319,8 @@ impl Signals {
     }
 
     /// After `count` items went into the queue other than through `send`: wakes receivers.
-    #[allow(dead_code)]
     pub(crate) fn notify_sent(&self, count: usize) {
         Self::notify(&self.not_empty, count);
-    }
-
-    /// After `count` items left the queue other than through `recv`: wakes senders.
-    #[allow(dead_code)]
-    pub(crate) fn notify_received(&self, count: usize) {
-        Self::notify(&self.not_full, count);
     }
 
     /// Wakes as many sleepers as `count` items can serve: one, or all of them for a batch (one
