@@ -89,7 +89,7 @@ fn work(x: u64) -> u64 {
 #[test]
 fn a_serial_stage_loses_and_duplicates_nothing() {
     within(LIMIT, || {
-        let n = scaled(200_000, 2_000) as u64;
+        let n = scaled(50_000, 2_000) as u64;
         let flow = Pipeline::from_iter(0..n)
             .capacity(64)
             .map(work)
@@ -102,7 +102,7 @@ fn a_serial_stage_loses_and_duplicates_nothing() {
 #[test]
 fn a_stage_fed_by_parallel_workers_loses_and_duplicates_nothing() {
     within(LIMIT, || {
-        let n = scaled(200_000, 2_000) as u64;
+        let n = scaled(50_000, 2_000) as u64;
         // Three workers feed the `after` stage's queue at once.
         let flow = Pipeline::from_iter(0..n)
             .capacity(64)
@@ -117,7 +117,7 @@ fn a_stage_fed_by_parallel_workers_loses_and_duplicates_nothing() {
 #[test]
 fn an_unordered_parallel_stage_loses_and_duplicates_nothing() {
     within(LIMIT, || {
-        let n = scaled(200_000, 2_000) as u64;
+        let n = scaled(50_000, 2_000) as u64;
         let flow = Pipeline::from_iter(0..n)
             .map(|x| x)
             .capacity(64)
@@ -131,7 +131,7 @@ fn an_unordered_parallel_stage_loses_and_duplicates_nothing() {
 #[test]
 fn an_ordered_parallel_stage_loses_and_duplicates_nothing() {
     within(LIMIT, || {
-        let n = scaled(200_000, 2_000) as u64;
+        let n = scaled(50_000, 2_000) as u64;
         let flow = Pipeline::from_iter(0..n)
             .capacity(64)
             .parallel(Workers::new(2).ordered(), |s| s.map(work))
@@ -145,7 +145,7 @@ fn an_ordered_parallel_stage_loses_and_duplicates_nothing() {
 #[test]
 fn batch_fork_join_and_partition_lose_and_duplicate_nothing() {
     within(LIMIT, || {
-        let n = scaled(100_000, 1_000) as u64;
+        let n = scaled(25_000, 1_000) as u64;
         let batched = Pipeline::from_iter(0..n)
             .capacity(32)
             .batch(7)
@@ -257,18 +257,20 @@ fn lowering_below_the_length_keeps_every_item() {
         }
         running.set_capacity("gated", 1).unwrap();
         // Under the limit nothing more goes into the stage's queue: the source blocks with
-        // what it holds (at most the input's 4), and the input's queue of 4 fills and stays
-        // full. Without the limit, the 25 free slots of the stage's queue would take items
-        // too. A few rounds, so that a source that could go on has time to.
+        // the chunk it holds, and the input's queue of 4 fills and stays full. Without the
+        // limit, the 25 free slots of the stage's queue would take items too. One item at a
+        // time, with pauses: the source's chunk is what it finds in the input (at most its 4
+        // and a few more that come while it takes them), where a tight loop of sends could
+        // feed one chunk of up to 256 items while the source gathers it.
         let mut next = 40;
-        for _ in 0..5 {
-            while input.try_send(next).is_ok() {
+        for _ in 0..60 {
+            if input.try_send(next).is_ok() {
                 next += 1;
             }
-            thread::sleep(Duration::from_millis(20));
+            thread::sleep(Duration::from_millis(1));
         }
         assert!(
-            next - 40 <= 8,
+            next - 40 <= 10,
             "{} items went in after the limit was lowered to 1",
             next - 40
         );
