@@ -320,16 +320,44 @@ fn injector_steal_batch_against_push() {
     });
 }
 
-/// A batch steal that waits on its destination while it holds claims on its source: a FIFO
-/// `steal_batch` claims two of the victim's three items with one CAS and moves them into its
-/// own deque one by one. That deque (capacity 2) held two items, which two stealers are
-/// taking: once both have claimed theirs it looks empty, and the batch's first push reuses the
-/// slot the first stealer may still be reading, so the push waits for the slot's stamp while
-/// the batch still holds its claim on the victim's second item. No item is lost or taken twice,
-/// and nobody waits for ever (the stealers being waited for hold nothing the batch has).
+/// A batch that waits on its destination while it holds claims on its source: `batch` claims
+/// two of `source`'s three items at once and moves them into the owner's deque one by one.
+/// That deque (FIFO, capacity 2) held two items, which two stealers are taking: once both have
+/// claimed theirs it looks empty, and the batch's first push reuses the slot the first stealer
+/// may still be reading, so the push waits for the slot's stamp while the batch still holds its
+/// claim on the second item. No item is lost or taken twice (`drain` takes what the batch
+/// left), and nobody waits for ever (the stealers being waited for hold nothing the batch has).
 ///
 /// The owner waits for the deque to look empty with a yield loop: loom's search did not reach
 /// the stamp wait when the owner made the room itself (by popping) instead.
+fn batch_waits_on_its_deque_while_holding_claims<S>(
+    source: S,
+    batch: impl FnOnce(&S, &Worker<u32>) -> Steal<()>,
+    drain: impl FnOnce(&S) -> Vec<u32>,
+) {
+    let mine = Worker::new_fifo(2);
+    mine.push(3).unwrap();
+    mine.push(4).unwrap();
+    let thieves: Vec<_> = (0..2)
+        .map(|_| {
+            let stealer = mine.stealer();
+            thread::spawn(move || steal_once(&stealer))
+        })
+        .collect();
+    while !mine.is_empty() {
+        thread::yield_now();
+    }
+    assert_eq!(batch(&source, &mine), Steal::Success(()));
+    let mut taken = Vec::new();
+    while let Some(item) = mine.pop() {
+        taken.push(item);
+    }
+    taken.extend(thieves.into_iter().filter_map(|t| t.join().unwrap()));
+    taken.extend(drain(&source));
+    assert_each_once(taken, 5);
+}
+
+/// A worker's `steal_batch` from a victim deque (see above).
 #[test]
 fn steal_batch_waits_on_its_deque_while_holding_claims() {
     model(|| {
@@ -337,35 +365,16 @@ fn steal_batch_waits_on_its_deque_while_holding_claims() {
         for value in 0..3u32 {
             victim.push(value).unwrap();
         }
-        let mine = Worker::new_fifo(2);
-        mine.push(3).unwrap();
-        mine.push(4).unwrap();
-        let thieves: Vec<_> = (0..2)
-            .map(|_| {
-                let stealer = mine.stealer();
-                thread::spawn(move || steal_once(&stealer))
-            })
-            .collect();
-        while !mine.is_empty() {
-            thread::yield_now();
-        }
-        assert_eq!(victim.stealer().steal_batch(&mine), Steal::Success(()));
-        let mut taken = Vec::new();
-        while let Some(item) = mine.pop() {
-            taken.push(item);
-        }
-        taken.extend(thieves.into_iter().filter_map(|t| t.join().unwrap()));
-        while let Some(item) = victim.pop() {
-            taken.push(item);
-        }
-        assert_each_once(taken, 5);
+        batch_waits_on_its_deque_while_holding_claims(
+            victim,
+            |victim, mine| victim.stealer().steal_batch(mine),
+            |victim| std::iter::from_fn(|| victim.pop()).collect(),
+        );
     });
 }
 
-/// The injector's batch in the same place: `Injector::steal_batch` pops two of its three items
-/// with one claim on the queue and hands them to a sink that pushes them into the owner's
-/// deque, whose first push waits for a stealer still reading the slot (as above) while the
-/// queue's claim on the second item is held.
+/// `Injector::steal_batch`: it pops two of its three items with one claim on its queue and
+/// hands them to a sink that pushes them into the owner's deque (see above).
 #[test]
 fn injector_steal_batch_waits_on_its_deque_while_holding_claims() {
     model(|| {
@@ -373,27 +382,10 @@ fn injector_steal_batch_waits_on_its_deque_while_holding_claims() {
         for value in 0..3u32 {
             injector.push(value).unwrap();
         }
-        let mine = Worker::new_fifo(2);
-        mine.push(3).unwrap();
-        mine.push(4).unwrap();
-        let thieves: Vec<_> = (0..2)
-            .map(|_| {
-                let stealer = mine.stealer();
-                thread::spawn(move || steal_once(&stealer))
-            })
-            .collect();
-        while !mine.is_empty() {
-            thread::yield_now();
-        }
-        assert_eq!(injector.steal_batch(&mine), Steal::Success(()));
-        let mut taken = Vec::new();
-        while let Some(item) = mine.pop() {
-            taken.push(item);
-        }
-        taken.extend(thieves.into_iter().filter_map(|t| t.join().unwrap()));
-        while let Steal::Success(item) = injector.steal() {
-            taken.push(item);
-        }
-        assert_each_once(taken, 5);
+        batch_waits_on_its_deque_while_holding_claims(
+            injector,
+            |injector, mine| injector.steal_batch(mine),
+            |injector| std::iter::from_fn(|| injector.steal().success()).collect(),
+        );
     });
 }
