@@ -8,7 +8,7 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::Duration;
 
-use weir_pipeline::{ControlError, Flow, Overflow, Pipeline, Running, Workers};
+use weir_pipeline::{ControlError, Flow, Input, Overflow, Pipeline, Running, Workers};
 use weir_test_support::{scaled, within, Rng};
 
 mod common;
@@ -180,26 +180,32 @@ fn batch_fork_join_and_partition_lose_and_duplicate_nothing() {
     });
 }
 
+/// A pipeline fed through an input of `input_capacity`, whose stage `gated` (input queue of
+/// 64) holds item 0 until the gate is sent to; the gate, the input and the running pipeline.
+fn gated(input_capacity: usize) -> (mpsc::Sender<()>, Input<u64>, Running<Vec<u64>>) {
+    let (gate, opened) = mpsc::channel::<()>();
+    let (input, pipeline) = Pipeline::input::<u64>(input_capacity);
+    let running = pipeline
+        .capacity(64)
+        .map(move |x| {
+            if x == 0 {
+                opened.recv().unwrap();
+            }
+            x
+        })
+        .named("gated")
+        .collect::<Vec<_>>()
+        .spawn();
+    (gate, input, running)
+}
+
 /// A sender blocked at the old limit goes on when the limit is raised, while the stage it
 /// feeds takes nothing: only the raise can wake it (a lost wake-up hangs, and `within` fails
 /// the test). The items sent before the raise stay queued, none lost.
 #[test]
 fn a_raise_wakes_a_blocked_sender() {
     within(LIMIT, || {
-        let (gate, opened) = mpsc::channel::<()>();
-        let (input, pipeline) = Pipeline::input::<u64>(1);
-        let running = pipeline
-            .capacity(64)
-            .map(move |x| {
-                if x == 0 {
-                    // Holds the stage until the test opens the gate.
-                    opened.recv().unwrap();
-                }
-                x
-            })
-            .named("gated")
-            .collect::<Vec<_>>()
-            .spawn();
+        let (gate, input, running) = gated(1);
         running.set_capacity("gated", 1).unwrap();
         let raised = AtomicBool::new(false);
         thread::scope(|s| {
@@ -233,19 +239,7 @@ fn a_raise_wakes_a_blocked_sender() {
 #[test]
 fn lowering_below_the_length_keeps_every_item() {
     within(LIMIT, || {
-        let (gate, opened) = mpsc::channel::<()>();
-        let (input, pipeline) = Pipeline::input::<u64>(4);
-        let running = pipeline
-            .capacity(64)
-            .map(move |x| {
-                if x == 0 {
-                    opened.recv().unwrap();
-                }
-                x
-            })
-            .named("gated")
-            .collect::<Vec<_>>()
-            .spawn();
+        let (gate, input, running) = gated(4);
         for x in 0..40 {
             input.send(x).unwrap();
         }
