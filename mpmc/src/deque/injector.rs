@@ -113,111 +113,66 @@ impl<T> Injector<T> {
         }
     }
 
-    /// Takes about half of the items (no more than fit in `dest`, and at most 32) with one claim
-    /// and pushes them into `dest`, in order.
-    ///
-    /// `dest` is a worker of the calling thread (a `&Worker` cannot be on any other, as `Worker`
-    /// is not `Sync`). [`Steal::Empty`] when there was nothing to take, and also when `dest` is
-    /// full (nothing could be moved; its owner has work at hand).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use weir_mpmc::deque::{Injector, Steal, Worker};
-    ///
-    /// let injector = Injector::new(8);
-    /// for task in 0..4 {
-    ///     injector.push(task).unwrap();
-    /// }
-    /// let worker = Worker::new_fifo(8);
-    /// assert_eq!(injector.steal_batch(&worker), Steal::Success(()));
-    /// assert_eq!((worker.pop(), worker.pop(), worker.pop()), (Some(0), Some(1), None));
-    /// ```
-    pub fn steal_batch(&self, dest: &Worker<T>) -> Steal<()> {
-        self.batch(dest, MAX_BATCH, false).map_to_unit()
-    }
-
-    /// As [`steal_batch`](Injector::steal_batch), but moves at most `limit` items (and no more
-    /// than about half of them, nor more than fit in `dest`).
-    ///
-    /// # Panics
-    ///
-    /// If `limit` is 0.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use weir_mpmc::deque::{Injector, Steal, Worker};
-    ///
-    /// let injector = Injector::new(16);
-    /// for task in 0..10 {
-    ///     injector.push(task).unwrap();
-    /// }
-    /// let worker = Worker::new_fifo(8);
-    /// assert_eq!(injector.steal_batch_with_limit(&worker, 2), Steal::Success(()));
-    /// assert_eq!(worker.len(), 2);
-    /// ```
-    #[track_caller]
-    pub fn steal_batch_with_limit(&self, dest: &Worker<T>, limit: usize) -> Steal<()> {
-        assert!(
-            limit > 0,
-            "weir_mpmc::deque::Injector::steal_batch_with_limit: limit must be at least 1"
-        );
-        self.batch(dest, limit, false).map_to_unit()
-    }
-
-    /// Takes about half of the items (no more than fit in `dest`, and at most 32) with one claim,
-    /// moves all but the first into `dest` in order, and returns the first.
-    ///
-    /// `dest` is a worker of the calling thread (a `&Worker` cannot be on any other, as `Worker`
-    /// is not `Sync`). A full `dest` still gets the one item returned.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use weir_mpmc::deque::{Injector, Steal, Worker};
-    ///
-    /// let injector = Injector::new(8);
-    /// for task in 0..4 {
-    ///     injector.push(task).unwrap();
-    /// }
-    /// let worker = Worker::new_lifo(1);
-    /// // Only one more item fits in the worker.
-    /// assert_eq!(injector.steal_batch_and_pop(&worker), Steal::Success(0));
-    /// assert_eq!(worker.pop(), Some(1));
-    /// assert_eq!(injector.len(), 2);
-    /// ```
-    pub fn steal_batch_and_pop(&self, dest: &Worker<T>) -> Steal<T> {
-        self.batch(dest, MAX_BATCH, true).map_to_first()
-    }
-
-    /// As [`steal_batch_and_pop`](Injector::steal_batch_and_pop), but takes at most `limit`
-    /// items, the one returned included.
-    ///
-    /// # Panics
-    ///
-    /// If `limit` is 0.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use weir_mpmc::deque::{Injector, Steal, Worker};
-    ///
-    /// let injector = Injector::new(16);
-    /// for task in 0..10 {
-    ///     injector.push(task).unwrap();
-    /// }
-    /// let worker = Worker::new_lifo(8);
-    /// assert_eq!(injector.steal_batch_with_limit_and_pop(&worker, 3), Steal::Success(0));
-    /// assert_eq!((worker.pop(), worker.pop(), worker.pop()), (Some(2), Some(1), None));
-    /// ```
-    #[track_caller]
-    pub fn steal_batch_with_limit_and_pop(&self, dest: &Worker<T>, limit: usize) -> Steal<T> {
-        assert!(
-            limit > 0,
-            "weir_mpmc::deque::Injector::steal_batch_with_limit_and_pop: limit must be at least 1"
-        );
-        self.batch(dest, limit, true).map_to_first()
+    batch_steals! {
+        "Injector",
+        /// # Examples
+        ///
+        /// ```
+        /// use weir_mpmc::deque::{Injector, Steal, Worker};
+        ///
+        /// let injector = Injector::new(8);
+        /// for task in 0..4 {
+        ///     injector.push(task).unwrap();
+        /// }
+        /// let worker = Worker::new_fifo(8);
+        /// assert_eq!(injector.steal_batch(&worker), Steal::Success(()));
+        /// assert_eq!((worker.pop(), worker.pop(), worker.pop()), (Some(0), Some(1), None));
+        /// ```
+        fn steal_batch;
+        /// # Examples
+        ///
+        /// ```
+        /// use weir_mpmc::deque::{Injector, Steal, Worker};
+        ///
+        /// let injector = Injector::new(16);
+        /// for task in 0..10 {
+        ///     injector.push(task).unwrap();
+        /// }
+        /// let worker = Worker::new_fifo(8);
+        /// assert_eq!(injector.steal_batch_with_limit(&worker, 2), Steal::Success(()));
+        /// assert_eq!(worker.len(), 2);
+        /// ```
+        fn steal_batch_with_limit;
+        /// # Examples
+        ///
+        /// ```
+        /// use weir_mpmc::deque::{Injector, Steal, Worker};
+        ///
+        /// let injector = Injector::new(8);
+        /// for task in 0..4 {
+        ///     injector.push(task).unwrap();
+        /// }
+        /// let worker = Worker::new_lifo(1);
+        /// // Only one more item fits in the worker.
+        /// assert_eq!(injector.steal_batch_and_pop(&worker), Steal::Success(0));
+        /// assert_eq!(worker.pop(), Some(1));
+        /// assert_eq!(injector.len(), 2);
+        /// ```
+        fn steal_batch_and_pop;
+        /// # Examples
+        ///
+        /// ```
+        /// use weir_mpmc::deque::{Injector, Steal, Worker};
+        ///
+        /// let injector = Injector::new(16);
+        /// for task in 0..10 {
+        ///     injector.push(task).unwrap();
+        /// }
+        /// let worker = Worker::new_lifo(8);
+        /// assert_eq!(injector.steal_batch_with_limit_and_pop(&worker, 3), Steal::Success(0));
+        /// assert_eq!((worker.pop(), worker.pop(), worker.pop()), (Some(2), Some(1), None));
+        /// ```
+        fn steal_batch_with_limit_and_pop;
     }
 
     /// The batch steals' one body: pops about half of the items, at most `limit` (at least 1),

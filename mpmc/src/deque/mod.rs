@@ -186,6 +186,8 @@
 //! instructions, and no change in the pool's benchmark); on AArch64 the load becomes `ldar` and
 //! the CAS `casal` (or their LL/SC forms), a small cost there, paid for a proof that holds.
 
+#[macro_use]
+mod batch_steals;
 mod buffer;
 mod injector;
 mod steal;

@@ -82,115 +82,68 @@ impl<T> Stealer<T> {
         }
     }
 
-    /// Takes about half of the oldest items (no more than fit in `dest`, and at most 32) and
-    /// pushes them into `dest`, in order.
-    ///
-    /// `dest` is a worker of the calling thread (a `&Worker` cannot be on any other, as `Worker`
-    /// is not `Sync`); it may be this stealer's own worker. [`Steal::Empty`] when there was
-    /// nothing to take, and also when `dest` is full (nothing could be moved; its owner has
-    /// work at hand).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use weir_mpmc::deque::{Steal, Worker};
-    ///
-    /// let victim = Worker::new_fifo(16);
-    /// for task in 0..6 {
-    ///     victim.push(task).unwrap();
-    /// }
-    /// let mine = Worker::new_fifo(16);
-    /// assert_eq!(victim.stealer().steal_batch(&mine), Steal::Success(()));
-    /// assert_eq!(mine.len(), 3);
-    /// assert_eq!(mine.pop(), Some(0));
-    /// ```
-    pub fn steal_batch(&self, dest: &Worker<T>) -> Steal<()> {
-        self.batch(dest, MAX_BATCH, false).map_to_unit()
-    }
-
-    /// As [`steal_batch`](Stealer::steal_batch), but moves at most `limit` items (and no more
-    /// than about half of them, nor more than fit in `dest`).
-    ///
-    /// # Panics
-    ///
-    /// If `limit` is 0.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use weir_mpmc::deque::{Steal, Worker};
-    ///
-    /// let victim = Worker::new_lifo(16);
-    /// for task in 0..10 {
-    ///     victim.push(task).unwrap();
-    /// }
-    /// let mine = Worker::new_lifo(16);
-    /// assert_eq!(victim.stealer().steal_batch_with_limit(&mine, 2), Steal::Success(()));
-    /// assert_eq!((mine.pop(), mine.pop(), mine.pop()), (Some(1), Some(0), None));
-    /// ```
-    #[track_caller]
-    pub fn steal_batch_with_limit(&self, dest: &Worker<T>, limit: usize) -> Steal<()> {
-        assert!(
-            limit > 0,
-            "weir_mpmc::deque::Stealer::steal_batch_with_limit: limit must be at least 1"
-        );
-        self.batch(dest, limit, false).map_to_unit()
-    }
-
-    /// Takes about half of the oldest items (no more than fit in `dest`, and at most 32), moves
-    /// all but the first of them into `dest` in order, and returns the first.
-    ///
-    /// `dest` is a worker of the calling thread (a `&Worker` cannot be on any other, as `Worker`
-    /// is not `Sync`); it may be this stealer's own worker. A full `dest` still gets the one
-    /// item returned.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use weir_mpmc::deque::{Steal, Worker};
-    ///
-    /// let victim = Worker::new_fifo(16);
-    /// for task in 0..8 {
-    ///     victim.push(task).unwrap();
-    /// }
-    /// let mine = Worker::new_fifo(16);
-    /// assert_eq!(victim.stealer().steal_batch_and_pop(&mine), Steal::Success(0));
-    /// assert_eq!(mine.len(), 3);
-    /// assert_eq!(victim.len(), 4);
-    /// assert_eq!(mine.pop(), Some(1));
-    /// ```
-    pub fn steal_batch_and_pop(&self, dest: &Worker<T>) -> Steal<T> {
-        self.batch(dest, MAX_BATCH, true).map_to_first()
-    }
-
-    /// As [`steal_batch_and_pop`](Stealer::steal_batch_and_pop), but takes at most `limit`
-    /// items, the one returned included.
-    ///
-    /// # Panics
-    ///
-    /// If `limit` is 0.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use weir_mpmc::deque::{Steal, Worker};
-    ///
-    /// let victim = Worker::new_fifo(16);
-    /// for task in 0..10 {
-    ///     victim.push(task).unwrap();
-    /// }
-    /// let mine = Worker::new_fifo(16);
-    /// let stealer = victim.stealer();
-    /// assert_eq!(stealer.steal_batch_with_limit_and_pop(&mine, 2), Steal::Success(0));
-    /// assert_eq!((mine.pop(), mine.pop()), (Some(1), None));
-    /// ```
-    #[track_caller]
-    pub fn steal_batch_with_limit_and_pop(&self, dest: &Worker<T>, limit: usize) -> Steal<T> {
-        assert!(
-            limit > 0,
-            "weir_mpmc::deque::Stealer::steal_batch_with_limit_and_pop: limit must be at least 1"
-        );
-        self.batch(dest, limit, true).map_to_first()
+    batch_steals! {
+        "Stealer",
+        /// # Examples
+        ///
+        /// ```
+        /// use weir_mpmc::deque::{Steal, Worker};
+        ///
+        /// let victim = Worker::new_fifo(16);
+        /// for task in 0..6 {
+        ///     victim.push(task).unwrap();
+        /// }
+        /// let mine = Worker::new_fifo(16);
+        /// assert_eq!(victim.stealer().steal_batch(&mine), Steal::Success(()));
+        /// assert_eq!(mine.len(), 3);
+        /// assert_eq!(mine.pop(), Some(0));
+        /// ```
+        fn steal_batch;
+        /// # Examples
+        ///
+        /// ```
+        /// use weir_mpmc::deque::{Steal, Worker};
+        ///
+        /// let victim = Worker::new_lifo(16);
+        /// for task in 0..10 {
+        ///     victim.push(task).unwrap();
+        /// }
+        /// let mine = Worker::new_lifo(16);
+        /// assert_eq!(victim.stealer().steal_batch_with_limit(&mine, 2), Steal::Success(()));
+        /// assert_eq!((mine.pop(), mine.pop(), mine.pop()), (Some(1), Some(0), None));
+        /// ```
+        fn steal_batch_with_limit;
+        /// # Examples
+        ///
+        /// ```
+        /// use weir_mpmc::deque::{Steal, Worker};
+        ///
+        /// let victim = Worker::new_fifo(16);
+        /// for task in 0..8 {
+        ///     victim.push(task).unwrap();
+        /// }
+        /// let mine = Worker::new_fifo(16);
+        /// assert_eq!(victim.stealer().steal_batch_and_pop(&mine), Steal::Success(0));
+        /// assert_eq!(mine.len(), 3);
+        /// assert_eq!(victim.len(), 4);
+        /// assert_eq!(mine.pop(), Some(1));
+        /// ```
+        fn steal_batch_and_pop;
+        /// # Examples
+        ///
+        /// ```
+        /// use weir_mpmc::deque::{Steal, Worker};
+        ///
+        /// let victim = Worker::new_fifo(16);
+        /// for task in 0..10 {
+        ///     victim.push(task).unwrap();
+        /// }
+        /// let mine = Worker::new_fifo(16);
+        /// let stealer = victim.stealer();
+        /// assert_eq!(stealer.steal_batch_with_limit_and_pop(&mine, 2), Steal::Success(0));
+        /// assert_eq!((mine.pop(), mine.pop()), (Some(1), None));
+        /// ```
+        fn steal_batch_with_limit_and_pop;
     }
 
     /// The batch steals' one body: claims about half of the oldest items, at most `limit` (at
