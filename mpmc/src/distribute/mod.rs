@@ -173,39 +173,29 @@ impl<T> Target<T> for weir_ring::Producer<T> {
     }
 }
 
-impl<T> Target<T> for &Queue<T> {
-    #[inline]
-    fn try_push(&mut self, item: T) -> Result<(), Full<T>> {
-        Queue::try_push(self, item)
-    }
+/// A shared queue is a target through a reference or an `Arc`.
+macro_rules! shared_queue_target {
+    ($($pointer:ty),*) => {$(
+        impl<T> Target<T> for $pointer {
+            #[inline]
+            fn try_push(&mut self, item: T) -> Result<(), Full<T>> {
+                Queue::try_push(self, item)
+            }
 
-    #[inline]
-    fn len(&self) -> usize {
-        Queue::len(self)
-    }
+            #[inline]
+            fn len(&self) -> usize {
+                Queue::len(self)
+            }
 
-    #[inline]
-    fn capacity(&self) -> usize {
-        Queue::capacity(self)
-    }
+            #[inline]
+            fn capacity(&self) -> usize {
+                Queue::capacity(self)
+            }
+        }
+    )*};
 }
 
-impl<T> Target<T> for Arc<Queue<T>> {
-    #[inline]
-    fn try_push(&mut self, item: T) -> Result<(), Full<T>> {
-        Queue::try_push(self, item)
-    }
-
-    #[inline]
-    fn len(&self) -> usize {
-        Queue::len(self)
-    }
-
-    #[inline]
-    fn capacity(&self) -> usize {
-        Queue::capacity(self)
-    }
-}
+shared_queue_target!(&Queue<T>, Arc<Queue<T>>);
 
 impl<T, P: Target<T> + ?Sized> Target<T> for &mut P {
     #[inline]
