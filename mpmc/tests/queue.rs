@@ -1,11 +1,12 @@
 //! The queue on one thread: order, capacity edges, errors, `force_push`, the batch forms, drop
 //! counting and zero-sized items, checked against a `VecDeque` model where order matters.
 
-use std::collections::VecDeque;
 use std::error::Error;
 
 use weir_mpmc::{Full, Queue};
 use weir_test_support::{scaled, Counted, DropLog, Rng};
+
+mod common;
 
 #[test]
 fn fifo_order_at_every_capacity_edge() {
@@ -39,56 +40,7 @@ fn fifo_order_at_every_capacity_edge() {
 fn matches_a_model_under_random_operations() {
     let mut rng = Rng::new(0x5eed);
     for capacity in [1, 2, 3, 8, 13] {
-        let queue = Queue::new(capacity);
-        let mut model = VecDeque::new();
-        let mut next = 0u64;
-        let mut out = Vec::new();
-        for _ in 0..scaled(20_000, 60) {
-            match rng.range(0, 4) {
-                0 => {
-                    let result = queue.try_push(next);
-                    if model.len() < capacity {
-                        assert_eq!(result, Ok(()));
-                        model.push_back(next);
-                    } else {
-                        assert_eq!(result, Err(Full(next)));
-                    }
-                    next += 1;
-                }
-                1 => assert_eq!(queue.try_pop(), model.pop_front()),
-                2 => {
-                    let evicted = queue.force_push(next);
-                    let expected = if model.len() == capacity {
-                        model.pop_front()
-                    } else {
-                        None
-                    };
-                    model.push_back(next);
-                    assert_eq!(evicted, expected);
-                    next += 1;
-                }
-                3 => {
-                    let mut items: Vec<u64> = (next..next + rng.range(0, 5) as u64).collect();
-                    next += items.len() as u64;
-                    let before = items.clone();
-                    let pushed = queue.try_push_many(&mut items);
-                    assert_eq!(pushed, before.len().min(capacity - model.len()));
-                    model.extend(&before[..pushed]);
-                    assert_eq!(items, before[pushed..]);
-                }
-                _ => {
-                    let max = rng.range(0, 5);
-                    out.clear();
-                    let popped = queue.try_pop_many(&mut out, max);
-                    assert_eq!(popped, max.min(model.len()));
-                    let expected: Vec<u64> = model.drain(..popped).collect();
-                    assert_eq!(out, expected);
-                }
-            }
-            assert_eq!(queue.len(), model.len());
-            assert_eq!(queue.is_empty(), model.is_empty());
-            assert_eq!(queue.is_full(), model.len() == capacity);
-        }
+        common::matches_a_model(&Queue::new(capacity), &mut rng, scaled(20_000, 60));
     }
 }
 

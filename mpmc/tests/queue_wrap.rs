@@ -3,12 +3,13 @@
 //! it. Order against a `VecDeque` model, `len`, no loss under contention, and every item dropped
 //! exactly once, with the oldest items before the wrap and the newest after it.
 
-use std::collections::VecDeque;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
 
 use weir_mpmc::{Full, Queue};
 use weir_test_support::{scaled, Counted, DropLog, Rng, Tally, Waiter};
+
+mod common;
 
 /// Capacities: 1, a power of two (no unused positions in a lap), and others.
 fn capacities() -> &'static [usize] {
@@ -82,52 +83,7 @@ fn matches_a_model_across_the_wrap() {
     for &capacity in capacities() {
         for start in starts(capacity) {
             let queue = Queue::with_start_index(capacity, start);
-            let mut model = VecDeque::new();
-            let mut next = 0u64;
-            let mut out = Vec::new();
-            for _ in 0..scaled(300, 12) {
-                match rng.range(0, 4) {
-                    0 => {
-                        let result = queue.try_push(next);
-                        if model.len() < capacity {
-                            assert_eq!(result, Ok(()));
-                            model.push_back(next);
-                        } else {
-                            assert_eq!(result, Err(Full(next)));
-                        }
-                        next += 1;
-                    }
-                    1 => assert_eq!(queue.try_pop(), model.pop_front()),
-                    2 => {
-                        let expected = if model.len() == capacity {
-                            model.pop_front()
-                        } else {
-                            None
-                        };
-                        assert_eq!(queue.force_push(next), expected);
-                        model.push_back(next);
-                        next += 1;
-                    }
-                    3 => {
-                        let mut items: Vec<u64> = (next..next + rng.range(0, 5) as u64).collect();
-                        next += items.len() as u64;
-                        let before = items.clone();
-                        let pushed = queue.try_push_many(&mut items);
-                        assert_eq!(pushed, before.len().min(capacity - model.len()));
-                        model.extend(&before[..pushed]);
-                    }
-                    _ => {
-                        let max = rng.range(0, 5);
-                        out.clear();
-                        let popped = queue.try_pop_many(&mut out, max);
-                        assert_eq!(popped, max.min(model.len()));
-                        let expected: Vec<u64> = model.drain(..popped).collect();
-                        assert_eq!(out, expected);
-                    }
-                }
-                assert_eq!(queue.len(), model.len());
-                assert_eq!(queue.is_full(), model.len() == capacity);
-            }
+            common::matches_a_model(&queue, &mut rng, scaled(300, 12));
         }
     }
 }
