@@ -371,13 +371,25 @@ impl<T, W: WaitStrategy> OverflowSender<T, W> {
                     return Err(TrySendError::Disconnected(item));
                 }
                 let end = self.sender.end();
-                // Under a soft limit (`Sender::set_limit`), the oldest item makes room once the
-                // limit is reached, not only the capacity.
-                let over_limit = end
-                    .signals()
-                    .limit()
-                    .and_then(|limit| (end.queued() >= limit).then(|| end.queue().try_pop()))
-                    .flatten();
+                // Under a soft limit (`Sender::set_limit`), the oldest items make room once the
+                // limit is reached, not only the capacity: as many as it takes to bring the
+                // queue under it, so that a lowered limit shrinks a fuller queue to the newest
+                // items. The first one out goes back to the caller, any more are dropped here.
+                let mut over_limit = None;
+                if let Some(limit) = end.signals().limit() {
+                    while end.queued() >= limit {
+                        let Some(oldest) = end.queue().try_pop() else {
+                            break;
+                        };
+                        if over_limit.is_none() {
+                            over_limit = Some(oldest);
+                        } else {
+                            OverflowStats::bump(&stats.dropped);
+                            OverflowStats::bump(&stats.evicted);
+                            drop(oldest);
+                        }
+                    }
+                }
                 let forced = end.queue().force_push(item);
                 let evicted = match (over_limit, forced) {
                     // Other senders filled the queue meanwhile: both went out to make room.

@@ -116,6 +116,26 @@ fn drop_oldest_evicts_at_the_limit() {
     assert_eq!(sender.stats().dropped(), 1);
 }
 
+/// A limit lowered below the queue's length: the next send evicts the oldest items down to
+/// the limit, not one for one, so the queue holds the newest items within the limit from then
+/// on. The first item evicted comes back; the others are dropped and counted.
+#[test]
+fn drop_oldest_shrinks_a_queue_above_a_lowered_limit() {
+    let (sender, receiver) = mpmc::channel(8);
+    let sender = OverflowSender::new(sender, Overflow::DropOldest);
+    for item in 0..8 {
+        assert_eq!(sender.send(item), Ok(Sent::Queued));
+    }
+    sender.sender().set_limit(3);
+    assert_eq!(sender.send(8), Ok(Sent::Evicted(0)));
+    assert_eq!(receiver.len(), 3);
+    assert_eq!(sender.send(9), Ok(Sent::Evicted(6)));
+    assert_eq!(receiver.try_iter().collect::<Vec<_>>(), [7, 8, 9]);
+    let stats = sender.stats();
+    assert_eq!((stats.sent(), stats.dropped()), (10, 7));
+    assert_eq!(stats.sent(), 3 + stats.dropped());
+}
+
 /// One sender, one receiver, the limit moved all the time by a third thread: every item
 /// arrives once and in order, and nothing waits forever on a limit that moved.
 #[test]
