@@ -62,6 +62,9 @@ pub enum Overflow {
     DropNewest,
     /// Take the oldest queued item out to make room for the new one; the oldest is handed back
     /// in [`Sent::Evicted`] for the caller to drop or log, and counted as dropped (and evicted).
+    /// When a [soft limit](crate::channel::Sender::set_limit) was lowered below what the
+    /// channel holds, one send takes out as many of the oldest as it takes to get under it:
+    /// the first is handed back, the others are dropped inside the send (and counted).
     DropOldest,
 }
 
