@@ -4,7 +4,7 @@
 //! and condition variable: a lost wake-up leaves a thread asleep with nobody to wake it, which
 //! loom reports as a deadlock.
 //!
-//! Between them the models need every Acquire and Release in `backpressure/src/credits.rs`
+//! Between them the models need every Acquire and Release in `backpressure/src/credits/mod.rs`
 //! (`watermark.rs` has none: its state publishes no data): `../shared/tools/loom-mutants.sh .
 //! backpressure --test flow` weakens each one and checks that a model fails.
 

@@ -33,7 +33,7 @@ use crossbeam_utils::CachePadded;
 use crate::sync::{current_thread, fence, park, AtomicUsize, Ordering, Thread};
 
 /// The sleep state of a pool's workers. (Public only under `cfg(loom)`, for the model of this
-/// protocol in `loom-tests/tests/sleep.rs`.)
+/// protocol in `loom-tests/tests/pool.rs`.)
 #[doc(hidden)]
 #[derive(Debug)]
 pub struct Sleepers {
