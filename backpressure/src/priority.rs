@@ -33,7 +33,7 @@
 //! a little more with each level; without a quota a pop stops at the first non-empty level.
 
 use crate::event_count::EventCount;
-use crate::sync::{AtomicUsize, Instant, Ordering};
+use crate::sync::{AtomicBool, AtomicUsize, Instant, Ordering};
 use crate::wait::WaitStrategy;
 use crossbeam_utils::CachePadded;
 use std::fmt;
@@ -72,6 +72,8 @@ pub struct PriorityQueue<T> {
     not_empty: CachePadded<EventCount>,
     /// Pushers waiting in [`push_wait`](PriorityQueue::push_wait) sleep on it; pops notify it.
     not_full: CachePadded<EventCount>,
+    /// Set by [`close`](PriorityQueue::close): no more items are coming.
+    closed: AtomicBool,
 }
 
 /// Why a [`PriorityQueue`] could not be made.
@@ -221,6 +223,7 @@ impl<T> PriorityQueue<T> {
             quota: 0,
             not_empty: CachePadded::new(EventCount::new()),
             not_full: CachePadded::new(EventCount::new()),
+            closed: AtomicBool::new(false),
         })
     }
 
@@ -389,7 +392,9 @@ impl<T> PriorityQueue<T> {
     }
 
     /// Pops as [`pop`](Self::pop) does, waiting in `wait`'s way while every level is empty,
-    /// until `deadline` if there is one. Returns `None` only once the deadline has passed.
+    /// until `deadline` if there is one. Returns `None` once the deadline has passed, or once
+    /// the queue is [closed](Self::close) and every level is empty (the items pushed before
+    /// the close come out first).
     ///
     /// # Examples
     ///
@@ -411,7 +416,57 @@ impl<T> PriorityQueue<T> {
         wait: &W,
         deadline: Option<Instant>,
     ) -> Option<(usize, T)> {
-        wait.wait_for(&self.not_empty, deadline, || self.pop())
+        wait.wait_for(&self.not_empty, deadline, || match self.pop() {
+            Some(popped) => Some(Some(popped)),
+            // Acquire, pairing with the fence in the notify of each push before the close (see
+            // `close`): once the close is seen, so is every such push, and this pop finds their
+            // items if anything is left.
+            None if self.closed.load(Ordering::Acquire) => Some(self.pop()),
+            None => None,
+        })
+        .flatten()
+    }
+
+    /// Closes the queue: no more items are coming. Every popper waiting in
+    /// [`pop_wait`](Self::pop_wait) wakes, and `pop_wait` returns `None` from then on once
+    /// every level is empty, without waiting. The items pushed before the close still come
+    /// out, each once.
+    ///
+    /// A priority queue has no senders to count, so this is how the last pusher says it is
+    /// done. Pushes after a close are still taken, but a popper that found the queue closed
+    /// and empty may have left.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weir_backpressure::priority::PriorityQueue;
+    /// use weir_backpressure::wait::Park;
+    ///
+    /// let queue = PriorityQueue::new(2, 4);
+    /// std::thread::scope(|s| {
+    ///     let taker = s.spawn(|| std::iter::from_fn(|| queue.pop_wait(&Park, None)).count());
+    ///     queue.push(1, "b").unwrap();
+    ///     queue.push(0, "a").unwrap();
+    ///     queue.close();
+    ///     assert_eq!(taker.join().unwrap(), 2);
+    /// });
+    /// assert!(queue.is_closed());
+    /// ```
+    pub fn close(&self) {
+        // Relaxed: every push ends in a notify of `not_empty`, whose SeqCst fence is a release
+        // fence ahead of this store. An Acquire load in `pop_wait` or `is_closed` that reads
+        // the close synchronizes with the fence of each push before it (C11's fence-to-atomic
+        // rule), and so sees the push's item. (The loom mutant that makes this store Relaxed
+        // survives for that reason: the models `close_*` and `a_close_seen_*` pass either way.)
+        self.closed.store(true, Ordering::Relaxed);
+        self.not_empty.notify_all();
+    }
+
+    /// Whether [`close`](Self::close) was called. Once it returns `true`, a [`pop`](Self::pop)
+    /// finds every item pushed before the close that is still inside.
+    pub fn is_closed(&self) -> bool {
+        // Acquire, pairing with the fences of the pushes before the close (see `close`).
+        self.closed.load(Ordering::Acquire)
     }
 
     /// The first item found from `from` down, with its level.

@@ -326,6 +326,35 @@ fn pop_wait_wakes_on_a_push_and_times_out() {
     assert_eq!(queue.pop_wait(&Backoff, Some(Instant::now())), None);
 }
 
+/// `close` wakes every waiting popper, whatever its wait strategy; the items pushed before
+/// it come out first, each once, and then `pop_wait` returns `None` without waiting.
+#[test]
+fn close_wakes_the_poppers_after_the_last_items() {
+    for round in 0..scaled(30, 3) {
+        let queue = PriorityQueue::new(2, 8);
+        thread::scope(|s| {
+            let parked = s.spawn(|| std::iter::from_fn(|| queue.pop_wait(&Park, None)).count());
+            let backing = s.spawn(|| std::iter::from_fn(|| queue.pop_wait(&Backoff, None)).count());
+            if round % 2 == 0 {
+                thread::sleep(Duration::from_millis(1));
+            }
+            for item in 0..6 {
+                queue.push(item % 2, item).unwrap();
+            }
+            assert!(!queue.is_closed());
+            queue.close();
+            assert_eq!(parked.join().unwrap() + backing.join().unwrap(), 6);
+        });
+        assert!(queue.is_closed() && queue.is_empty());
+        let start = Instant::now();
+        assert_eq!(queue.pop_wait(&Park, None), None);
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "waited after the close"
+        );
+    }
+}
+
 #[test]
 fn items_left_inside_are_dropped_once() {
     let items = 30;

@@ -238,3 +238,23 @@ fn partition_routes_every_item_once_and_ends_after_its_branches() {
         assert_eq!(out, [10, 11]);
     });
 }
+
+/// The end of a stream through `priority`: the source pushes its items into the levels and
+/// then, dropping its end, closes the priority queue; the next stage, waiting in `pop_wait`,
+/// is woken by the close and takes the end only once the queue is empty, after every item
+/// pushed before the close (the queue's own model, `close_leaves_no_item_behind_*` in
+/// `priority.rs`, checks the orderings).
+#[test]
+fn priority_sees_every_item_before_the_end() {
+    model_with_bound(1, || {
+        let mut out: Vec<u32> = Pipeline::from_iter(0..2u32)
+            .priority(2, |x| (*x % 2) as usize)
+            .map(|x| x + 10)
+            .collect()
+            .run()
+            .unwrap()
+            .output;
+        out.sort_unstable();
+        assert_eq!(out, [10, 11]);
+    });
+}

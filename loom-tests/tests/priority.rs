@@ -1,5 +1,6 @@
 //! loom models of weir-backpressure's `PriorityQueue`: a popper waiting in `pop_wait` is not
-//! left asleep by a push, and each item comes out once, at its level.
+//! left asleep by a push or a close, each item comes out once, at its level, and none is left
+//! behind a close.
 //!
 //! Waiting goes through the crate's `Park` strategy, which under loom sleeps on a loom mutex and
 //! condition variable: a lost wake-up leaves the popper asleep with nobody to wake it, which
@@ -49,6 +50,50 @@ fn push_wait_is_woken_by_a_pop() {
         };
         assert_eq!(queue.pop_wait(&Park, None), Some((0, 1)));
         assert_eq!(queue.pop_wait(&Park, None), Some((0, 2)));
+        pusher.join().unwrap();
+    });
+}
+
+/// Property: nothing is left behind a close, and the close wakes a waiting popper. One thread
+/// pushes an item and closes the queue; the main thread pops with `pop_wait` until it returns
+/// `None`. It must get the item first: a popper that sees the close must see the push before it
+/// (the close's Release and `pop_wait`'s Acquire), and one asleep must be woken by the close.
+#[test]
+fn close_leaves_no_item_behind_and_wakes_the_popper() {
+    model(|| {
+        let queue = Arc::new(PriorityQueue::new(2, 2));
+        let pusher = {
+            let queue = Arc::clone(&queue);
+            thread::spawn(move || {
+                queue.push(1, 10).unwrap();
+                queue.close();
+            })
+        };
+        let got: Vec<_> = std::iter::from_fn(|| queue.pop_wait(&Park, None)).collect();
+        pusher.join().unwrap();
+        assert_eq!(got, [(1, 10)]);
+        assert!(queue.is_closed());
+    });
+}
+
+/// Property: `is_closed` returning `true` means every push before the close is visible. One
+/// thread pushes an item and closes the queue; the main thread waits (yielding) until it sees
+/// the close, then pops without waiting: the item must be there.
+#[test]
+fn a_close_seen_shows_every_push_before_it() {
+    model(|| {
+        let queue = Arc::new(PriorityQueue::new(2, 2));
+        let pusher = {
+            let queue = Arc::clone(&queue);
+            thread::spawn(move || {
+                queue.push(0, 7).unwrap();
+                queue.close();
+            })
+        };
+        while !queue.is_closed() {
+            thread::yield_now();
+        }
+        assert_eq!(queue.pop(), Some((0, 7)));
         pusher.join().unwrap();
     });
 }

@@ -4,8 +4,10 @@
 //!
 //! A hidden thread takes the items in arrival order and pushes each into its level of the
 //! priority queue (waiting while that level is full); the next stage pops the most urgent
-//! item there is. The two ends poll for the end of the stream (or a consumer gone) every
-//! [`POLL`] while they wait, as the priority queue has no disconnection of its own.
+//! item there is. When the pushing end goes it closes the queue, which wakes the popping end
+//! and ends its stream once the queue is empty. A pusher waiting on a full level looks every
+//! [`POLL`] whether the popping end is gone, as the priority queue has no disconnection of
+//! its own.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -24,9 +26,8 @@ pub(crate) const QUOTA: usize = 8;
 
 /// What the two ends share.
 struct Shared<T> {
+    /// Closed when the pushing end goes: once it is empty, the stream has ended.
     queue: PriorityQueue<T>,
-    /// The pushing end is gone: once the queue is empty, the stream has ended.
-    ended: AtomicBool,
     /// The popping end is gone: pushing is useless.
     gone: AtomicBool,
     /// An end-to-end latency mark waiting for the next chunk taken.
@@ -55,7 +56,6 @@ pub(crate) fn priority_queue<T, F>(
 ) -> (Prioritize<T, F>, Prioritized<T>) {
     let shared = Arc::new(Shared {
         queue: PriorityQueue::new(levels, capacity).with_quota(QUOTA),
-        ended: AtomicBool::new(false),
         gone: AtomicBool::new(false),
         mark: Mutex::new(None),
     });
@@ -119,9 +119,9 @@ impl<T: Send, F: Fn(&T) -> usize + Send> Outlet<T> for Prioritize<T, F> {
 
 impl<T, F> Drop for Prioritize<T, F> {
     fn drop(&mut self) {
-        // Release, pairing with the Acquire load in `Prioritized::recv`: a taker that sees the
-        // end sees every push before it, so an empty queue then means the stream is done.
-        self.shared.ended.store(true, Ordering::Release);
+        // The taker sees every push before the close, so an empty closed queue means the
+        // stream is done.
+        self.shared.queue.close();
     }
 }
 
@@ -138,18 +138,16 @@ impl<T: Send> Inlet<T> for Prioritized<T> {
             if buf.len() > start {
                 return Recv::Got;
             }
-            // Acquire, pairing with the Release in `Prioritize`'s drop: after the end is seen,
-            // the queue holds every item pushed, so empty means done.
-            if self.shared.ended.load(Ordering::Acquire) && self.shared.queue.is_empty() {
-                return Recv::End;
-            }
-            let now = Instant::now();
-            if deadline.is_some_and(|deadline| now >= deadline) {
-                return Recv::Timeout;
-            }
-            let soon = (now + POLL).min(deadline.unwrap_or(now + POLL));
-            if let Some((_, item)) = self.shared.queue.pop_wait(&self.wait, Some(soon)) {
-                buf.push(item);
+            match self.shared.queue.pop_wait(&self.wait, deadline) {
+                Some((_, item)) => buf.push(item),
+                // Closed: once empty, every item pushed has been taken. (A wait that timed out
+                // just as the last items and the close came finds them on the next turn.)
+                None if self.shared.queue.is_closed() => {
+                    if self.shared.queue.is_empty() {
+                        return Recv::End;
+                    }
+                }
+                None => return Recv::Timeout,
             }
         }
     }
