@@ -323,3 +323,65 @@ impl<T: Send> Inlet<T> for Ordered<T> {
         self.mark.take()
     }
 }
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use crate::control::Settings;
+    use crate::marks::marked;
+
+    /// The count changes every round while the reader reads nothing: the first [`ANNOUNCED`]
+    /// changes are announced and dealt to, the ones after wait (the dealer keeps the count of
+    /// the last change announced) until the reader has read some. Played back by hand as the
+    /// workers would (one `Last` frame per item), every item comes out once, in order.
+    #[test]
+    fn changes_wait_while_the_announcements_are_full() {
+        let control = Arc::new(Control::new(Settings::default()));
+        let scale = Arc::new(Scale::new(2, 1, 2, false));
+        let (inputs, mut outputs): (Vec<_>, Vec<_>) =
+            (0..2).map(|_| marked(spsc_channel::<u32>(1024))).unzip();
+        let staffing = Staffing {
+            scale: Arc::clone(&scale),
+            control: Arc::clone(&control),
+        };
+        let (mut deal, announcements) = deal(inputs, staffing);
+        let mut dealt = Vec::new();
+        let mut next = 0u32;
+        // Twelve rounds, the count moving 2, 1, 2, 1, ... between them: a round is 16 or 32
+        // items, dealt a turn at a time, the change made before the turn that ends a round.
+        for round in 0..12 {
+            let turns = deal.turns.count;
+            for _ in 0..turns {
+                if deal.turns.turn + 1 == deal.turns.count {
+                    scale.set(if round % 2 == 0 { 1 } else { 2 }, &control);
+                }
+                let mut block: Vec<u32> = (next..next + DEAL_BLOCK as u32).collect();
+                next += DEAL_BLOCK as u32;
+                dealt.push(deal.turns.turn);
+                deal.send(&mut block).unwrap();
+            }
+        }
+        // Four changes went out; from the fifth round on the count stayed where the fourth
+        // left it.
+        assert_eq!(deal.announce.len(), ANNOUNCED);
+        drop(deal);
+        // The workers: each item becomes its `Last` frame, in the order dealt.
+        let (senders, receivers): (Vec<_>, Vec<_>) = (0..2)
+            .map(|_| marked(spsc_channel::<Frame<u32>>(1024)))
+            .unzip();
+        for (input, mut output) in outputs.iter_mut().zip(senders) {
+            let mut items = Vec::new();
+            while input.recv(&mut items, 1024, None) == Recv::Got {}
+            let mut frames: Vec<Frame<u32>> = items.into_iter().map(Frame::Last).collect();
+            output.send(&mut frames).unwrap();
+        }
+        let mut ordered = Ordered::new(receivers, announcements);
+        let mut out = Vec::new();
+        while ordered.recv(&mut out, 1024, None) == Recv::Got {}
+        assert_eq!(out, (0..next).collect::<Vec<_>>());
+        // Rounds 1 and 3 went to one worker; from round 4 on the full channel kept two.
+        let mut expected = vec![0, 1, 0, 0, 1, 0];
+        expected.extend([0, 1].repeat(8));
+        assert_eq!(dealt, expected);
+    }
+}

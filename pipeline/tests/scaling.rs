@@ -8,8 +8,10 @@ use std::sync::{Arc, Mutex};
 use std::thread::sleep;
 use std::time::Duration;
 
-use weir_pipeline::{ControlError, Pipeline, Workers};
+use weir_pipeline::{ControlError, ErrorKind, Pipeline, Workers};
 use weir_test_support::{scaled, within, Rng};
+
+mod common;
 
 const LIMIT: Duration = Duration::from_secs(60);
 
@@ -266,4 +268,44 @@ fn a_retired_ordered_worker_takes_no_more_items() {
 #[test]
 fn the_load_scales_an_ordered_stage_up_and_down() {
     the_load_moves_the_count(Workers::scaling(1, 3).ordered(), true);
+}
+
+/// A cancel, and a panic in a worker, while an ordered stage's count keeps changing (dealt,
+/// and reading its source): every thread ends (`within` fails a hang), the run reports the
+/// cause, and the accounting holds with what was discarded.
+#[test]
+fn an_ordered_stage_changing_its_count_stops_cleanly() {
+    within(LIMIT, || {
+        for dealt in [false, true] {
+            for panic in [false, true] {
+                let source = Pipeline::from_iter(0u64..).capacity(64);
+                let source = if dealt { source.map(|x| x) } else { source };
+                let running = source
+                    .parallel(Workers::new(3).ordered(), move |s| {
+                        s.map(move |x| {
+                            assert!(!(panic && x == 20_000), "item {x} refused");
+                            x
+                        })
+                    })
+                    .named("ordered")
+                    .for_each(drop)
+                    .spawn();
+                let mut rng = Rng::new(3);
+                while running.report().items_out() < 30_000 && !running.is_finished() {
+                    running.set_workers("ordered", rng.range(1, 3)).unwrap();
+                    std::thread::yield_now();
+                }
+                running.cancel();
+                let error = running.join().unwrap_err();
+                match error.kind() {
+                    ErrorKind::Panicked(message) => {
+                        assert!(panic && message.contains("item 20000 refused"), "{error}");
+                    }
+                    ErrorKind::Cancelled => assert!(!panic, "{error}"),
+                    other => panic!("unexpected {other:?}"),
+                }
+                common::assert_accounts(error.report());
+            }
+        }
+    });
 }
