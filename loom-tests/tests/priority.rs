@@ -54,21 +54,29 @@ fn push_wait_is_woken_by_a_pop() {
     });
 }
 
+/// A queue of two levels of two, and a thread that pushes `item` at `level` and then closes
+/// the queue.
+fn push_then_close(level: usize, item: u32) -> (Arc<PriorityQueue<u32>>, thread::JoinHandle<()>) {
+    let queue = Arc::new(PriorityQueue::new(2, 2));
+    let pusher = {
+        let queue = Arc::clone(&queue);
+        thread::spawn(move || {
+            queue.push(level, item).unwrap();
+            queue.close();
+        })
+    };
+    (queue, pusher)
+}
+
 /// Property: nothing is left behind a close, and the close wakes a waiting popper. One thread
 /// pushes an item and closes the queue; the main thread pops with `pop_wait` until it returns
 /// `None`. It must get the item first: a popper that sees the close must see the push before it
-/// (the close's Release and `pop_wait`'s Acquire), and one asleep must be woken by the close.
+/// (the SeqCst fence of the push's notify, ahead of the close's Relaxed store, and `pop_wait`'s
+/// Acquire load), and one asleep must be woken by the close.
 #[test]
 fn close_leaves_no_item_behind_and_wakes_the_popper() {
     model(|| {
-        let queue = Arc::new(PriorityQueue::new(2, 2));
-        let pusher = {
-            let queue = Arc::clone(&queue);
-            thread::spawn(move || {
-                queue.push(1, 10).unwrap();
-                queue.close();
-            })
-        };
+        let (queue, pusher) = push_then_close(1, 10);
         let got: Vec<_> = std::iter::from_fn(|| queue.pop_wait(&Park, None)).collect();
         pusher.join().unwrap();
         assert_eq!(got, [(1, 10)]);
@@ -82,14 +90,7 @@ fn close_leaves_no_item_behind_and_wakes_the_popper() {
 #[test]
 fn a_close_seen_shows_every_push_before_it() {
     model(|| {
-        let queue = Arc::new(PriorityQueue::new(2, 2));
-        let pusher = {
-            let queue = Arc::clone(&queue);
-            thread::spawn(move || {
-                queue.push(0, 7).unwrap();
-                queue.close();
-            })
-        };
+        let (queue, pusher) = push_then_close(0, 7);
         while !queue.is_closed() {
             thread::yield_now();
         }
