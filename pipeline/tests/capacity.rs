@@ -216,21 +216,24 @@ fn a_raise_wakes_a_blocked_sender() {
                 running.set_capacity("gated", 64).unwrap();
             });
             // Item 0 is held in the stage, one item queued (the limit), the source holds
-            // what it took last, one waits in the input's queue of 1: ten items cannot all
-            // be sent before the raise.
-            for x in 0..10 {
+            // the chunk it took last, one waits in the input's queue of 1. The source
+            // gathers a chunk from what it finds in the input, so a tight loop of sends could
+            // hand it all twenty at once: a pause after each send lets it take one at a
+            // time, and twenty items cannot all be sent before the raise.
+            for x in 0..20 {
                 input.send(x).unwrap();
+                thread::sleep(Duration::from_millis(1));
             }
             assert!(
                 raised.load(Ordering::SeqCst),
-                "ten items went in under a limit of 1"
+                "twenty items went in under a limit of 1"
             );
         });
         assert_eq!(running.report().stage("gated").unwrap().limit(), 64);
         gate.send(()).unwrap();
         drop(input);
         let finished = running.join().unwrap();
-        assert_eq!(finished.output, (0..10).collect::<Vec<_>>());
+        assert_eq!(finished.output, (0..20).collect::<Vec<_>>());
     });
 }
 
