@@ -10,7 +10,7 @@
 
 #![cfg(loom)]
 
-use loom::sync::atomic::{AtomicUsize, Ordering};
+use loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use loom::sync::Arc;
 use loom::thread;
 use loom_tests::{model, model_with_bound};
@@ -100,6 +100,41 @@ fn a_release_is_not_swallowed_by_a_waiter_for_more() {
         credits.release(second);
         wants_two.join().unwrap();
         assert_eq!(credits.available(), 2);
+    });
+}
+
+/// A stop that gives back every credit out, from a thread that holds none and knows nothing
+/// of who does (as weir-pipeline's cancel wakes a source waiting under `max_in_flight`): it
+/// releases the whole capacity, and on a refusal what the refusal says is out. The waiter
+/// takes a credit, then waits for another, looking at the stop flag before each. It must end:
+/// woken by the credits given back, or seeing the stop. That takes a refusal decided on the
+/// latest count (a plain load may read one from before the waiter took its credit, and say
+/// none is out), and made with Release, so that a waiter taking a credit after it sees the
+/// stop flag set before it.
+#[test]
+fn a_stop_that_gives_back_every_credit_wakes_the_waiter() {
+    model(|| {
+        let credits = Arc::new(Credits::new(1));
+        let stopped = Arc::new(AtomicBool::new(false));
+        let waiter = {
+            let (credits, stopped) = (Arc::clone(&credits), Arc::clone(&stopped));
+            thread::spawn(move || {
+                // Relaxed: the flag is ordered by the credits (see above).
+                while !stopped.load(Ordering::Relaxed) {
+                    credits.acquire().forget();
+                }
+            })
+        };
+        stopped.store(true, Ordering::Relaxed);
+        let mut held = credits.capacity();
+        loop {
+            match credits.try_release(held) {
+                Ok(()) => break,
+                Err(error) if error.available() == error.capacity() => break,
+                Err(error) => held = error.capacity() - error.available(),
+            }
+        }
+        waiter.join().unwrap();
     });
 }
 

@@ -258,3 +258,56 @@ fn priority_sees_every_item_before_the_end() {
         assert_eq!(out, [10, 11]);
     });
 }
+
+/// `max_in_flight(1)` across a `flat_map` that makes two outputs of each item: the extra
+/// output owes its credit before it is sent, so the source takes the next item only once both
+/// outputs of the one before reached the sink (checked as the source reads it); the source,
+/// waiting for the credit, is woken by the sink giving it back (a lost wake-up would be a
+/// deadlock loom reports); and no credit is given back twice (debug builds panic on it).
+#[test]
+fn max_in_flight_waits_for_every_output_of_an_item() {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    use std::sync::{Arc, Mutex};
+
+    model_with_bound(1, || {
+        // What the sink took; std's types: the model's checks, not part of the protocol.
+        let out = Arc::new(Mutex::new(Vec::new()));
+        let done = Arc::new(AtomicU32::new(0));
+        let (sink, seen) = (Arc::clone(&out), Arc::clone(&done));
+        Pipeline::from_iter((0..2u32).inspect(move |x| {
+            // Item `x` is read only once both outputs of each item before it are done.
+            assert!(
+                seen.load(Ordering::SeqCst) >= 2 * x,
+                "item {x} read too early"
+            );
+        }))
+        .max_in_flight(1)
+        .flat_map(|x| [x, x])
+        .for_each(move |x| {
+            sink.lock().unwrap().push(x);
+            done.fetch_add(1, Ordering::SeqCst);
+        })
+        .run()
+        .unwrap();
+        assert_eq!(*out.lock().unwrap(), [0, 0, 1, 1]);
+    });
+}
+
+/// A cancel racing a source that waits for a credit under `max_in_flight(1)`: the stop gives
+/// every credit back, which wakes the source, and the run ends (the sink, stopping, gives
+/// back nothing more: without that wake-up the source would wait for ever, a deadlock loom
+/// reports).
+#[test]
+fn a_cancel_wakes_a_source_waiting_for_credits() {
+    model_with_bound(1, || {
+        let running = Pipeline::from_iter(0..3u32)
+            .max_in_flight(1)
+            .fold(0, |a, x| a + x)
+            .spawn();
+        running.cancel();
+        match running.join() {
+            Ok(finished) => assert_eq!(finished.output, 3),
+            Err(error) => assert!(matches!(error.kind(), ErrorKind::Cancelled)),
+        }
+    });
+}

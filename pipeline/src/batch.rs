@@ -202,9 +202,15 @@ pub(crate) fn run_batch<T>(
         if !output.is_empty() {
             outlet.carry(mark.take());
         }
+        if let Some(flight) = cx.flight() {
+            // The items taken are out of the flight, folded into batches (held ones too, or a
+            // bound below the batch size could never fill one); the batches made are in it.
+            flight.settle(local.items_in, local.items_out, &mut local.settled, false);
+        }
         let fed = Instant::now();
         local.busy += fed - started;
         let sent = outlet.send(&mut output).is_ok();
+        cx.land_overflow(&mut *outlet);
         local.output_wait += fed.elapsed();
         output.clear();
         local.flush(&cx.metrics);

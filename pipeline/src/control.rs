@@ -1,40 +1,12 @@
 //! What every thread of one run shares: whether the run must stop, and why; whether its
 //! source is paused.
 
-use std::sync::{Arc, OnceLock};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use crate::error::{ErrorKind, OnError};
-use crate::metrics::StageMetrics;
+use crate::flight::Flight;
 use crate::sync::stats::AtomicU64;
 use crate::sync::{AtomicBool, Condvar, Mutex, Ordering};
-
-/// How long a source held back by `max_in_flight` waits before it counts again (a cancel
-/// wakes it at once).
-const FLIGHT_NAP: Duration = Duration::from_millis(1);
-
-/// The figures that say how many items are between the source and the sink: what the source
-/// gave, less what the sink took and what the stages filtered, failed or dropped. Each thread
-/// adds its counts after its chunk, so the count is never below the truth (a retirement
-/// counts late, never early), but for stages that make several outputs of one item.
-#[derive(Debug)]
-pub(crate) struct Flight {
-    stages: Vec<Arc<StageMetrics>>,
-    sink: Arc<StageMetrics>,
-}
-
-impl Flight {
-    fn in_flight(&self, source: &StageMetrics) -> u64 {
-        let load = |counter: &crate::sync::stats::AtomicU64| counter.load(Ordering::Relaxed);
-        let retired: u64 = self
-            .stages
-            .iter()
-            .map(|stage| load(&stage.filtered) + load(&stage.failed) + stage.dropped())
-            .sum();
-        let gone = load(&self.sink.items_in) + self.sink.dropped() + retired;
-        load(&source.items_out).saturating_sub(gone)
-    }
-}
 
 /// How many of the errors skipped under [`OnError::Skip`] the report keeps.
 pub(crate) const KEPT_ERRORS: usize = 8;
@@ -63,10 +35,8 @@ pub(crate) struct Control {
     pub(crate) started: Instant,
     /// The most items a second the source takes now; 0 for no limit.
     rate: AtomicU64,
-    /// The most items between the source and the sink; 0 for no limit.
-    max_in_flight: u64,
-    /// Where the items in flight are counted, once the sink is made.
-    flight: OnceLock<Flight>,
+    /// The credits of the items between the source and the sink, under `max_in_flight`.
+    flight: Option<Flight>,
     /// Whether the source is paused: read without the lock between chunks, and under it by a
     /// source that waits.
     paused: AtomicBool,
@@ -85,8 +55,8 @@ impl Control {
             max_in_flight,
         } = settings;
         Control {
-            max_in_flight,
-            flight: OnceLock::new(),
+            flight: (max_in_flight != 0)
+                .then(|| Flight::new(usize::try_from(max_in_flight).unwrap_or(usize::MAX))),
             rate: AtomicU64::new(rate),
             stopped: AtomicBool::new(false),
             failure: Mutex::new(None),
@@ -116,6 +86,11 @@ impl Control {
         // A thread waiting in `wait_while` (a paused source, a retired worker) waits for a
         // change or a stop: wake it.
         self.change(|| self.stopped.store(true, Ordering::Relaxed));
+        drop(failure);
+        // And a source waiting for a credit.
+        if let Some(flight) = &self.flight {
+            flight.open();
+        }
     }
 
     /// Stops the run as cancelled (unless it already failed).
@@ -152,45 +127,9 @@ impl Control {
         }
     }
 
-    /// Waits until `change` is called, a stop, or `timeout`.
-    fn nap(&self, timeout: Duration) {
-        let lock = self.settings.lock().unwrap_or_else(|e| e.into_inner());
-        if !self.is_stopped() {
-            let _ = self.changed.wait_timeout(lock, timeout);
-        }
-    }
-
-    /// Sets where the items in flight are counted: the user's stages and the sink.
-    pub(crate) fn count_flight(&self, stages: Vec<Arc<StageMetrics>>, sink: Arc<StageMetrics>) {
-        let _ = self.flight.set(Flight { stages, sink });
-    }
-
-    /// How many items the source (whose figures are `source`) may take now, at most `max`:
-    /// under [`Settings::max_in_flight`], waiting (in naps of [`FLIGHT_NAP`]) until fewer are in
-    /// flight. 0 only once the run stopped.
-    pub(crate) fn flight_room(&self, source: &StageMetrics, max: usize) -> usize {
-        if self.max_in_flight == 0 {
-            return max;
-        }
-        loop {
-            if self.is_stopped() {
-                return 0;
-            }
-            let in_flight = self.flight.get().map_or(u64::MAX, |f| f.in_flight(source));
-            if in_flight < self.max_in_flight {
-                let room = self.max_in_flight - in_flight;
-                return usize::try_from(room).unwrap_or(usize::MAX).min(max);
-            }
-            self.nap(FLIGHT_NAP);
-        }
-    }
-
-    /// Items left the flight (the sink took some, a stage filtered or failed some): wakes a
-    /// source held back by `max_in_flight`. Nothing without that limit.
-    pub(crate) fn flight_landed(&self) {
-        if self.max_in_flight != 0 {
-            self.change(|| {});
-        }
+    /// The run's credits, under [`Settings::max_in_flight`].
+    pub(crate) fn flight(&self) -> Option<&Flight> {
+        self.flight.as_ref()
     }
 
     /// Holds the source back before its next chunk, until [`resume`](Self::resume) or a stop.

@@ -132,10 +132,6 @@ fn sink_end<T: Send + 'static>(
 ) -> (Drain<T>, crate::stage::Context) {
     let metrics = launch.hidden(name);
     launch.sink = Some(Arc::clone(&metrics));
-    // Before the source starts, which counts the items in flight against the sink.
-    launch
-        .control
-        .count_flight(launch.stages.clone(), Arc::clone(&metrics));
     let up = tail(launch, Want::One { capacity, overflow });
     launch.link(&up, &metrics);
     let inlet = Launch::one(up.taken);

@@ -236,6 +236,10 @@ impl<A: Send, B: Send> Inlet<(A, B)> for Zip<A, B> {
             // Relaxed: statistics.
             self.row.items_out.fetch_add(paired, Ordering::Relaxed);
             self.row.failed.fetch_add(failed, Ordering::Relaxed);
+            if let Some(flight) = self.control.flight() {
+                // A failed pair leaves the flight here; its branches settle nothing.
+                flight.land(usize::try_from(failed).unwrap_or(usize::MAX));
+            }
             if let Some(branch) = mismatch {
                 self.mismatch(branch);
                 // The pairs made before it go on (and count as out); the stream ends at the

@@ -163,6 +163,7 @@ impl Launch {
             metrics: Arc::clone(metrics),
             control: Arc::clone(&self.control),
             seat: None,
+            in_branch: false,
         }
     }
 

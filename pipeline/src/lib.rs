@@ -45,6 +45,7 @@ mod batch;
 mod control;
 mod deal;
 mod error;
+mod flight;
 mod flow;
 mod fork;
 mod launch;

@@ -118,6 +118,9 @@ pub(crate) struct Marked<E> {
     mark: Option<Instant>,
     /// This end's count, when it is its side's only end.
     alone: Option<u64>,
+    /// What its overflow policy dropped and evicted since `Outlet::overflowed` was last
+    /// called.
+    overflowed: (u64, u64),
 }
 
 impl<E> Marked<E> {
@@ -160,12 +163,14 @@ fn pair<S, R>((sender, receiver): (S, R), alone: Option<u64>) -> (Marked<S>, Mar
         marks: Arc::clone(&marks),
         mark: None,
         alone,
+        overflowed: (0, 0),
     };
     let receiver = Marked {
         end: receiver,
         marks,
         mark: None,
         alone,
+        overflowed: (0, 0),
     };
     (sender, receiver)
 }
@@ -182,6 +187,7 @@ impl<E: Clone> Clone for Marked<E> {
             marks: Arc::clone(&self.marks),
             mark: None,
             alone: None,
+            overflowed: (0, 0),
         }
     }
 }
@@ -198,6 +204,8 @@ impl<T, O: Outlet<T>> Outlet<T> for Marked<O> {
         // What an overflow policy did: dropped items never entered the queue; evicted ones
         // left it at its front without being taken.
         let (dropped, evicted) = self.end.overflowed();
+        self.overflowed.0 += dropped;
+        self.overflowed.1 += evicted;
         if dropped != 0 {
             match &mut self.alone {
                 Some(count) => *count -= dropped,
@@ -214,6 +222,10 @@ impl<T, O: Outlet<T>> Outlet<T> for Marked<O> {
 
     fn carry(&mut self, mark: Option<Instant>) {
         self.mark = mark;
+    }
+
+    fn overflowed(&mut self) -> (u64, u64) {
+        std::mem::take(&mut self.overflowed)
     }
 }
 

@@ -212,6 +212,10 @@ pub(crate) struct Local {
     pub(crate) filtered: u64,
     pub(crate) failed: u64,
     pub(crate) discarded: u64,
+    /// What of `items_in - items_out` was settled with the run's credits
+    /// ([`Flight::settle`](crate::flight::Flight::settle)): the items given back, less those
+    /// owed.
+    pub(crate) settled: i64,
     pub(crate) busy: Duration,
     pub(crate) input_wait: Duration,
     pub(crate) output_wait: Duration,
@@ -233,6 +237,7 @@ impl Local {
             filtered: 0,
             failed: 0,
             discarded: 0,
+            settled: 0,
             busy: Duration::ZERO,
             input_wait: Duration::ZERO,
             output_wait: Duration::ZERO,
@@ -297,6 +302,7 @@ impl Local {
         add(&metrics.filtered, &mut self.filtered);
         add(&metrics.failed, &mut self.failed);
         add(&metrics.discarded, &mut self.discarded);
+        self.settled = 0;
         let nanos = |duration: &mut Duration| {
             let ns = duration.as_nanos() as u64;
             *duration = Duration::ZERO;

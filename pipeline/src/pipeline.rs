@@ -274,14 +274,17 @@ impl<T: Send + 'static> Pipeline<T> {
         self
     }
 
-    /// Bounds the items between the source and the sink, across all stages (oneTBB's tokens):
-    /// the source takes a new item only while fewer than `items` have been taken and not yet
-    /// given to the sink, filtered, failed or dropped. Tighter than the queues' capacities
-    /// when they add up to more; the latency of an item then stays near `items` items' worth
-    /// of work. Wherever it is called in the chain, it applies to the whole pipeline.
+    /// Bounds the items between the source and the sink, across all stages (oneTBB's tokens,
+    /// with weir-backpressure's [`Credits`](weir_backpressure::Credits)): the source takes a
+    /// new item only while fewer than `items` have been taken and not yet given to the sink,
+    /// filtered, failed or dropped. Tighter than the queues' capacities when they add up to
+    /// more; the latency of an item then stays near `items` items' worth of work. Wherever it
+    /// is called in the chain, it applies to the whole pipeline.
     ///
-    /// The count is exact for stages that make at most one output per item; the extra outputs
-    /// of a `flat_map` are not counted.
+    /// An item that becomes several (`flat_map`) stays in flight until the last of them is
+    /// done. A `batch` counts as one item once made, and the items it is gathering do not
+    /// count (else a bound below the batch size could never fill one). A source waiting for
+    /// room sleeps until an item leaves the flight, or the run stops.
     ///
     /// # Panics
     ///
@@ -530,10 +533,11 @@ impl<T: Send + 'static> Pipeline<T> {
                 Framed(left(Segment::new()).op),
                 Framed(right(Segment::new()).op),
             );
-            let (left_cx, right_cx) = (
-                launch.context(&left_figures),
-                launch.context(&right_figures),
-            );
+            let branch_cx = |figures| Context {
+                in_branch: true,
+                ..launch.context(figures)
+            };
+            let (left_cx, right_cx) = (branch_cx(&left_figures), branch_cx(&right_figures));
             launch.spawn(format!("weir-{name}-left"), move || {
                 run_stage(left_op, Box::new(tee), Box::new(left_sender), left_cx)
             });

@@ -263,8 +263,10 @@ impl<T: Send> Inlet<T> for Pulled<T> {
             .unwrap_or_else(PoisonError::into_inner);
         let before = buf.len();
         while buf.len() == before && !state.ended {
-            let allowed = state.pacer.allowance(max, &cx.control);
-            let allowed = cx.control.flight_room(&cx.metrics, allowed);
+            let mut allowed = state.pacer.allowance(max, &cx.control);
+            if let Some(flight) = cx.flight() {
+                allowed = flight.take(allowed, &cx.control);
+            }
             if allowed == 0 || cx.control.is_stopped() {
                 state.ended = true;
                 break;
@@ -273,6 +275,10 @@ impl<T: Send> Inlet<T> for Pulled<T> {
                 state.source.fill(buf, allowed, &cx.control)
             }));
             state.pacer.took(buf.len() - before);
+            if let Some(flight) = cx.flight() {
+                // The credits taken for items the source did not have.
+                flight.untake(allowed - (buf.len() - before));
+            }
             match filled {
                 Ok(more) => state.ended = !more,
                 Err(payload) => {

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use crate::control::Control;
 use crate::error::{panic_message, ErrorKind, OnError};
+use crate::flight::Flight;
 use crate::link::{Inlet, Outlet, Recv};
 use crate::marks::MarkClock;
 use crate::metrics::{Local, StageMetrics};
@@ -26,9 +27,26 @@ pub(crate) struct Context {
     /// A worker of a parallel stage whose count of active workers can change: it runs a
     /// chunk only while it is active.
     pub(crate) seat: Option<Seat>,
+    /// A branch of a `fork_join`, which sees each item along with the other branch: its
+    /// pairs settle the items with the run's credits, not the branches.
+    pub(crate) in_branch: bool,
 }
 
 impl Context {
+    /// The run's credits under `max_in_flight`, if this thread settles items with them.
+    pub(crate) fn flight(&self) -> Option<&Flight> {
+        self.control.flight().filter(|_| !self.in_branch)
+    }
+
+    /// Gives back the credits of the items that `outlet`'s overflow policy dropped (or
+    /// evicted) in the sends since the last call.
+    pub(crate) fn land_overflow<T>(&self, outlet: &mut dyn Outlet<T>) {
+        let (dropped, evicted) = outlet.overflowed();
+        if let Some(flight) = self.flight() {
+            flight.land(usize::try_from(dropped + evicted).unwrap_or(usize::MAX));
+        }
+    }
+
     /// Handles an item that failed: counts it, and stops the run unless errors are skipped.
     /// Returns whether the stage goes on.
     fn failed(&self, local: &mut Local, halt: Halt) -> bool {
@@ -156,12 +174,18 @@ pub(crate) fn run_stage<I, P: Op<I>>(
         local.busy += busy;
         local.output_wait += local.output_wait_in_chunk;
         local.output_wait_in_chunk = Default::default();
+        local.filtered += counts.filtered.take();
+        local.items_out -= counts.fillers.take();
+        if let Some(flight) = cx.flight() {
+            flight.settle(local.items_in, local.items_out, &mut local.settled, false);
+        }
         // The outlet may run user code (a partition's key, an evicted item's drop): a panic
         // there fails the run as one in the closures does.
         let sent = go_on
             && cx
                 .guard(|| outlet.send(&mut output).is_ok())
                 .unwrap_or(false);
+        cx.land_overflow(&mut *outlet);
         // Not carried on when nothing came out of the chunk.
         outlet.carry(None);
         local.output_wait += fed.elapsed();
@@ -172,13 +196,7 @@ pub(crate) fn run_stage<I, P: Op<I>>(
         // Outputs that could not be sent count as out of this stage and not into the next:
         // the run's report finds them in the difference.
         cx.guard(|| output.clear());
-        local.filtered += counts.filtered.take();
-        local.items_out -= counts.fillers.take();
-        let landed = local.filtered + local.failed != 0;
         local.flush(&cx.metrics);
-        if landed {
-            cx.control.flight_landed();
-        }
         if !sent {
             break;
         }
@@ -210,6 +228,7 @@ fn feed_chunk<I, P: Op<I>>(
             taken += 1;
             let timed = local.sample_next().then(Instant::now);
             let items_out = &mut local.items_out;
+            let settled = &mut local.settled;
             let output_wait = &mut local.output_wait_in_chunk;
             let result = op.feed(item, counts, &mut |out| {
                 output.push(out);
@@ -217,8 +236,16 @@ fn feed_chunk<I, P: Op<I>>(
                 if output.len() < CHUNK {
                     return Ok(());
                 }
+                if let Some(flight) = cx.flight() {
+                    // Outputs beyond one per item owe their credits before they go on. The
+                    // item being fed may make more: its own credit stays with it, so its
+                    // outputs so far all owe one, until the chunk settles.
+                    let made = *items_out - counts.fillers.get();
+                    flight.settle(taken as u64 - 1, made, settled, true);
+                }
                 let waited = Instant::now();
                 let sent = outlet.send(output);
+                cx.land_overflow(outlet);
                 *output_wait += waited.elapsed();
                 output.clear();
                 sent.map_err(|_| Halt::Stopped)
@@ -267,14 +294,20 @@ pub(crate) fn run_source<T, S: Source<T>>(
     let mut pacer = Pacer::new();
     loop {
         cx.control.wait_while_paused();
-        let max = pacer.allowance(CHUNK, &cx.control);
-        let max = cx.control.flight_room(&cx.metrics, max);
+        let mut max = pacer.allowance(CHUNK, &cx.control);
+        if let Some(flight) = cx.flight() {
+            max = flight.take(max, &cx.control);
+        }
         if max == 0 || cx.control.is_stopped() {
             break;
         }
         let started = Instant::now();
         let filled = catch_unwind(AssertUnwindSafe(|| source.fill(&mut buf, max, &cx.control)));
         pacer.took(buf.len());
+        if let Some(flight) = cx.flight() {
+            // The credits taken for items the source did not have.
+            flight.untake(max - buf.len());
+        }
         let more = match filled {
             Ok(more) => more,
             Err(payload) => {
@@ -291,6 +324,7 @@ pub(crate) fn run_source<T, S: Source<T>>(
             outlet.carry(Some(started));
         }
         let sent = outlet.send(&mut buf).is_ok();
+        cx.land_overflow(&mut *outlet);
         local.output_wait += fed.elapsed();
         buf.clear();
         local.flush(&cx.metrics);
@@ -331,8 +365,11 @@ impl<T> Drain<T> {
     /// Takes the next chunk; returns whether there is one.
     #[cold]
     fn refill(&mut self) -> bool {
+        if let Some(flight) = self.cx.flight() {
+            // The items of the chunk taken last are done.
+            flight.land(usize::try_from(self.local.items_in).unwrap_or(usize::MAX));
+        }
         self.local.flush(&self.cx.metrics);
-        self.cx.control.flight_landed();
         if self.ended || self.cx.control.is_stopped() {
             self.ended = true;
             return false;

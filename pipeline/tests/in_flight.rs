@@ -3,12 +3,13 @@
 
 mod common;
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use common::assert_accounts;
-use weir_pipeline::{ErrorKind, Pipeline};
+use weir_pipeline::{ErrorKind, OnError, Overflow, Pipeline, Workers};
 use weir_test_support::{scaled, within};
 
 const LIMIT: Duration = Duration::from_secs(60);
@@ -60,6 +61,168 @@ fn never_more_items_in_flight_than_allowed() {
             assert_eq!(finished.report.items_in(), n);
             let most = gauge.most.load(Ordering::SeqCst);
             assert!(most <= limit, "{most} items in flight, {limit} allowed");
+            assert_accounts(&finished.report);
+        }
+    });
+}
+
+/// Runs `n` items through `shape` under `max_in_flight(limit)`; `done` of the sink's gauge
+/// counts each item that comes out once. Returns the most items the source saw in flight.
+fn most_in_flight<U: Send + 'static>(
+    n: u64,
+    limit: u64,
+    shape: impl FnOnce(Pipeline<u64>, Gauge) -> Pipeline<U>,
+) -> u64 {
+    let gauge = Gauge::default();
+    let source = gauge.clone();
+    let pipeline = Pipeline::from_iter((0..n).inspect(move |_| source.take())).max_in_flight(limit);
+    let finished = shape(pipeline, gauge.clone())
+        .for_each({
+            let gauge = gauge.clone();
+            move |_| gauge.finish(1)
+        })
+        .run()
+        .unwrap();
+    assert_eq!(finished.report.items_in(), n);
+    assert_eq!(
+        gauge.done.load(Ordering::SeqCst),
+        n,
+        "every item done once\n{}",
+        finished.report
+    );
+    gauge.most.load(Ordering::SeqCst)
+}
+
+/// Every shape of stage holds the bound and gives every credit back: the items that leave
+/// the flight early (a filter, a failure skipped, a fork_join's failed pair, an overflow's
+/// drops) give their credits back where they leave, or the source would wait for ever.
+#[test]
+fn every_shape_of_stage_gives_its_credits_back() {
+    within(LIMIT, || {
+        let n = scaled(10_000, 200) as u64;
+        for limit in [1, 3, 64] {
+            let check = |shape: &str, most: u64| {
+                assert!(
+                    most <= limit,
+                    "{shape}: {most} items in flight, {limit} allowed"
+                );
+            };
+            let most = most_in_flight(n, limit, |p, _| {
+                p.parallel(Workers::new(2).ordered(), |s| s.map(|x| x + 1))
+            });
+            check("ordered", most);
+            let most = most_in_flight(n, limit, |p, _| {
+                p.partition(2, |x: &u64| *x % 7, |_, s| s.map(|x| x * 2))
+            });
+            check("partition", most);
+            let most = most_in_flight(n, limit, |p, gauge| {
+                p.fork_join(
+                    move |s| {
+                        s.filter(move |x| {
+                            // Its pair fails: done here.
+                            let keep = x % 4 != 0;
+                            if !keep {
+                                gauge.finish(1);
+                            }
+                            keep
+                        })
+                    },
+                    |s| s.map(|x| x + 1),
+                )
+                .on_error(OnError::Skip)
+            });
+            check("fork_join", most);
+            let most = most_in_flight(n, limit, |p, gauge| {
+                p.on_error(OnError::Skip)
+                    .try_map(move |x| {
+                        if x % 5 == 0 {
+                            gauge.finish(1);
+                            Err(std::fmt::Error)
+                        } else {
+                            Ok(x)
+                        }
+                    })
+                    .parallel(Workers::new(2).ordered(), |s| s.map(|x| x))
+            });
+            check("failures skipped", most);
+        }
+    });
+}
+
+/// An item that becomes several is in flight until the last of them is done: the extra
+/// outputs owe their credits before they go on, so the source never runs ahead.
+#[test]
+fn a_flat_map_keeps_the_bound_in_items_of_the_source() {
+    within(LIMIT, || {
+        let n = scaled(5_000, 100) as u64;
+        for (limit, fan) in [(1, 3), (4, 3), (4, 600)] {
+            let gauge = Gauge::default();
+            let source = gauge.clone();
+            let sink = gauge.clone();
+            let mut outputs = HashMap::new();
+            let finished = Pipeline::from_iter((0..n).inspect(move |_| source.take()))
+                .max_in_flight(limit)
+                .flat_map(move |x| (0..fan).map(move |k| (x, k)))
+                .parallel(2, |s| s.map(|pair| pair))
+                .for_each(move |(x, _)| {
+                    let count = outputs.entry(x).or_insert(0u64);
+                    *count += 1;
+                    if *count == fan {
+                        outputs.remove(&x);
+                        sink.finish(1);
+                    }
+                })
+                .run()
+                .unwrap();
+            assert_eq!(finished.report.items_out(), n * fan, "{}", finished.report);
+            let most = gauge.most.load(Ordering::SeqCst);
+            assert!(
+                most <= limit,
+                "{most} items in flight, {limit} allowed (fan {fan})"
+            );
+        }
+    });
+}
+
+/// A batch holds the items it gathers out of the flight (else a bound below the batch size
+/// could never fill one, and the run would wait for ever), and is one item once made.
+#[test]
+fn a_batch_larger_than_the_bound_fills() {
+    within(LIMIT, || {
+        let n = scaled(10_000, 200) as u64;
+        let finished = Pipeline::from_iter(0..n)
+            .max_in_flight(3)
+            .batch(7)
+            .map(|batch| batch.len() as u64)
+            .fold(0, |sum, len| sum + len)
+            .run()
+            .unwrap();
+        assert_eq!(finished.output, n);
+    });
+}
+
+/// Items an overflow policy drops give their credits back: the source, held to a few items,
+/// goes on while a slow stage drops most of them.
+#[test]
+fn dropped_items_give_their_credits_back() {
+    within(LIMIT, || {
+        for policy in [Overflow::DropNewest, Overflow::DropOldest] {
+            let finished = Pipeline::from_iter(0..2_000u64)
+                .max_in_flight(8)
+                .capacity(2)
+                .map(|x| x)
+                .overflow(policy)
+                .capacity(2)
+                .map(|x| {
+                    if x % 64 == 0 {
+                        std::thread::sleep(Duration::from_micros(200));
+                    }
+                    x
+                })
+                .collect::<Vec<_>>()
+                .run()
+                .unwrap();
+            assert_eq!(finished.report.items_in(), 2_000);
             assert_accounts(&finished.report);
         }
     });

@@ -409,7 +409,12 @@ impl<W: WaitStrategy> Credits<W> {
     /// # Errors
     ///
     /// [`ReleaseError`] if releasing `count` credits would make more available than the
-    /// [`capacity`](Self::capacity); nothing is released then.
+    /// [`capacity`](Self::capacity); nothing is released then. The error's
+    /// [`available`](ReleaseError::available) is the latest count, not an older one, and the
+    /// refusal happens before any acquisition that follows it: a thread that holds no credit
+    /// can give back all that are out (release the capacity, then on a refusal the capacity
+    /// less what it says is available) to wake whoever waits, and the waiter then sees what
+    /// that thread did before.
     ///
     /// # Examples
     ///
@@ -429,11 +434,32 @@ impl<W: WaitStrategy> Credits<W> {
             let after = match available.checked_add(count) {
                 Some(after) if after <= self.capacity => after,
                 _ => {
-                    return Err(ReleaseError {
-                        released: count,
+                    // Refused only on a value that is still the latest: a plain load may read
+                    // an older one, from before credits that this release gives back were
+                    // taken. A compare-and-swap that leaves it as it is reads the latest.
+                    // Release pairs with the Acquire compare-and-swap in `take`: an
+                    // acquisition after a refusal sees what the refuser did before it (a stop
+                    // that gives back every credit out, and is refused when none is, must
+                    // still reach a thread that takes one later). On failure, Relaxed: the
+                    // value read is only the next guess.
+                    match self.available.compare_exchange(
                         available,
-                        capacity: self.capacity,
-                    })
+                        available,
+                        Ordering::Release,
+                        Ordering::Relaxed,
+                    ) {
+                        Ok(_) => {
+                            return Err(ReleaseError {
+                                released: count,
+                                available,
+                                capacity: self.capacity,
+                            })
+                        }
+                        Err(now) => {
+                            available = now;
+                            continue;
+                        }
+                    }
                 }
             };
             // Release pairs with the Acquire compare-and-swap in `take`: what the holders did
