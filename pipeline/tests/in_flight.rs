@@ -111,6 +111,19 @@ fn every_shape_of_stage_gives_its_credits_back() {
                 p.parallel(Workers::new(2).ordered(), |s| s.map(|x| x + 1))
             });
             check("ordered", most);
+            let most = most_in_flight(n, limit, |p, gauge| {
+                p.parallel(Workers::new(2).ordered(), move |s| {
+                    let gauge = gauge.clone();
+                    s.flat_map(move |x| {
+                        // An empty frame stands for each item filtered out: not an item.
+                        if x % 3 == 0 {
+                            gauge.finish(1);
+                        }
+                        (x % 3 != 0).then_some(x)
+                    })
+                })
+            });
+            check("ordered, filtering", most);
             let most = most_in_flight(n, limit, |p, _| {
                 p.partition(2, |x: &u64| *x % 7, |_, s| s.map(|x| x * 2))
             });
