@@ -20,7 +20,7 @@ fn steady_state_allocates_nothing_per_item() {
     let few = scaled(20_000, 2_000) as u64;
     let many = 10 * few;
     type Run = fn(u64) -> u64;
-    let shapes: [(&str, Run); 8] = [
+    let shapes: [(&str, Run); 9] = [
         ("linear", |n| {
             Pipeline::from_iter(0..n)
                 .map(|x| x + 1)
@@ -90,6 +90,16 @@ fn steady_state_allocates_nothing_per_item() {
                 .capacity(16)
                 .overflow(weir_pipeline::Overflow::DropOldest)
                 .map(|x| x + 1)
+                .fold(0, |a, x| a + x)
+                .run()
+                .unwrap()
+                .output
+        }),
+        ("max_in_flight", |n| {
+            Pipeline::from_iter(0..n)
+                .max_in_flight(32)
+                .flat_map(|x| [x, x])
+                .parallel(2, |s| s.map(|x| x + 1))
                 .fold(0, |a, x| a + x)
                 .run()
                 .unwrap()
