@@ -17,7 +17,13 @@ use crate::pace::Pacer;
 use crate::scale::Seat;
 
 /// The most items a stage takes from its input queue, or hands on, at once.
-pub(crate) const CHUNK: usize = 256;
+pub(crate) const CHUNK: usize = 1024;
+
+/// The most items a worker of an unordered parallel stage takes at once: its input is shared
+/// with the other workers, and one that holds many slow items at the end of the stream leaves
+/// them idle. (A serial stage or an ordered worker has its input to itself, and takes up to
+/// [`CHUNK`]: fewer hand-offs, and so fewer wake-ups, per item.)
+pub(crate) const SHARED_CHUNK: usize = 256;
 
 /// What the threads of one stage share: where they report and what stops them.
 #[derive(Clone)]
@@ -95,19 +101,21 @@ impl Context {
 const CHUNK_FOR: Duration = Duration::from_micros(500);
 
 /// How many items a stage takes at once: what it works through in about [`CHUNK_FOR`],
-/// measured as it goes. One item at a time when items are slow, up to [`CHUNK`] when they are
+/// measured as it goes. One item at a time when items are slow, up to `most` when they are
 /// cheap.
 #[derive(Debug)]
 struct ChunkSize {
     items: usize,
+    most: usize,
 }
 
 impl ChunkSize {
-    fn new() -> Self {
+    fn new(most: usize) -> Self {
         // Start with one: the first chunk says what an item costs. Under loom, whole chunks
         // always: a size that followed the clock would make a model's runs differ.
         ChunkSize {
-            items: if cfg!(loom) { CHUNK } else { 1 },
+            items: if cfg!(loom) { most } else { 1 },
+            most,
         }
     }
 
@@ -118,7 +126,7 @@ impl ChunkSize {
             return;
         }
         let per_item = (busy.as_nanos() / items as u128).max(1);
-        let fits = (CHUNK_FOR.as_nanos() / per_item).clamp(1, CHUNK as u128) as usize;
+        let fits = (CHUNK_FOR.as_nanos() / per_item).clamp(1, self.most as u128) as usize;
         self.items = fits.min(self.items * 2);
     }
 }
@@ -130,11 +138,16 @@ pub(crate) fn run_stage<I, P: Op<I>>(
     mut outlet: Box<dyn Outlet<P::Out>>,
     cx: Context,
 ) {
-    let mut input = Vec::with_capacity(CHUNK);
-    let mut output = Vec::with_capacity(CHUNK);
+    let most = if cx.seat.is_some() {
+        SHARED_CHUNK
+    } else {
+        CHUNK
+    };
+    let mut input = Vec::with_capacity(most);
+    let mut output = Vec::with_capacity(most);
     let mut local = Local::new();
     let counts = Counts::default();
-    let mut size = ChunkSize::new();
+    let mut size = ChunkSize::new(most);
     while !cx.control.is_stopped() {
         if let Some(seat) = &cx.seat {
             // The load against the queue's soft limit, which `set_capacity` may have lowered;

@@ -258,7 +258,7 @@ fn lowering_below_the_length_keeps_every_item() {
         // limit, the 25 free slots of the stage's queue would take items too. One item at a
         // time, with pauses: the source's chunk is what it finds in the input (at most its 4
         // and a few more that come while it takes them), where a tight loop of sends could
-        // feed one chunk of up to 256 items while the source gathers it.
+        // feed one chunk of up to 1024 items while the source gathers it.
         let mut next = 40;
         for _ in 0..60 {
             if input.try_send(next).is_ok() {

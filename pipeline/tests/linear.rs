@@ -160,9 +160,9 @@ fn a_slow_sink_holds_the_source_back() {
         assert_eq!(output.next(), Some(0));
         std::thread::sleep(Duration::from_millis(50));
         let ahead = produced.load(std::sync::atomic::Ordering::Relaxed);
-        // Two queues of 8, the chunks in the stage's and the source's hands (256 each at most).
+        // Two queues of 8, the chunks in the stage's and the source's hands (1024 each at most).
         assert!(
-            ahead <= 8 + 8 + 2 * 256 + 1,
+            ahead <= 8 + 8 + 2 * 1024 + 1,
             "the source ran {ahead} items ahead"
         );
         assert_eq!(output.by_ref().count(), 1_999);
