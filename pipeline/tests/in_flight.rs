@@ -168,7 +168,10 @@ fn every_shape_of_stage_gives_its_credits_back() {
 fn a_flat_map_keeps_the_bound_in_items_of_the_source() {
     within(LIMIT, || {
         let n = scaled(5_000, 100) as u64;
-        for (limit, fan) in [(1, 3), (4, 3), (4, 600)] {
+        // 2500 outputs of one item fill more than one chunk (1024): the stage sends in the
+        // middle of the item, and what it sent must owe its credits while the item goes on.
+        for (items, limit, fan) in [(n, 1, 3), (n, 4, 3), (n / 20, 4, 2_500)] {
+            let n = items;
             let gauge = Gauge::default();
             let source = gauge.clone();
             let sink = gauge.clone();
