@@ -29,7 +29,8 @@
 //!
 //! - The source (an iterator, or [`Input`] handles) runs on a thread of its own; so does each
 //!   stage. Items move between threads in chunks (as many as a stage works through in about
-//!   500 µs, up to 256) through weir-backpressure's
+//!   500 µs, up to 1024; up to 256 for the workers of an unordered parallel stage, which share
+//!   their input) through weir-backpressure's
 //!   blocking channels (an SPSC weir-ring ring between two single threads, the weir-mpmc
 //!   queue into and out of an unordered parallel stage), which wake a sleeper once per chunk.
 //! - [`Flow::run`] runs the sink on the calling thread; [`Flow::spawn`] on a thread of its
