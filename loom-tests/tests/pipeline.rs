@@ -24,6 +24,13 @@ impl std::fmt::Display for Odd {
 
 impl std::error::Error for Odd {}
 
+/// Runs `pipeline` to its end and gives its items sorted (for shapes that do not keep order).
+fn sorted(pipeline: Pipeline<u32>) -> Vec<u32> {
+    let mut out: Vec<u32> = pipeline.collect().run().unwrap().output;
+    out.sort_unstable();
+    out
+}
+
 /// End of stream through an unordered parallel stage: two workers read the source in turns
 /// (under its lock) and share the output queue; the sink gets every item once before the
 /// end, whichever worker finishes last, and the report's counts agree.
@@ -227,14 +234,11 @@ fn set_capacity_races_a_blocked_push() {
 #[test]
 fn partition_routes_every_item_once_and_ends_after_its_branches() {
     model_with_bound(1, || {
-        let mut out: Vec<u32> = Pipeline::from_iter(0..2u32)
-            .capacity(4)
-            .partition(2, |x| x % 2, |_, s| s.map(|x| x + 10))
-            .collect()
-            .run()
-            .unwrap()
-            .output;
-        out.sort_unstable();
+        let out = sorted(Pipeline::from_iter(0..2u32).capacity(4).partition(
+            2,
+            |x| x % 2,
+            |_, s| s.map(|x| x + 10),
+        ));
         assert_eq!(out, [10, 11]);
     });
 }
@@ -247,14 +251,11 @@ fn partition_routes_every_item_once_and_ends_after_its_branches() {
 #[test]
 fn priority_sees_every_item_before_the_end() {
     model_with_bound(1, || {
-        let mut out: Vec<u32> = Pipeline::from_iter(0..2u32)
-            .priority(2, |x| (*x % 2) as usize)
-            .map(|x| x + 10)
-            .collect()
-            .run()
-            .unwrap()
-            .output;
-        out.sort_unstable();
+        let out = sorted(
+            Pipeline::from_iter(0..2u32)
+                .priority(2, |x| (*x % 2) as usize)
+                .map(|x| x + 10),
+        );
         assert_eq!(out, [10, 11]);
     });
 }
