@@ -60,6 +60,17 @@ impl Flight {
             .map_or(0, Credit::forget)
     }
 
+    /// Takes up to `max` credits that are free now, without waiting: 0 when none is.
+    pub(crate) fn try_take(&self, max: usize) -> usize {
+        let free = self.credits.available().min(max);
+        if free == 0 {
+            return 0;
+        }
+        self.credits
+            .try_acquire_many(free)
+            .map_or(0, Credit::forget)
+    }
+
     /// `items` left the flight: pays what is owed out of their credits, and gives the rest
     /// back (waking a source that waits).
     pub(crate) fn land(&self, items: usize) {

@@ -49,6 +49,7 @@ mod error;
 mod flight;
 mod flow;
 mod fork;
+mod help;
 mod launch;
 mod link;
 mod marks;

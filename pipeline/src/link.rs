@@ -171,6 +171,20 @@ pub(crate) trait Outlet<T>: Send {
     }
 }
 
+impl<T, O: Outlet<T> + ?Sized> Outlet<T> for Box<O> {
+    fn send(&mut self, buf: &mut Vec<T>) -> Result<(), Gone> {
+        (**self).send(buf)
+    }
+
+    fn carry(&mut self, mark: Option<Instant>) {
+        (**self).carry(mark);
+    }
+
+    fn overflowed(&mut self) -> (u64, u64) {
+        (**self).overflowed()
+    }
+}
+
 impl<E, W> Inlet<E::Item> for Receiver<E, W>
 where
     E: RecvEnd + Send,

@@ -14,6 +14,7 @@ use crate::control::Settings;
 use crate::deal::{Ordered, Staffing};
 use crate::error::{BoxError, OnError};
 use crate::fork::{Tee, Zip};
+use crate::help::{self, Help, Helped, Kept};
 use crate::launch::{Launch, Made, Tail, Taken, Want};
 use crate::link::{mpmc_channel, spsc_channel, Inlet, SoftLimit};
 use crate::marks::{marked, marked_shared};
@@ -27,7 +28,7 @@ use crate::prioritize::priority_queue;
 use crate::scale::{Scale, Seat};
 use crate::segment::Segment;
 use crate::source::{Input, InputSource, IterSource, Pulled};
-use crate::stage::{run_source, run_stage, Context};
+use crate::stage::{run_source, run_stage, Context, StageLoop};
 use crate::sync::stats::Mutex;
 use crate::workers::Workers;
 
@@ -869,9 +870,15 @@ impl<T: Send + 'static> Pipeline<T> {
                     metrics.set_input(input.capacity(), input.soft_limit());
                 }
                 let (sender, receiver) = marked_shared(mpmc_channel(out_capacity));
+                // The last worker may be run by the stage's reader instead of a thread.
+                let reader_helps = matches!(want, Want::One { .. })
+                    && want.blocks()
+                    && help::reader_helps(&workers);
+                let threads = count - usize::from(reader_helps);
+                let mut helper: Option<Box<dyn Help<U>>> = None;
                 for worker in 0..count {
                     let op = build(Segment::new()).op;
-                    let (inlet, outlet) = (up.taken.share(), Box::new(sender.clone()));
+                    let inlet = up.taken.share();
                     let cx = Context {
                         seat: Some(Seat {
                             scale: Arc::clone(&scale),
@@ -879,11 +886,20 @@ impl<T: Send + 'static> Pipeline<T> {
                         }),
                         ..launch.context(&metrics)
                     };
+                    if worker == threads {
+                        helper = Some(Box::new(StageLoop::new(op, inlet, Kept::new(), cx)));
+                        continue;
+                    }
+                    let outlet = Box::new(sender.clone());
                     launch.spawn(format!("weir-{name}-{worker}"), move || {
                         run_stage(op, inlet, outlet, cx)
                     });
                 }
-                let here = Made::upstream(Taken::Shared(receiver), None, metrics);
+                let taken = match helper {
+                    Some(worker) => Taken::One(Box::new(Helped::new(Box::new(receiver), worker))),
+                    None => Taken::Shared(receiver),
+                };
+                let here = Made::upstream(taken, None, metrics);
                 match want {
                     // The stage's own output queue, unless the next one drops items.
                     Want::One { .. } | Want::Shared { .. } if want.blocks() => here,

@@ -4,7 +4,7 @@
 
 use std::fmt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::{Arc, PoisonError};
+use std::sync::{Arc, PoisonError, TryLockError};
 use std::time::{Duration, Instant};
 
 use weir_backpressure::{RecvTimeoutError, SendError, TryRecvError, TrySendError};
@@ -30,16 +30,21 @@ pub(crate) struct IterSource<I> {
     iter: I,
     /// The chunk size that fits in `GATHER_FOR` at the iterator's recent speed.
     chunk: usize,
+    /// The iterator knew its exact length when the run began (a range, a collection): its
+    /// items are in memory, and `next` does not wait for them.
+    in_memory: bool,
 }
 
-impl<I> IterSource<I> {
+impl<I: Iterator> IterSource<I> {
     pub(crate) fn new(iter: I) -> Self {
+        let (least, most) = iter.size_hint();
         // Start with one item: a slow iterator's first item moves on at once; a fast one's
         // chunks double to `CHUNK` within a few fills. Under loom, whole chunks and no clock
         // (see `fill`), so that a model's runs are the same.
         IterSource {
             iter,
             chunk: if cfg!(loom) { CHUNK } else { 1 },
+            in_memory: most == Some(least),
         }
     }
 }
@@ -66,6 +71,10 @@ impl<I: Iterator + Send> Source<I::Item> for IterSource<I> {
             self.chunk = (self.chunk * 2).min(CHUNK);
         }
         true
+    }
+
+    fn never_waits(&self) -> bool {
+        self.in_memory
     }
 }
 
@@ -250,22 +259,47 @@ impl<T> Clone for Pulled<T> {
 }
 
 impl<T: Send> Inlet<T> for Pulled<T> {
-    /// Takes the next chunk from the source (a deadline does not apply: the source is read
-    /// while the lock is held, as its own thread would read it).
-    fn recv(&mut self, buf: &mut Vec<T>, max: usize, _: Option<Instant>) -> Recv {
+    /// Takes the next chunk from the source, as its own thread would read it, under the lock.
+    ///
+    /// With a deadline, whatever it is, it only takes what it can without waiting: nothing
+    /// (`Recv::Timeout`) while the run is paused, another worker reads, the source is paced,
+    /// no credit is free, or the source is not one that [never waits](Source::never_waits).
+    /// That is how the thread that reads the stage's output runs a worker ([`crate::help`]).
+    fn recv(&mut self, buf: &mut Vec<T>, max: usize, deadline: Option<Instant>) -> Recv {
         let cx = &self.shared.cx;
+        let now_only = deadline.is_some();
+        if now_only && (cx.control.is_paused() || cx.control.rate() != 0) {
+            return Recv::Timeout;
+        }
         cx.control.wait_while_paused();
         let started = Instant::now();
-        let mut state = self
-            .shared
-            .state
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
+        let mut state = if now_only {
+            match self.shared.state.try_lock() {
+                Ok(state) => state,
+                Err(TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
+                Err(TryLockError::WouldBlock) => return Recv::Timeout,
+            }
+        } else {
+            self.shared
+                .state
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+        };
+        if now_only && !state.ended && !state.source.never_waits() {
+            return Recv::Timeout;
+        }
         let before = buf.len();
         while buf.len() == before && !state.ended {
             let mut allowed = state.pacer.allowance(max, &cx.control);
             if let Some(flight) = cx.flight() {
-                allowed = flight.take(allowed, &cx.control);
+                allowed = if now_only {
+                    flight.try_take(allowed)
+                } else {
+                    flight.take(allowed, &cx.control)
+                };
+                if now_only && allowed == 0 && !cx.control.is_stopped() {
+                    return Recv::Timeout;
+                }
             }
             if allowed == 0 || cx.control.is_stopped() {
                 state.ended = true;

@@ -133,74 +133,162 @@ impl ChunkSize {
 
 /// Runs a stage until its input ends or the run stops.
 pub(crate) fn run_stage<I, P: Op<I>>(
-    mut op: P,
-    mut inlet: Box<dyn Inlet<I>>,
-    mut outlet: Box<dyn Outlet<P::Out>>,
+    op: P,
+    inlet: Box<dyn Inlet<I>>,
+    outlet: Box<dyn Outlet<P::Out>>,
     cx: Context,
 ) {
-    let most = if cx.seat.is_some() {
-        SHARED_CHUNK
-    } else {
-        CHUNK
-    };
-    let mut input = Vec::with_capacity(most);
-    let mut output = Vec::with_capacity(most);
-    let mut local = Local::new();
-    let counts = Counts::default();
-    let mut size = ChunkSize::new(most);
-    while !cx.control.is_stopped() {
+    let mut stage = StageLoop::new(op, inlet, outlet, cx);
+    while stage.step() {}
+}
+
+/// What one step of a [`StageLoop`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Step {
+    /// It ran a chunk.
+    Ran,
+    /// There was no input without waiting ([`StageLoop::step_now`] only).
+    Idle,
+    /// The stage is done for good: its input ended, the run stopped, or the next stage is
+    /// gone.
+    Done,
+}
+
+/// The loop of a stage (or of one worker of a parallel stage), a chunk at a time: run by a
+/// thread of its own through [`run_stage`], or by the thread that reads a parallel stage's
+/// output, between its reads ([`crate::help`]).
+pub(crate) struct StageLoop<I, P: Op<I>, O> {
+    op: P,
+    inlet: Box<dyn Inlet<I>>,
+    outlet: O,
+    cx: Context,
+    input: Vec<I>,
+    output: Vec<P::Out>,
+    local: Local,
+    counts: Counts,
+    size: ChunkSize,
+    finished: bool,
+}
+
+impl<I, P: Op<I>, O: Outlet<P::Out>> StageLoop<I, P, O> {
+    pub(crate) fn new(op: P, inlet: Box<dyn Inlet<I>>, outlet: O, cx: Context) -> Self {
+        let most = if cx.seat.is_some() {
+            SHARED_CHUNK
+        } else {
+            CHUNK
+        };
+        StageLoop {
+            op,
+            inlet,
+            outlet,
+            input: Vec::with_capacity(most),
+            output: Vec::with_capacity(most),
+            local: Local::new(),
+            counts: Counts::default(),
+            size: ChunkSize::new(most),
+            cx,
+            finished: false,
+        }
+    }
+
+    /// The queue its outputs go to.
+    pub(crate) fn outlet(&mut self) -> &mut O {
+        &mut self.outlet
+    }
+
+    /// Whether this worker may run a chunk now without waiting: the stage's active count
+    /// includes it (always true outside a parallel stage).
+    pub(crate) fn may_run(&self) -> bool {
+        self.cx
+            .seat
+            .as_ref()
+            .is_none_or(|seat| seat.index < seat.scale.active())
+    }
+
+    /// Runs one chunk: takes it (waiting for it), feeds it and hands the outputs on. Returns
+    /// `false`, once and for good, when the stage is done: its input ended, the run stopped, or
+    /// the next stage is gone.
+    pub(crate) fn step(&mut self) -> bool {
+        self.step_with(None) != Step::Done
+    }
+
+    /// As [`step`](Self::step), but takes only the input there is now, without waiting for
+    /// any ([`Step::Idle`] when there is none).
+    pub(crate) fn step_now(&mut self) -> Step {
+        self.step_with(Some(Instant::now()))
+    }
+
+    fn step_with(&mut self, deadline: Option<Instant>) -> Step {
+        if self.finished {
+            return Step::Done;
+        }
+        let step = self.run_chunk(deadline);
+        if step == Step::Done {
+            self.finish();
+        }
+        step
+    }
+
+    fn run_chunk(&mut self, deadline: Option<Instant>) -> Step {
+        let cx = &self.cx;
+        let local = &mut self.local;
+        if cx.control.is_stopped() {
+            return Step::Done;
+        }
         if let Some(seat) = &cx.seat {
             // The load against the queue's soft limit, which `set_capacity` may have lowered;
             // with no queue (the workers read the source), how busy the workers are.
+            let inlet = &self.inlet;
             seat.scale.adjust(
                 || (inlet.capacity() != 0).then(|| (inlet.queued(), cx.metrics.limit())),
                 &cx.control,
             );
             if !seat.scale.wait_turn(seat.index, &cx.control) {
-                break;
+                return Step::Done;
             }
         }
-        local.observe_queue(&cx.metrics, inlet.queued());
+        local.observe_queue(&cx.metrics, self.inlet.queued());
         let waited = Instant::now();
-        let got = inlet.recv(&mut input, size.items, None);
+        let got = self.inlet.recv(&mut self.input, self.size.items, deadline);
         let started = Instant::now();
         local.input_wait += started - waited;
-        if got == Recv::End {
-            break;
+        match got {
+            Recv::Got => {}
+            Recv::Timeout => return Step::Idle,
+            Recv::End => return Step::Done,
         }
-        let taken = input.len();
+        let taken = self.input.len();
         local.items_in += taken as u64;
         // The chunk's first output carries the mark of any item in it.
-        outlet.carry(inlet.take_mark());
+        self.outlet.carry(self.inlet.take_mark());
         let go_on = feed_chunk(
-            &mut op,
-            &mut input,
-            &mut output,
-            &mut *outlet,
-            &counts,
-            &mut local,
-            &cx,
+            &mut self.op,
+            &mut self.input,
+            &mut self.output,
+            &mut self.outlet,
+            &self.counts,
+            local,
+            cx,
         );
         let fed = Instant::now();
         let busy = (fed - started).saturating_sub(local.output_wait_in_chunk);
-        size.update(taken, busy);
+        self.size.update(taken, busy);
         local.busy += busy;
         local.output_wait += local.output_wait_in_chunk;
         local.output_wait_in_chunk = Default::default();
-        local.filtered += counts.filtered.take();
-        local.items_out -= counts.fillers.take();
+        local.filtered += self.counts.filtered.take();
+        local.items_out -= self.counts.fillers.take();
         if let Some(flight) = cx.flight() {
             flight.settle(local.items_in, local.items_out, &mut local.settled, false);
         }
         // The outlet may run user code (a partition's key, an evicted item's drop): a panic
         // there fails the run as one in the closures does.
-        let sent = go_on
-            && cx
-                .guard(|| outlet.send(&mut output).is_ok())
-                .unwrap_or(false);
-        cx.land_overflow(&mut *outlet);
+        let outlet = &mut self.outlet;
+        let output = &mut self.output;
+        let sent = go_on && cx.guard(|| outlet.send(output).is_ok()).unwrap_or(false);
+        cx.land_overflow(&mut self.outlet);
         // Not carried on when nothing came out of the chunk.
-        outlet.carry(None);
+        self.outlet.carry(None);
         local.output_wait += fed.elapsed();
         if let Some(seat) = &cx.seat {
             // Waiting for the next stage counts as busy here, as it fills an input queue.
@@ -208,18 +296,36 @@ pub(crate) fn run_stage<I, P: Op<I>>(
         }
         // Outputs that could not be sent count as out of this stage and not into the next:
         // the run's report finds them in the difference.
+        let output = &mut self.output;
         cx.guard(|| output.clear());
         local.flush(&cx.metrics);
-        if !sent {
-            break;
+        if sent {
+            Step::Ran
+        } else {
+            Step::Done
         }
     }
-    if let Some(seat) = &cx.seat {
-        // However this worker leaves (the input ended, the next stage is gone, the run
-        // stopped), the retired workers have nothing more to wait for.
-        seat.scale.end(&cx.control);
+}
+
+impl<I, P: Op<I>, O> StageLoop<I, P, O> {
+    /// The stage is done: its figures go in, and the retired workers of its stage have
+    /// nothing more to wait for, however this worker leaves (the input ended, the next stage
+    /// is gone, the run stopped, or the thread that ran it between its reads let it go).
+    fn finish(&mut self) {
+        if std::mem::replace(&mut self.finished, true) {
+            return;
+        }
+        if let Some(seat) = &self.cx.seat {
+            seat.scale.end(&self.cx.control);
+        }
+        self.local.finish(&self.cx.metrics);
     }
-    local.finish(&cx.metrics);
+}
+
+impl<I, P: Op<I>, O> Drop for StageLoop<I, P, O> {
+    fn drop(&mut self) {
+        self.finish();
+    }
 }
 
 /// Feeds a chunk of items to `op`, item by item, pushing outputs to `output` and sending them
@@ -293,6 +399,12 @@ fn feed_chunk<I, P: Op<I>>(
 pub(crate) trait Source<T>: Send {
     /// Appends at most `max` items to `buf`; returns `false` once the source has no more.
     fn fill(&mut self, buf: &mut Vec<T>, max: usize, control: &Control) -> bool;
+
+    /// Whether `fill` returns at once, its items already at hand (an iterator over memory):
+    /// then a thread that must not wait may read the source ([`crate::help`]).
+    fn never_waits(&self) -> bool {
+        false
+    }
 }
 
 /// Runs a source until it ends or the run stops.

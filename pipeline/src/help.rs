@@ -1,0 +1,180 @@
+//! A worker of an unordered parallel stage run by the thread that reads the stage's output,
+//! in the time it would otherwise wait for that output.
+//!
+//! When a stage has as many workers as the machine has cores, the thread after it (the sink,
+//! or a serial stage) is one thread too many: each chunk the workers hand it wakes it, and it
+//! can only run by taking a core from a worker. So the stage starts one worker thread fewer,
+//! and the reader runs the last worker itself whenever its input queue is empty: it takes a
+//! chunk of the stage's input, feeds it and keeps the outputs ([`Helped`]). It sleeps only
+//! once that worker is done (its input ended) or retired (`Running::set_workers`), as rayon's
+//! threads run the work of a `par_bridge` themselves instead of waiting for a thread to hand it
+//! to them.
+//!
+//! The worker is the same [`StageLoop`] that a worker thread runs, with the same figures,
+//! errors and ends; only its outputs go to the reader's buffer instead of a queue.
+
+use std::num::NonZeroUsize;
+use std::time::Instant;
+
+use crate::link::{Gone, Inlet, Outlet, Recv, SoftLimit};
+use crate::op::Op;
+use crate::stage::{StageLoop, Step};
+use crate::workers::Workers;
+
+/// What a worker run by its stage's reader did when asked for a chunk.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Helping {
+    /// It ran a chunk (whose outputs, if any, are in the reader's buffer).
+    Ran,
+    /// It ran nothing: it is retired for now (`Running::set_workers`), or its input has
+    /// nothing that it could take without waiting.
+    Idle,
+    /// It is done for good: its input ended, the run stopped, or it failed.
+    Done,
+}
+
+/// A worker that the reader of its stage's output runs, a chunk at a time, never waiting for
+/// its input: the reader must stay free to take the other workers' outputs.
+pub(crate) trait Help<T>: Send {
+    /// Runs one chunk if the worker may run now (it is active) and its input has items it can
+    /// take without waiting, appending the outputs to `buf`.
+    fn help(&mut self, buf: &mut Vec<T>) -> Helping;
+    /// The end-to-end latency mark that the outputs taken last carried, if any.
+    fn take_mark(&mut self) -> Option<Instant>;
+}
+
+/// The outputs of a worker that the reader of its stage runs: kept for the reader instead of
+/// queued, with the latency mark they carry.
+pub(crate) struct Kept<T> {
+    items: Vec<T>,
+    /// The mark that the next outputs carry, and the mark of those kept.
+    carrying: Option<Instant>,
+    mark: Option<Instant>,
+}
+
+impl<T> Kept<T> {
+    pub(crate) fn new() -> Self {
+        Kept {
+            items: Vec::new(),
+            carrying: None,
+            mark: None,
+        }
+    }
+}
+
+impl<T: Send> Outlet<T> for Kept<T> {
+    fn send(&mut self, buf: &mut Vec<T>) -> Result<(), Gone> {
+        if !buf.is_empty() {
+            if let Some(mark) = self.carrying.take() {
+                self.mark = Some(mark);
+            }
+        }
+        self.items.append(buf);
+        Ok(())
+    }
+
+    fn carry(&mut self, mark: Option<Instant>) {
+        self.carrying = mark;
+    }
+}
+
+impl<I, P> Help<P::Out> for StageLoop<I, P, Kept<P::Out>>
+where
+    I: Send,
+    P: Op<I> + Send,
+    P::Out: Send,
+{
+    fn help(&mut self, buf: &mut Vec<P::Out>) -> Helping {
+        if !self.may_run() {
+            return Helping::Idle;
+        }
+        let step = self.step_now();
+        buf.append(&mut self.outlet().items);
+        match step {
+            Step::Ran => Helping::Ran,
+            Step::Idle => Helping::Idle,
+            Step::Done => Helping::Done,
+        }
+    }
+
+    fn take_mark(&mut self) -> Option<Instant> {
+        self.outlet().mark.take()
+    }
+}
+
+/// The input of the thread after an unordered parallel stage that runs one of the stage's
+/// workers itself: what the other workers queued first, then a chunk of its own worker's
+/// while the queue is empty, and a wait on the queue only once its worker is done or retired.
+pub(crate) struct Helped<T> {
+    queue: Box<dyn Inlet<T>>,
+    /// `None` once the worker is done.
+    worker: Option<Box<dyn Help<T>>>,
+}
+
+impl<T> Helped<T> {
+    pub(crate) fn new(queue: Box<dyn Inlet<T>>, worker: Box<dyn Help<T>>) -> Self {
+        Helped {
+            queue,
+            worker: Some(worker),
+        }
+    }
+}
+
+impl<T: Send> Inlet<T> for Helped<T> {
+    fn recv(&mut self, buf: &mut Vec<T>, max: usize, deadline: Option<Instant>) -> Recv {
+        // A deadline (`batch_timeout`'s) may pass while the worker runs a chunk: the reader is
+        // busy then, not idle, and sees it after the chunk.
+        while let Some(worker) = &mut self.worker {
+            // The other workers' outputs first (a deadline already due: no wait).
+            match self.queue.recv(buf, max, Some(Instant::now())) {
+                Recv::Got => return Recv::Got,
+                // The other workers are done; this one may not be.
+                Recv::End | Recv::Timeout => {}
+            }
+            let before = buf.len();
+            let helping = worker.help(buf);
+            if helping == Helping::Done {
+                // Its figures went in; what is left comes from the other workers.
+                self.worker = None;
+            }
+            if buf.len() > before {
+                return Recv::Got;
+            }
+            if helping == Helping::Idle {
+                // Another worker is active (the last one retires first) and takes the input
+                // that comes: wait for its outputs.
+                break;
+            }
+        }
+        self.queue.recv(buf, max, deadline)
+    }
+
+    fn queued(&self) -> usize {
+        self.queue.queued()
+    }
+
+    fn capacity(&self) -> usize {
+        self.queue.capacity()
+    }
+
+    fn take_mark(&mut self) -> Option<Instant> {
+        let own = self.worker.as_mut().and_then(|worker| worker.take_mark());
+        own.or_else(|| self.queue.take_mark())
+    }
+
+    fn soft_limit(&self) -> Option<SoftLimit> {
+        self.queue.soft_limit()
+    }
+}
+
+/// Whether the reader of an unordered stage of `workers` runs the last of them: when the
+/// workers alone fill every core, so that a thread more would take a core from one of them;
+/// never for a stage of one worker (which would then run on its reader's thread only) or one
+/// that the load scales (whose last worker retires and waits for its turn).
+pub(crate) fn reader_helps(workers: &Workers) -> bool {
+    if cfg!(loom) || workers.is_scaling() || workers.max() < 2 {
+        return false;
+    }
+    let cores = std::thread::available_parallelism().map_or(1, NonZeroUsize::get);
+    workers.max() >= cores
+}

@@ -1,0 +1,218 @@
+//! The thread that reads an unordered parallel stage's output runs the stage's last worker
+//! when the workers fill every core: every item once, nothing left waiting behind a source
+//! that may wait, and the worker's failures, retirement and figures as a thread's.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use common::assert_accounts;
+use weir_pipeline::{ErrorKind, Pipeline, Workers};
+use weir_test_support::{scaled, within};
+
+const LIMIT: Duration = Duration::from_secs(60);
+
+/// As many workers as cores (at least 2): the shape in which the reader runs a worker.
+fn every_core() -> usize {
+    std::thread::available_parallelism()
+        .map_or(2, std::num::NonZeroUsize::get)
+        .max(2)
+}
+
+fn this_thread() -> String {
+    std::thread::current().name().unwrap_or("").to_owned()
+}
+
+/// Slow enough that the reader, which has nothing else to do, takes chunks of its own.
+fn work(x: u64) -> u64 {
+    let mut h = x;
+    for _ in 0..200 {
+        h = std::hint::black_box(h.wrapping_mul(0x9E37_79B9_7F4A_7C15).rotate_left(7));
+    }
+    h
+}
+
+#[test]
+fn the_reader_runs_a_worker_and_every_item_comes_out_once() {
+    within(LIMIT, || {
+        let n = scaled(20_000, 300) as u64;
+        let ran_on = Arc::new(Mutex::new(BTreeSet::new()));
+        let record = Arc::clone(&ran_on);
+        let finished = Pipeline::from_iter(0..n)
+            .parallel(every_core(), move |s| {
+                let record = Arc::clone(&record);
+                s.map(move |x| {
+                    record.lock().unwrap().insert(this_thread());
+                    work(x);
+                    x
+                })
+            })
+            .named("work")
+            .collect::<Vec<_>>()
+            .run()
+            .unwrap();
+        let mut out = finished.output;
+        out.sort_unstable();
+        assert_eq!(out, (0..n).collect::<Vec<_>>());
+        let names = ran_on.lock().unwrap().clone();
+        assert!(names.contains(&this_thread()), "{names:?}");
+        let stage = finished.report.stage("work").unwrap();
+        assert_eq!(stage.workers(), every_core());
+        assert_eq!((stage.items_in(), stage.items_out()), (n, n));
+        assert_accounts(&finished.report);
+    });
+}
+
+/// A source that may wait for its items (an iterator that does not know its length, such as
+/// a channel's receiver) is read by the worker threads only: the reader, waiting in it, would
+/// hold back what the other workers made.
+#[test]
+fn a_source_that_may_wait_is_read_by_the_worker_threads_only() {
+    within(LIMIT, || {
+        let n = scaled(20_000, 300) as u64;
+        let readers = Arc::new(Mutex::new(BTreeSet::new()));
+        let record = Arc::clone(&readers);
+        // `filter` forgets the exact length of the range.
+        let source = (0..n).filter(|_| true).inspect(move |_| {
+            record.lock().unwrap().insert(this_thread());
+        });
+        let finished = Pipeline::from_iter(source)
+            .parallel(every_core(), |s| s.map(work))
+            .fold(0u64, |count, _| count + 1)
+            .run()
+            .unwrap();
+        assert_eq!(finished.output, n);
+        let names = readers.lock().unwrap().clone();
+        assert!(!names.contains(&this_thread()), "{names:?}");
+        assert_accounts(&finished.report);
+    });
+}
+
+/// The same behind a serial stage: the reader's worker takes only what is queued.
+#[test]
+fn outputs_do_not_wait_behind_an_empty_queue() {
+    within(LIMIT, || {
+        let (input, pipeline) = Pipeline::input::<u64>(16);
+        let mut output = pipeline
+            .map(|x| x + 1)
+            .parallel(every_core(), |s| s.map(|x| x * 10))
+            .into_iter();
+        for i in 1..=20 {
+            input.send(i).unwrap();
+            assert_eq!(output.next(), Some((i + 1) * 10));
+        }
+        drop(input);
+        assert_eq!(output.next(), None);
+        assert_accounts(&output.finish().unwrap());
+    });
+}
+
+#[test]
+fn a_panic_on_the_readers_worker_fails_the_run() {
+    within(LIMIT, || {
+        let reader = this_thread();
+        let result = Pipeline::from_iter(0..scaled(20_000, 300) as u64)
+            .parallel(every_core(), move |s| {
+                let reader = reader.clone();
+                s.map(move |x| {
+                    assert!(this_thread() != reader, "boom on the reader");
+                    work(x)
+                })
+            })
+            .named("work")
+            .fold(0u64, |sum, x| sum.wrapping_add(x))
+            .run();
+        let error = result.expect_err("the reader's worker panics");
+        assert_eq!(error.stage(), "work");
+        match error.kind() {
+            ErrorKind::Panicked(message) => assert!(message.contains("boom"), "{message}"),
+            other => panic!("{other:?}"),
+        }
+        assert_accounts(error.report());
+    });
+}
+
+/// `set_workers` retires the last worker first, the reader's: it then waits for the others'
+/// outputs, and runs its worker again once the count comes back.
+#[test]
+fn the_readers_worker_retires_and_comes_back() {
+    within(LIMIT, || {
+        let n = scaled(40_000, 400) as u64;
+        let cores = every_core();
+        let seen = Arc::new(AtomicU64::new(0));
+        let counted = Arc::clone(&seen);
+        let running = Pipeline::from_iter(0..n)
+            .parallel(cores, |s| s.map(work))
+            .named("work")
+            .for_each(move |_| {
+                counted.fetch_add(1, Ordering::Relaxed);
+            })
+            .spawn();
+        running.set_workers("work", 1).unwrap();
+        while seen.load(Ordering::Relaxed) < n / 2 && !running.is_finished() {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        running.set_workers("work", cores).unwrap();
+        let finished = running.join().unwrap();
+        assert_eq!(seen.load(Ordering::Relaxed), n);
+        assert_eq!(finished.report.stage("work").unwrap().items_out(), n);
+        assert_accounts(&finished.report);
+    });
+}
+
+#[test]
+fn the_readers_worker_keeps_max_in_flight() {
+    within(LIMIT, || {
+        let n = scaled(20_000, 300) as u64;
+        let taken = Arc::new(AtomicU64::new(0));
+        let done = Arc::new(AtomicU64::new(0));
+        let most = Arc::new(AtomicU64::new(0));
+        let (t, d, m) = (Arc::clone(&taken), Arc::clone(&done), Arc::clone(&most));
+        let source = (0..n).inspect(move |_| {
+            let in_flight = t.fetch_add(1, Ordering::SeqCst) + 1 - d.load(Ordering::SeqCst);
+            m.fetch_max(in_flight, Ordering::SeqCst);
+        });
+        let finished = Pipeline::from_iter(source)
+            .max_in_flight(8)
+            .parallel(every_core(), |s| s.map(work))
+            .for_each(move |_| {
+                done.fetch_add(1, Ordering::SeqCst);
+            })
+            .run()
+            .unwrap();
+        assert_eq!(finished.report.items_out(), n);
+        let most = most.load(Ordering::SeqCst);
+        assert!(most <= 8, "{most} items in flight, 8 allowed");
+        assert_accounts(&finished.report);
+    });
+}
+
+#[test]
+fn an_ordered_or_scaling_stage_is_not_helped() {
+    within(LIMIT, || {
+        let n = scaled(5_000, 200) as u64;
+        let reader = this_thread();
+        for workers in [
+            Workers::new(every_core()).ordered(),
+            Workers::scaling(1, every_core()),
+        ] {
+            let reader = reader.clone();
+            let out = Pipeline::from_iter(0..n)
+                .parallel(workers, move |s| {
+                    let reader = reader.clone();
+                    s.map(move |x| {
+                        assert!(this_thread() != reader, "{workers:?} ran on the reader");
+                        x
+                    })
+                })
+                .fold(0u64, |sum, x| sum + x)
+                .run()
+                .unwrap()
+                .output;
+            assert_eq!(out, n * (n - 1) / 2);
+        }
+    });
+}
