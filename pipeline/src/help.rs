@@ -5,10 +5,12 @@
 //! or a serial stage) is one thread too many: each chunk the workers hand it wakes it, and it
 //! can only run by taking a core from a worker. So the stage starts one worker thread fewer,
 //! and the reader runs the last worker itself whenever its input queue is empty: it takes a
-//! chunk of the stage's input, feeds it and keeps the outputs ([`Helped`]). It sleeps only
-//! once that worker is done (its input ended) or retired (`Running::set_workers`), as rayon's
-//! threads run the work of a `par_bridge` themselves instead of waiting for a thread to hand it
-//! to them.
+//! chunk of the stage's input, feeds it and keeps the outputs ([`Helped`]). It never waits for
+//! that worker's input (another worker takes what comes), nor for its turn: it sleeps on its
+//! queue when the worker has no input at hand, is retired (the last worker is the first to
+//! retire, under `Running::set_workers` or `Workers::scaling`) or is done. rayon's threads
+//! run the work of a `par_bridge` themselves in the same way, instead of waiting for a thread
+//! to hand it to them.
 //!
 //! The worker is the same [`StageLoop`] that a worker thread runs, with the same figures,
 //! errors and ends; only its outputs go to the reader's buffer instead of a queue.
@@ -169,10 +171,10 @@ impl<T: Send> Inlet<T> for Helped<T> {
 
 /// Whether the reader of an unordered stage of `workers` runs the last of them: when the
 /// workers alone fill every core, so that a thread more would take a core from one of them;
-/// never for a stage of one worker (which would then run on its reader's thread only) or one
-/// that the load scales (whose last worker retires and waits for its turn).
+/// never for a stage of one worker (which would then run on its reader's thread only). Under
+/// loom, never: the models keep their threads whatever the host's cores.
 pub(crate) fn reader_helps(workers: &Workers) -> bool {
-    if cfg!(loom) || workers.is_scaling() || workers.max() < 2 {
+    if cfg!(loom) || workers.max() < 2 {
         return false;
     }
     let cores = std::thread::available_parallelism().map_or(1, NonZeroUsize::get);

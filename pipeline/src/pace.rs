@@ -33,36 +33,51 @@ impl Pacer {
     /// `control`) until it may take one. 0 only when the run stopped.
     pub(crate) fn allowance(&mut self, max: usize, control: &Control) -> usize {
         loop {
-            let rate = control.rate();
-            if rate != self.rate {
-                // A new rate counts from now.
-                *self = Pacer {
-                    rate,
-                    since: Instant::now(),
-                    taken: 0,
-                };
+            match self.allowance_now(max, control) {
+                Ok(allowed) => return allowed,
+                Err(wait) => {
+                    std::thread::sleep(wait.min(NAP));
+                    control.wait_while_paused();
+                }
             }
-            if rate == 0 {
-                return max;
-            }
-            if control.is_stopped() {
-                return 0;
-            }
-            let elapsed = self.since.elapsed();
-            let due = (elapsed.as_secs_f64() * rate as f64) as u64;
-            let slack = ((SLACK.as_secs_f64() * rate as f64) as u64).max(1);
-            if due > self.taken + slack {
-                // Idle for a while: no burst to catch up.
-                self.taken = due - slack;
-            }
-            let allowed = due.saturating_sub(self.taken);
-            if allowed > 0 {
-                return usize::try_from(allowed).unwrap_or(usize::MAX).min(max);
-            }
-            let next = Duration::from_secs_f64((self.taken + 1) as f64 / rate as f64);
-            std::thread::sleep(next.saturating_sub(elapsed).min(NAP));
-            control.wait_while_paused();
         }
+    }
+
+    /// How many items the source may take now, at most `max`, without waiting: `Err` with
+    /// the time until it may take one when that is 0 (and the run has not stopped).
+    pub(crate) fn allowance_now(
+        &mut self,
+        max: usize,
+        control: &Control,
+    ) -> Result<usize, Duration> {
+        let rate = control.rate();
+        if rate != self.rate {
+            // A new rate counts from now.
+            *self = Pacer {
+                rate,
+                since: Instant::now(),
+                taken: 0,
+            };
+        }
+        if rate == 0 {
+            return Ok(max);
+        }
+        if control.is_stopped() {
+            return Ok(0);
+        }
+        let elapsed = self.since.elapsed();
+        let due = (elapsed.as_secs_f64() * rate as f64) as u64;
+        let slack = ((SLACK.as_secs_f64() * rate as f64) as u64).max(1);
+        if due > self.taken + slack {
+            // Idle for a while: no burst to catch up.
+            self.taken = due - slack;
+        }
+        let allowed = due.saturating_sub(self.taken);
+        if allowed > 0 {
+            return Ok(usize::try_from(allowed).unwrap_or(usize::MAX).min(max));
+        }
+        let next = Duration::from_secs_f64((self.taken + 1) as f64 / rate as f64);
+        Err(next.saturating_sub(elapsed))
     }
 
     /// Counts `n` items taken.

@@ -262,13 +262,14 @@ impl<T: Send> Inlet<T> for Pulled<T> {
     /// Takes the next chunk from the source, as its own thread would read it, under the lock.
     ///
     /// With a deadline, whatever it is, it only takes what it can without waiting: nothing
-    /// (`Recv::Timeout`) while the run is paused, another worker reads, the source is paced,
-    /// no credit is free, or the source is not one that [never waits](Source::never_waits).
+    /// (`Recv::Timeout`) while the run is paused, another worker reads, the rate limit allows
+    /// no item yet, no credit is free, or the source is not one that
+    /// [never waits](Source::never_waits).
     /// That is how the thread that reads the stage's output runs a worker ([`crate::help`]).
     fn recv(&mut self, buf: &mut Vec<T>, max: usize, deadline: Option<Instant>) -> Recv {
         let cx = &self.shared.cx;
         let now_only = deadline.is_some();
-        if now_only && (cx.control.is_paused() || cx.control.rate() != 0) {
+        if now_only && cx.control.is_paused() {
             return Recv::Timeout;
         }
         cx.control.wait_while_paused();
@@ -290,7 +291,14 @@ impl<T: Send> Inlet<T> for Pulled<T> {
         }
         let before = buf.len();
         while buf.len() == before && !state.ended {
-            let mut allowed = state.pacer.allowance(max, &cx.control);
+            let mut allowed = if now_only {
+                match state.pacer.allowance_now(max, &cx.control) {
+                    Ok(allowed) => allowed,
+                    Err(_) => return Recv::Timeout,
+                }
+            } else {
+                state.pacer.allowance(max, &cx.control)
+            };
             if let Some(flight) = cx.flight() {
                 allowed = if now_only {
                     flight.try_take(allowed)

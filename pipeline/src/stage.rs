@@ -243,7 +243,12 @@ impl<I, P: Op<I>, O: Outlet<P::Out>> StageLoop<I, P, O> {
                 || (inlet.capacity() != 0).then(|| (inlet.queued(), cx.metrics.limit())),
                 &cx.control,
             );
-            if !seat.scale.wait_turn(seat.index, &cx.control) {
+            if deadline.is_some() {
+                // Not waiting for a turn either: a retired worker is idle.
+                if seat.index >= seat.scale.active() {
+                    return Step::Idle;
+                }
+            } else if !seat.scale.wait_turn(seat.index, &cx.control) {
                 return Step::Done;
             }
         }

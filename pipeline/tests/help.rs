@@ -191,28 +191,43 @@ fn the_readers_worker_keeps_max_in_flight() {
 }
 
 #[test]
-fn an_ordered_or_scaling_stage_is_not_helped() {
+fn an_ordered_stage_is_not_helped() {
     within(LIMIT, || {
         let n = scaled(5_000, 200) as u64;
         let reader = this_thread();
-        for workers in [
-            Workers::new(every_core()).ordered(),
-            Workers::scaling(1, every_core()),
-        ] {
-            let reader = reader.clone();
-            let out = Pipeline::from_iter(0..n)
-                .parallel(workers, move |s| {
-                    let reader = reader.clone();
-                    s.map(move |x| {
-                        assert!(this_thread() != reader, "{workers:?} ran on the reader");
-                        x
-                    })
+        let out = Pipeline::from_iter(0..n)
+            .parallel(Workers::new(every_core()).ordered(), move |s| {
+                let reader = reader.clone();
+                s.map(move |x| {
+                    assert!(
+                        this_thread() != reader,
+                        "an ordered worker ran on the reader"
+                    );
+                    x
                 })
-                .fold(0u64, |sum, x| sum + x)
-                .run()
-                .unwrap()
-                .output;
-            assert_eq!(out, n * (n - 1) / 2);
-        }
+            })
+            .collect::<Vec<_>>()
+            .run()
+            .unwrap()
+            .output;
+        assert_eq!(out, (0..n).collect::<Vec<_>>());
+    });
+}
+
+/// A scaling stage's last worker, the reader's, retires first and comes back with the load;
+/// it never makes the reader wait for its turn.
+#[test]
+fn a_scaling_stage_gives_every_item_once() {
+    within(LIMIT, || {
+        let n = scaled(40_000, 300) as u64;
+        let finished = Pipeline::from_iter(0..n)
+            .parallel(Workers::scaling(1, every_core()), |s| s.map(work))
+            .named("work")
+            .fold(0u64, |count, _| count + 1)
+            .run()
+            .unwrap();
+        assert_eq!(finished.output, n);
+        assert_eq!(finished.report.stage("work").unwrap().items_out(), n);
+        assert_accounts(&finished.report);
     });
 }
