@@ -222,9 +222,10 @@ impl Announcements {
     }
 }
 
-/// Reads an ordered stage's workers back in the turns [`Deal`] dealt them.
+/// Reads an ordered stage's workers back in the turns [`Deal`] dealt them: each worker's
+/// output ring, or the worker itself when the reader runs it ([`crate::help::OwnTurns`]).
 pub(crate) struct Ordered<T> {
-    workers: Vec<Marked<SpscReceiver<Frame<T>>>>,
+    workers: Vec<Box<dyn Inlet<Frame<T>>>>,
     turns: Turns,
     announcements: Announcements,
     frames: Vec<Frame<T>>,
@@ -234,7 +235,7 @@ pub(crate) struct Ordered<T> {
 
 impl<T> Ordered<T> {
     pub(crate) fn new(
-        workers: Vec<Marked<SpscReceiver<Frame<T>>>>,
+        workers: Vec<Box<dyn Inlet<Frame<T>>>>,
         announcements: Announcements,
     ) -> Self {
         Ordered {
@@ -375,6 +376,10 @@ mod tests {
             let mut frames: Vec<Frame<u32>> = items.into_iter().map(Frame::Last).collect();
             output.send(&mut frames).unwrap();
         }
+        let receivers = receivers
+            .into_iter()
+            .map(|receiver| Box::new(receiver) as Box<dyn Inlet<Frame<u32>>>)
+            .collect();
         let mut ordered = Ordered::new(receivers, announcements);
         let mut out = Vec::new();
         while ordered.recv(&mut out, 1024, None) == Recv::Got {}

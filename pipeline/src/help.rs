@@ -15,6 +15,7 @@
 //! The worker is the same [`StageLoop`] that a worker thread runs, with the same figures,
 //! errors and ends; only its outputs go to the reader's buffer instead of a queue.
 
+use std::collections::VecDeque;
 use std::num::NonZeroUsize;
 use std::time::Instant;
 
@@ -48,7 +49,7 @@ pub(crate) trait Help<T>: Send {
 /// The outputs of a worker that the reader of its stage runs: kept for the reader instead of
 /// queued, with the latency mark they carry.
 pub(crate) struct Kept<T> {
-    items: Vec<T>,
+    items: VecDeque<T>,
     /// The mark that the next outputs carry, and the mark of those kept.
     carrying: Option<Instant>,
     mark: Option<Instant>,
@@ -57,7 +58,7 @@ pub(crate) struct Kept<T> {
 impl<T> Kept<T> {
     pub(crate) fn new() -> Self {
         Kept {
-            items: Vec::new(),
+            items: VecDeque::new(),
             carrying: None,
             mark: None,
         }
@@ -71,7 +72,7 @@ impl<T: Send> Outlet<T> for Kept<T> {
                 self.mark = Some(mark);
             }
         }
-        self.items.append(buf);
+        self.items.extend(buf.drain(..));
         Ok(())
     }
 
@@ -91,7 +92,7 @@ where
             return Helping::Idle;
         }
         let step = self.step_now();
-        buf.append(&mut self.outlet().items);
+        buf.extend(self.outlet().items.drain(..));
         match step {
             Step::Ran => Helping::Ran,
             Step::Idle => Helping::Idle,
@@ -169,7 +170,65 @@ impl<T: Send> Inlet<T> for Helped<T> {
     }
 }
 
-/// Whether the reader of an unordered stage of `workers` runs the last of them: when the
+/// The worker of an ordered stage that the reader runs itself, as the reader sees it: one of
+/// the workers' outputs that [`Ordered`](crate::deal::Ordered) reads in turns. Its outputs
+/// come from its own chunks instead of a ring: when the reader wants this worker's next frames
+/// and none is kept, it runs a chunk, waiting for the worker's input (until the deadline, if
+/// any) as it would have waited for the worker's output. The reader has nothing else to do
+/// then: the order says this worker's frames come next.
+pub(crate) struct OwnTurns<I, P: Op<I>> {
+    stage: StageLoop<I, P, Kept<P::Out>>,
+    /// What the ring it replaces would have held: the reorder window's share of this worker.
+    capacity: usize,
+}
+
+impl<I, P: Op<I>> OwnTurns<I, P> {
+    pub(crate) fn new(stage: StageLoop<I, P, Kept<P::Out>>, capacity: usize) -> Self {
+        OwnTurns { stage, capacity }
+    }
+}
+
+impl<I, P> Inlet<P::Out> for OwnTurns<I, P>
+where
+    I: Send,
+    P: Op<I> + Send,
+    P::Out: Send,
+{
+    fn recv(&mut self, buf: &mut Vec<P::Out>, max: usize, deadline: Option<Instant>) -> Recv {
+        loop {
+            let kept = &mut self.stage.outlet().items;
+            if !kept.is_empty() {
+                let take = kept.len().min(max.max(1));
+                buf.extend(kept.drain(..take));
+                return Recv::Got;
+            }
+            match self.stage.step_with(deadline) {
+                Step::Ran => {}
+                Step::Idle => return Recv::Timeout,
+                Step::Done => {
+                    let kept = &mut self.stage.outlet().items;
+                    if kept.is_empty() {
+                        return Recv::End;
+                    }
+                }
+            }
+        }
+    }
+
+    fn queued(&self) -> usize {
+        self.stage.outlet_ref().items.len()
+    }
+
+    fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    fn take_mark(&mut self) -> Option<Instant> {
+        self.stage.outlet().mark.take()
+    }
+}
+
+/// Whether the reader of a parallel stage of `workers` runs the last of them: when the
 /// workers alone fill every core, so that a thread more would take a core from one of them;
 /// never for a stage of one worker (which would then run on its reader's thread only). Under
 /// loom, never: the models keep their threads whatever the host's cores.

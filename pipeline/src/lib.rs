@@ -35,6 +35,9 @@
 //!   queue into and out of an unordered parallel stage), which wake a sleeper once per chunk.
 //! - [`Flow::run`] runs the sink on the calling thread; [`Flow::spawn`] on a thread of its
 //!   own; iterating a [`Pipeline`] gives its items on the calling thread.
+//! - A parallel stage with as many workers as cores runs one thread fewer: the thread that
+//!   reads its output runs the last worker between its reads (see [`Pipeline::parallel`]), so
+//!   that no thread takes a core from a worker just to wait for its chunks.
 //! - Nothing is allocated per item once the pipeline runs: chunk buffers are reused, and a
 //!   [`Batch`]'s buffer goes back to its stage when dropped.
 

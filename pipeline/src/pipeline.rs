@@ -14,7 +14,7 @@ use crate::control::Settings;
 use crate::deal::{Ordered, Staffing};
 use crate::error::{BoxError, OnError};
 use crate::fork::{Tee, Zip};
-use crate::help::{self, Help, Helped, Kept};
+use crate::help::{self, Help, Helped, Kept, OwnTurns};
 use crate::launch::{Launch, Made, Tail, Taken, Want};
 use crate::link::{mpmc_channel, spsc_channel, Inlet, SoftLimit};
 use crate::marks::{marked, marked_shared};
@@ -22,7 +22,7 @@ use crate::metrics::StageMetrics;
 use crate::nested::Stages;
 use crate::op::Boxed;
 use crate::op::Identity;
-use crate::op::{Filter, FilterMap, FlatMap, Framed, Inspect, Map, Op, TryMap};
+use crate::op::{Filter, FilterMap, FlatMap, Frame, Framed, Inspect, Map, Op, TryMap};
 use crate::partition::Route;
 use crate::prioritize::priority_queue;
 use crate::scale::{Scale, Seat};
@@ -812,6 +812,13 @@ impl<T: Send + 'static> Pipeline<T> {
     /// of a few items and read back in the same turns (the reorder window is the workers'
     /// queues, so one slow item holds the input back instead of growing memory).
     ///
+    /// When the workers alone fill every core (`workers >= available_parallelism()`), the
+    /// thread that reads the stage's output (the sink, or a serial stage) runs the last worker
+    /// itself instead of a thread of its own: between its reads, and only on input it can
+    /// take without waiting (unordered), or when that worker's outputs are next (ordered). A
+    /// thread more would only take a core from a worker. `build` is still called once per
+    /// worker; a closure of the last worker runs on the reader's thread.
+    ///
     /// # Examples
     ///
     /// ```
@@ -930,13 +937,24 @@ impl<T: Send + 'static> Pipeline<T> {
                     SoftLimit::shared_out(inputs.iter().map(|input| input.soft_limit())),
                 );
                 let per_worker_out = (out_capacity / count).max(1);
-                let mut outputs = Vec::with_capacity(count);
+                // The last worker may be run by the stage's reader instead of a thread.
+                let reader_helps = matches!(want, Want::One { .. })
+                    && want.blocks()
+                    && help::reader_helps(&workers);
+                let threads = count - usize::from(reader_helps);
+                let mut outputs: Vec<Box<dyn Inlet<Frame<U>>>> = Vec::with_capacity(count);
                 for (worker, input) in inputs.into_iter().enumerate() {
                     let op = Framed(build(Segment::new()).op);
-                    let (sender, receiver) = marked(spsc_channel(per_worker_out));
-                    outputs.push(receiver);
-                    let (inlet, outlet) = (Box::new(input), Box::new(sender));
+                    let inlet = Box::new(input);
                     let cx = launch.context(&metrics);
+                    if worker == threads {
+                        let stage = StageLoop::new(op, inlet, Kept::new(), cx);
+                        outputs.push(Box::new(OwnTurns::new(stage, per_worker_out)));
+                        continue;
+                    }
+                    let (sender, receiver) = marked(spsc_channel(per_worker_out));
+                    outputs.push(Box::new(receiver));
+                    let outlet = Box::new(sender);
                     launch.spawn(format!("weir-{name}-{worker}"), move || {
                         run_stage(op, inlet, outlet, cx)
                     });

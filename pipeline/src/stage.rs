@@ -196,6 +196,10 @@ impl<I, P: Op<I>, O: Outlet<P::Out>> StageLoop<I, P, O> {
         &mut self.outlet
     }
 
+    pub(crate) fn outlet_ref(&self) -> &O {
+        &self.outlet
+    }
+
     /// Whether this worker may run a chunk now without waiting: the stage's active count
     /// includes it (always true outside a parallel stage).
     pub(crate) fn may_run(&self) -> bool {
@@ -218,7 +222,9 @@ impl<I, P: Op<I>, O: Outlet<P::Out>> StageLoop<I, P, O> {
         self.step_with(Some(Instant::now()))
     }
 
-    fn step_with(&mut self, deadline: Option<Instant>) -> Step {
+    /// As [`step`](Self::step), waiting for input until `deadline` if there is one
+    /// ([`Step::Idle`] if it passes with none).
+    pub(crate) fn step_with(&mut self, deadline: Option<Instant>) -> Step {
         if self.finished {
             return Step::Done;
         }

@@ -190,27 +190,103 @@ fn the_readers_worker_keeps_max_in_flight() {
     });
 }
 
+/// An ordered stage's reader runs the last worker when that worker's turn comes and none of
+/// its outputs is ready: the order holds, and items that make many outputs (more than the
+/// reorder window holds) do not stall it.
 #[test]
-fn an_ordered_stage_is_not_helped() {
+fn an_ordered_stage_keeps_order_with_the_readers_worker() {
     within(LIMIT, || {
-        let n = scaled(5_000, 200) as u64;
-        let reader = this_thread();
+        let n = scaled(20_000, 300) as u64;
+        let ran_on = Arc::new(Mutex::new(BTreeSet::new()));
+        let record = Arc::clone(&ran_on);
         let out = Pipeline::from_iter(0..n)
+            .capacity(64)
             .parallel(Workers::new(every_core()).ordered(), move |s| {
-                let reader = reader.clone();
-                s.map(move |x| {
-                    assert!(
-                        this_thread() != reader,
-                        "an ordered worker ran on the reader"
-                    );
-                    x
+                let record = Arc::clone(&record);
+                s.flat_map(move |x| {
+                    record.lock().unwrap().insert(this_thread());
+                    work(x);
+                    // Every 1000th item makes 300 outputs, more than the window of 64.
+                    let outputs = if x % 1000 == 0 { 300 } else { 1 };
+                    (0..outputs).map(move |k| (x, k))
                 })
             })
+            .named("work")
             .collect::<Vec<_>>()
             .run()
             .unwrap()
             .output;
-        assert_eq!(out, (0..n).collect::<Vec<_>>());
+        let expected: Vec<(u64, u64)> = (0..n)
+            .flat_map(|x| (0..if x % 1000 == 0 { 300 } else { 1 }).map(move |k| (x, k)))
+            .collect();
+        assert_eq!(out, expected);
+        let names = ran_on.lock().unwrap().clone();
+        assert!(names.contains(&this_thread()), "{names:?}");
+    });
+}
+
+#[test]
+fn a_panic_on_the_readers_ordered_worker_fails_the_run() {
+    within(LIMIT, || {
+        let reader = this_thread();
+        let result = Pipeline::from_iter(0..scaled(20_000, 300) as u64)
+            .parallel(Workers::new(every_core()).ordered(), move |s| {
+                let reader = reader.clone();
+                s.map(move |x| {
+                    assert!(this_thread() != reader, "boom on the reader");
+                    work(x)
+                })
+            })
+            .named("work")
+            .fold(0u64, |sum, x| sum.wrapping_add(x))
+            .run();
+        let error = result.expect_err("the reader's worker panics");
+        assert_eq!(error.stage(), "work");
+        assert!(matches!(error.kind(), ErrorKind::Panicked(_)), "{error}");
+        assert_accounts(error.report());
+    });
+}
+
+/// The reader waits for its worker's input when that worker's turn comes: an early drop of
+/// the output, or a source that stops, still ends every thread.
+#[test]
+fn an_ordered_reader_waiting_for_its_workers_input_stops_cleanly() {
+    within(LIMIT, || {
+        for workers in [
+            Workers::new(every_core()).ordered(),
+            Workers::new(every_core()),
+        ] {
+            let (input, pipeline) = Pipeline::input::<u64>(8);
+            let seen = Arc::new(AtomicU64::new(0));
+            let sink = Arc::clone(&seen);
+            let running = pipeline
+                .parallel(workers, |s| s.map(|x| x * 2))
+                .for_each(move |_| {
+                    sink.fetch_add(1, Ordering::SeqCst);
+                })
+                .spawn();
+            input.send(1).unwrap();
+            while seen.load(Ordering::SeqCst) == 0 {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            // Nothing more comes: the sink's thread waits (on its worker's input, or on the
+            // queue) until the cancel reaches it.
+            running.cancel();
+            let error = running.join().expect_err("cancelled");
+            assert!(matches!(error.kind(), ErrorKind::Cancelled), "{error}");
+            assert!(input.send(2).is_err());
+        }
+        let (input, pipeline) = Pipeline::input::<u64>(8);
+        let mut output = pipeline
+            .parallel(Workers::new(every_core()).ordered(), |s| s.map(|x| x + 1))
+            .into_iter();
+        for x in 0..100 {
+            input.send(x).unwrap();
+            assert_eq!(output.next(), Some(x + 1));
+        }
+        drop(input);
+        assert_eq!(output.next(), None);
+        assert_accounts(&output.finish().unwrap());
     });
 }
 
