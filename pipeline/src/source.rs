@@ -51,7 +51,11 @@ impl<I: Iterator> IterSource<I> {
 
 impl<I: Iterator + Send> Source<I::Item> for IterSource<I> {
     fn fill(&mut self, buf: &mut Vec<I::Item>, max: usize, _: &Control) -> bool {
-        let want = self.chunk.min(max);
+        // Past the first item, no more than the iterator says it holds: one that does not know
+        // (a channel's receiver, lines being read) may wait in `next` for the next item, and
+        // the items gathered would wait with it.
+        let promised = self.iter.size_hint().0.max(1);
+        let want = self.chunk.min(max).min(promised);
         let started = Instant::now();
         // Look at the clock every few items only: for a fast iterator, the clock would cost
         // more than the items.

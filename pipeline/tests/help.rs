@@ -307,3 +307,30 @@ fn a_scaling_stage_gives_every_item_once() {
         assert_accounts(&finished.report);
     });
 }
+
+/// An iterator that does not know its length may wait in `next` (a channel's receiver): the
+/// source hands on each item it has before it waits for the next one, whether a thread of its
+/// own reads it or the workers of a parallel stage do. A request and its answer, one at a time.
+#[test]
+fn an_item_does_not_wait_for_the_next_one_from_a_source_that_waits() {
+    within(LIMIT, || {
+        for shape in 0..3 {
+            let (feed, items) = std::sync::mpsc::channel::<u64>();
+            let pipeline = Pipeline::from_iter(items);
+            let pipeline = match shape {
+                0 => pipeline.map(|x| x * 10),
+                1 => pipeline.parallel(every_core(), |s| s.map(|x| x * 10)),
+                _ => pipeline.parallel(Workers::new(every_core()).ordered(), |s| s.map(|x| x * 10)),
+            };
+            let mut output = pipeline.into_iter();
+            for i in 1..=50 {
+                feed.send(i).unwrap();
+                // The channel stays open: the source's `next` waits for the next item.
+                assert_eq!(output.next(), Some(i * 10), "shape {shape}");
+            }
+            drop(feed);
+            assert_eq!(output.next(), None);
+            assert_accounts(&output.finish().unwrap());
+        }
+    });
+}
