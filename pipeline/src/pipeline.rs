@@ -128,11 +128,13 @@ impl<T: Send + 'static> Pipeline<T> {
     /// `next` delays it until `next` returns.
     ///
     /// Items move on a chunk at a time, and a chunk is sent once full or once gathering it
-    /// has taken about 20 µs, which the source can only see between two calls of `next`. So an iterator that
-    /// waits inside `next` for data that may take long to come (a socket, a message queue)
-    /// holds the items gathered before the wait until the wait ends. Feed such a source from
-    /// a thread of its own through [`Pipeline::input`] instead, which hands each item on as
-    /// it comes (weir-redis's `StreamSource::into_pipeline` does).
+    /// has taken about 20 µs. An iterator with no upper bound to its length
+    /// (`size_hint().1 == None`: a channel's receiver, lines read from a socket) may wait in
+    /// `next` for data that takes long to come, so the source takes from it no more than its
+    /// `size_hint().0` says it holds beyond the first item, and hands those on before it
+    /// calls `next` again: nothing waits for the next item. That costs a hand-off per item
+    /// when the iterator knows nothing of its length; [`Pipeline::input`] fed from a thread
+    /// of its own hands items on in chunks as they come.
     #[allow(clippy::should_implement_trait)] // reads lazily on its own thread: not `FromIterator`
     pub fn from_iter<I>(iter: I) -> Self
     where

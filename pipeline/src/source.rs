@@ -30,32 +30,36 @@ pub(crate) struct IterSource<I> {
     iter: I,
     /// The chunk size that fits in `GATHER_FOR` at the iterator's recent speed.
     chunk: usize,
-    /// The iterator knew its exact length when the run began (a range, a collection): its
-    /// items are in memory, and `next` does not wait for them.
+    /// The iterator knew an upper bound of its length when the run began (a collection, a
+    /// range, either filtered): its items are in memory, and `next` does not wait for them.
     in_memory: bool,
 }
 
 impl<I: Iterator> IterSource<I> {
     pub(crate) fn new(iter: I) -> Self {
-        let (least, most) = iter.size_hint();
+        let (_, most) = iter.size_hint();
         // Start with one item: a slow iterator's first item moves on at once; a fast one's
         // chunks double to `CHUNK` within a few fills. Under loom, whole chunks and no clock
         // (see `fill`), so that a model's runs are the same.
         IterSource {
             iter,
             chunk: if cfg!(loom) { CHUNK } else { 1 },
-            in_memory: most == Some(least),
+            in_memory: most.is_some(),
         }
     }
 }
 
 impl<I: Iterator + Send> Source<I::Item> for IterSource<I> {
     fn fill(&mut self, buf: &mut Vec<I::Item>, max: usize, _: &Control) -> bool {
-        // Past the first item, no more than the iterator says it holds: one that does not know
-        // (a channel's receiver, lines being read) may wait in `next` for the next item, and
-        // the items gathered would wait with it.
-        let promised = self.iter.size_hint().0.max(1);
-        let want = self.chunk.min(max).min(promised);
+        // An iterator with no end in sight (no upper bound: a channel's receiver, lines being
+        // read) may wait in `next` for its next item, and the items gathered would wait with
+        // it: past the first item, take no more than it says it holds now. One with an upper
+        // bound (a collection, a range, either filtered) is gathered in chunks.
+        let (least, most) = self.iter.size_hint();
+        let mut want = self.chunk.min(max);
+        if most.is_none() {
+            want = want.min(least.max(1));
+        }
         let started = Instant::now();
         // Look at the clock every few items only: for a fast iterator, the clock would cost
         // more than the items.

@@ -66,18 +66,21 @@ fn the_reader_runs_a_worker_and_every_item_comes_out_once() {
     });
 }
 
-/// A source that may wait for its items (an iterator that does not know its length, such as
-/// a channel's receiver) is read by the worker threads only: the reader, waiting in it, would
-/// hold back what the other workers made.
+/// A source that may wait for its items (an iterator with no upper bound to its length, such
+/// as a channel's receiver) is read by the worker threads only: the reader, waiting in it,
+/// would hold back what the other workers made.
 #[test]
 fn a_source_that_may_wait_is_read_by_the_worker_threads_only() {
     within(LIMIT, || {
         let n = scaled(20_000, 300) as u64;
         let readers = Arc::new(Mutex::new(BTreeSet::new()));
         let record = Arc::clone(&readers);
-        // `filter` forgets the exact length of the range.
-        let source = (0..n).filter(|_| true).inspect(move |_| {
+        // `from_fn` gives no bound: for all the pipeline knows, its `next` may wait.
+        let mut next = 0;
+        let source = std::iter::from_fn(move || {
             record.lock().unwrap().insert(this_thread());
+            next += 1;
+            (next <= n).then_some(next)
         });
         let finished = Pipeline::from_iter(source)
             .parallel(every_core(), |s| s.map(work))
@@ -308,8 +311,8 @@ fn a_scaling_stage_gives_every_item_once() {
     });
 }
 
-/// An iterator that does not know its length may wait in `next` (a channel's receiver): the
-/// source hands on each item it has before it waits for the next one, whether a thread of its
+/// An iterator with no upper bound to its length may wait in `next` (a channel's receiver):
+/// the source hands on each item it has before it waits for the next one, whether a thread of its
 /// own reads it or the workers of a parallel stage do. A request and its answer, one at a time.
 #[test]
 fn an_item_does_not_wait_for_the_next_one_from_a_source_that_waits() {
