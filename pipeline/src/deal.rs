@@ -316,8 +316,18 @@ impl<T: Send> Inlet<T> for Ordered<T> {
         self.workers.iter().map(|worker| worker.capacity()).sum()
     }
 
+    /// The limit over the workers' output rings; a worker that the reader runs has none (its
+    /// outputs are kept for one chunk), and the others' take the limit.
     fn soft_limit(&self) -> Option<SoftLimit> {
-        SoftLimit::shared_out(self.workers.iter().map(|worker| worker.soft_limit()))
+        let rings: Vec<SoftLimit> = self
+            .workers
+            .iter()
+            .filter_map(|worker| worker.soft_limit())
+            .collect();
+        if rings.is_empty() {
+            return None;
+        }
+        SoftLimit::shared_out(rings.into_iter().map(Some))
     }
 
     fn take_mark(&mut self) -> Option<Instant> {

@@ -21,6 +21,7 @@ use std::time::Instant;
 
 use crate::link::{Gone, Inlet, Outlet, Recv, SoftLimit};
 use crate::op::Op;
+use crate::segment::Segment;
 use crate::stage::{StageLoop, Step};
 use crate::workers::Workers;
 
@@ -40,8 +41,10 @@ pub(crate) enum Helping {
 /// its input: the reader must stay free to take the other workers' outputs.
 pub(crate) trait Help<T>: Send {
     /// Runs one chunk if the worker may run now (it is active) and its input has items it can
-    /// take without waiting, appending the outputs to `buf`.
-    fn help(&mut self, buf: &mut Vec<T>) -> Helping;
+    /// take without waiting; its outputs are kept for [`take`](Self::take).
+    fn help(&mut self) -> Helping;
+    /// Moves at most `max` (at least one) of the outputs kept to `buf`; returns how many.
+    fn take(&mut self, buf: &mut Vec<T>, max: usize) -> usize;
     /// The end-to-end latency mark that the outputs taken last carried, if any.
     fn take_mark(&mut self) -> Option<Instant>;
 }
@@ -87,17 +90,22 @@ where
     P: Op<I> + Send,
     P::Out: Send,
 {
-    fn help(&mut self, buf: &mut Vec<P::Out>) -> Helping {
+    fn help(&mut self) -> Helping {
         if !self.may_run() {
             return Helping::Idle;
         }
-        let step = self.step_now();
-        buf.extend(self.outlet().items.drain(..));
-        match step {
+        match self.step_now() {
             Step::Ran => Helping::Ran,
             Step::Idle => Helping::Idle,
             Step::Done => Helping::Done,
         }
+    }
+
+    fn take(&mut self, buf: &mut Vec<P::Out>, max: usize) -> usize {
+        let kept = &mut self.outlet().items;
+        let taken = kept.len().min(max.max(1));
+        buf.extend(kept.drain(..taken));
+        taken
     }
 
     fn take_mark(&mut self) -> Option<Instant> {
@@ -110,8 +118,10 @@ where
 /// while the queue is empty, and a wait on the queue only once its worker is done or retired.
 pub(crate) struct Helped<T> {
     queue: Box<dyn Inlet<T>>,
-    /// `None` once the worker is done.
+    /// `None` once the worker is done and its outputs taken.
     worker: Option<Box<dyn Help<T>>>,
+    /// The worker is done: what it kept is all that is left of it.
+    worker_done: bool,
 }
 
 impl<T> Helped<T> {
@@ -119,34 +129,39 @@ impl<T> Helped<T> {
         Helped {
             queue,
             worker: Some(worker),
+            worker_done: false,
         }
     }
 }
 
 impl<T: Send> Inlet<T> for Helped<T> {
     fn recv(&mut self, buf: &mut Vec<T>, max: usize, deadline: Option<Instant>) -> Recv {
-        // A deadline (`batch_timeout`'s) may pass while the worker runs a chunk: the reader is
-        // busy then, not idle, and sees it after the chunk.
         while let Some(worker) = &mut self.worker {
-            // The other workers' outputs first (a deadline already due: no wait).
+            // What the worker kept first (a chunk's outputs, handed out `max` at a time).
+            if worker.take(buf, max) > 0 {
+                return Recv::Got;
+            }
+            if self.worker_done {
+                // Its figures went in when it was done; what is left comes from the others.
+                self.worker = None;
+                continue;
+            }
+            // Then the other workers' outputs (a deadline already due: no wait).
             match self.queue.recv(buf, max, Some(Instant::now())) {
                 Recv::Got => return Recv::Got,
                 // The other workers are done; this one may not be.
                 Recv::End | Recv::Timeout => {}
             }
-            let before = buf.len();
-            let helping = worker.help(buf);
-            if helping == Helping::Done {
-                // Its figures went in; what is left comes from the other workers.
-                self.worker = None;
+            // A deadline (`batch_timeout`'s) that passed while chunks made nothing.
+            if deadline.is_some_and(|deadline| Instant::now() >= deadline) {
+                return Recv::Timeout;
             }
-            if buf.len() > before {
-                return Recv::Got;
-            }
-            if helping == Helping::Idle {
+            match worker.help() {
+                Helping::Ran => {}
+                Helping::Done => self.worker_done = true,
                 // Another worker is active (the last one retires first) and takes the input
                 // that comes: wait for its outputs.
-                break;
+                Helping::Idle => break,
             }
         }
         self.queue.recv(buf, max, deadline)
@@ -228,12 +243,15 @@ where
     }
 }
 
-/// Whether the reader of a parallel stage of `workers` runs the last of them: when the
-/// workers alone fill every core, so that a thread more would take a core from one of them;
-/// never for a stage of one worker (which would then run on its reader's thread only). Under
-/// loom, never: the models keep their threads whatever the host's cores.
-pub(crate) fn reader_helps(workers: &Workers) -> bool {
-    if cfg!(loom) || workers.max() < 2 {
+/// Whether the reader of a parallel stage of `workers`, whose workers run `segments`, runs
+/// the last of them: when the workers alone fill every core, so that a thread more would take
+/// a core from one of them. Never for a stage of one worker (which would then run on its
+/// reader's thread only), nor for a segment whose items may make any number of outputs (a
+/// `flat_map`): the reader keeps a chunk's outputs until it has run the chunk, where a thread
+/// would hand them on as it goes, held back by the next queue. Under loom, never: the models
+/// keep their threads whatever the host's cores.
+pub(crate) fn reader_helps<T, U>(workers: &Workers, segments: &[Segment<T, U>]) -> bool {
+    if cfg!(loom) || workers.max() < 2 || segments.iter().any(|segment| segment.expands) {
         return false;
     }
     let cores = std::thread::available_parallelism().map_or(1, NonZeroUsize::get);

@@ -75,6 +75,16 @@ pub(crate) enum Taken<T> {
 }
 
 impl<T: Send + 'static> Taken<T> {
+    /// Whether a consumer can take from it without waiting when it holds nothing: a queue,
+    /// or a source read in turns that [never waits](crate::stage::Source::never_waits).
+    pub(crate) fn takes_without_waiting(&self) -> bool {
+        match self {
+            Taken::Shared(_) => true,
+            Taken::Pulled(source) => source.never_waits(),
+            Taken::One(_) | Taken::Dealt(..) => false,
+        }
+    }
+
     /// One more consumer's inlet of a queue that any number of consumers share.
     pub(crate) fn share(&self) -> Box<dyn Inlet<T>> {
         match self {

@@ -135,6 +135,13 @@ impl<T: Send + 'static> Pipeline<T> {
     /// calls `next` again: nothing waits for the next item. That costs a hand-off per item
     /// when the iterator knows nothing of its length; [`Pipeline::input`] fed from a thread
     /// of its own hands items on in chunks as they come.
+    ///
+    /// An iterator with an upper bound is taken not to wait in `next`, and one that knows its
+    /// exact length may also be read by the thread after a `parallel` stage right after it
+    /// (see [`parallel`](Self::parallel)). So an iterator whose `next` waits for something
+    /// that only the pipeline's own output brings about (the next request of a client that
+    /// waits for the answer to the last, read through `take(n)`, say) must come through
+    /// [`Pipeline::input`] instead.
     #[allow(clippy::should_implement_trait)] // reads lazily on its own thread: not `FromIterator`
     pub fn from_iter<I>(iter: I) -> Self
     where
@@ -817,9 +824,11 @@ impl<T: Send + 'static> Pipeline<T> {
     /// When the workers alone fill every core (`workers >= available_parallelism()`), the
     /// thread that reads the stage's output (the sink, or a serial stage) runs the last worker
     /// itself instead of a thread of its own: between its reads, and only on input it can
-    /// take without waiting (unordered), or when that worker's outputs are next (ordered). A
-    /// thread more would only take a core from a worker. `build` is still called once per
-    /// worker; a closure of the last worker runs on the reader's thread.
+    /// take without waiting (unordered: a queue, or a `from_iter` source that knows its exact
+    /// length), or when that worker's outputs are next (ordered). A thread more would only
+    /// take a core from a worker. Not for a segment with a `flat_map`, whose outputs a thread
+    /// hands on as it goes. `build` is still called once per worker; the closures of the last
+    /// worker then run on the reader's thread.
     ///
     /// # Examples
     ///
@@ -879,14 +888,18 @@ impl<T: Send + 'static> Pipeline<T> {
                     metrics.set_input(input.capacity(), input.soft_limit());
                 }
                 let (sender, receiver) = marked_shared(mpmc_channel(out_capacity));
-                // The last worker may be run by the stage's reader instead of a thread.
+                let segments: Vec<Segment<T, U>> =
+                    (0..count).map(|_| build(Segment::new())).collect();
+                // The last worker may be run by the stage's reader instead of a thread, when
+                // it can take its input without waiting.
                 let reader_helps = matches!(want, Want::One { .. })
                     && want.blocks()
-                    && help::reader_helps(&workers);
+                    && up.taken.takes_without_waiting()
+                    && help::reader_helps(&workers, &segments);
                 let threads = count - usize::from(reader_helps);
                 let mut helper: Option<Box<dyn Help<U>>> = None;
-                for worker in 0..count {
-                    let op = build(Segment::new()).op;
+                for (worker, segment) in segments.into_iter().enumerate() {
+                    let op = segment.op;
                     let inlet = up.taken.share();
                     let cx = Context {
                         seat: Some(Seat {
@@ -939,14 +952,16 @@ impl<T: Send + 'static> Pipeline<T> {
                     SoftLimit::shared_out(inputs.iter().map(|input| input.soft_limit())),
                 );
                 let per_worker_out = (out_capacity / count).max(1);
+                let segments: Vec<Segment<T, U>> =
+                    (0..count).map(|_| build(Segment::new())).collect();
                 // The last worker may be run by the stage's reader instead of a thread.
                 let reader_helps = matches!(want, Want::One { .. })
                     && want.blocks()
-                    && help::reader_helps(&workers);
+                    && help::reader_helps(&workers, &segments);
                 let threads = count - usize::from(reader_helps);
                 let mut outputs: Vec<Box<dyn Inlet<Frame<U>>>> = Vec::with_capacity(count);
-                for (worker, input) in inputs.into_iter().enumerate() {
-                    let op = Framed(build(Segment::new()).op);
+                for ((worker, input), segment) in inputs.into_iter().enumerate().zip(segments) {
+                    let op = Framed(segment.op);
                     let inlet = Box::new(input);
                     let cx = launch.context(&metrics);
                     if worker == threads {

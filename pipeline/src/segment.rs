@@ -34,6 +34,9 @@ pub struct Segment<T, U = T> {
     pub(crate) op: Boxed<T, U>,
     /// The name its stage takes in a pipeline (the prefix of its stages', once nested).
     pub(crate) name: Option<String>,
+    /// Whether an item may make more than one output (a `flat_map`): the outputs of one
+    /// item then have no bound but the closure's.
+    pub(crate) expands: bool,
 }
 
 impl<T: Send + 'static> Segment<T> {
@@ -42,6 +45,7 @@ impl<T: Send + 'static> Segment<T> {
         Segment {
             op: Box::new(Identity::new()),
             name: None,
+            expands: false,
         }
     }
 }
@@ -61,6 +65,7 @@ impl<T: 'static, U: 'static> Segment<T, U> {
                 middle: PhantomData,
             }),
             name: self.name,
+            expands: self.expands,
         }
     }
 
@@ -96,7 +101,10 @@ impl<T: 'static, U: 'static> Segment<T, U> {
     /// assert_eq!(out, [10, 30]);
     /// ```
     pub fn then<V: 'static>(self, next: Segment<U, V>) -> Segment<T, V> {
-        self.push(next.op)
+        let expands = next.expands;
+        let mut joined = self.push(next.op);
+        joined.expands |= expands;
+        joined
     }
 
     /// Applies `f` to each item.
@@ -130,7 +138,9 @@ impl<T: 'static, U: 'static> Segment<T, U> {
         J: IntoIterator + 'static,
         J::Item: 'static,
     {
-        self.push(FlatMap(f))
+        let mut segment = self.push(FlatMap(f));
+        segment.expands = true;
+        segment
     }
 
     /// Calls `f` on each item as it passes.

@@ -30,21 +30,21 @@ pub(crate) struct IterSource<I> {
     iter: I,
     /// The chunk size that fits in `GATHER_FOR` at the iterator's recent speed.
     chunk: usize,
-    /// The iterator knew an upper bound of its length when the run began (a collection, a
-    /// range, either filtered): its items are in memory, and `next` does not wait for them.
+    /// The iterator knew its exact length when the run began (a collection, a range, a map
+    /// over one): its items are taken to be in memory, and `next` not to wait for them.
     in_memory: bool,
 }
 
 impl<I: Iterator> IterSource<I> {
     pub(crate) fn new(iter: I) -> Self {
-        let (_, most) = iter.size_hint();
+        let (least, most) = iter.size_hint();
         // Start with one item: a slow iterator's first item moves on at once; a fast one's
         // chunks double to `CHUNK` within a few fills. Under loom, whole chunks and no clock
         // (see `fill`), so that a model's runs are the same.
         IterSource {
             iter,
             chunk: if cfg!(loom) { CHUNK } else { 1 },
-            in_memory: most.is_some(),
+            in_memory: most == Some(least),
         }
     }
 }
@@ -253,6 +253,18 @@ impl<T> Pulled<T> {
             }),
             mark: None,
         }
+    }
+}
+
+impl<T> Pulled<T> {
+    /// Whether its source hands items over at once ([`Source::never_waits`]).
+    pub(crate) fn never_waits(&self) -> bool {
+        let state = self
+            .shared
+            .state
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        state.source.never_waits()
     }
 }
 

@@ -194,8 +194,7 @@ fn the_readers_worker_keeps_max_in_flight() {
 }
 
 /// An ordered stage's reader runs the last worker when that worker's turn comes and none of
-/// its outputs is ready: the order holds, and items that make many outputs (more than the
-/// reorder window holds) do not stall it.
+/// its outputs is ready: the order holds, with items filtered out among them.
 #[test]
 fn an_ordered_stage_keeps_order_with_the_readers_worker() {
     within(LIMIT, || {
@@ -206,12 +205,10 @@ fn an_ordered_stage_keeps_order_with_the_readers_worker() {
             .capacity(64)
             .parallel(Workers::new(every_core()).ordered(), move |s| {
                 let record = Arc::clone(&record);
-                s.flat_map(move |x| {
+                s.filter_map(move |x| {
                     record.lock().unwrap().insert(this_thread());
                     work(x);
-                    // Every 1000th item makes 300 outputs, more than the window of 64.
-                    let outputs = if x % 1000 == 0 { 300 } else { 1 };
-                    (0..outputs).map(move |k| (x, k))
+                    (x % 7 != 3).then_some(x)
                 })
             })
             .named("work")
@@ -219,12 +216,79 @@ fn an_ordered_stage_keeps_order_with_the_readers_worker() {
             .run()
             .unwrap()
             .output;
-        let expected: Vec<(u64, u64)> = (0..n)
-            .flat_map(|x| (0..if x % 1000 == 0 { 300 } else { 1 }).map(move |k| (x, k)))
-            .collect();
-        assert_eq!(out, expected);
+        assert_eq!(out, (0..n).filter(|x| x % 7 != 3).collect::<Vec<_>>());
         let names = ran_on.lock().unwrap().clone();
         assert!(names.contains(&this_thread()), "{names:?}");
+    });
+}
+
+/// A `flat_map` may make any number of outputs from one item: a worker thread hands them on
+/// as it goes, held back by the next queue, where the reader would keep a whole chunk's. So
+/// the reader runs no worker of such a stage, ordered or not.
+#[test]
+fn the_reader_runs_no_worker_of_a_flat_map() {
+    within(LIMIT, || {
+        let n = scaled(5_000, 200) as u64;
+        for workers in [
+            Workers::new(every_core()),
+            Workers::new(every_core()).ordered(),
+        ] {
+            let reader = this_thread();
+            let mut out = Pipeline::from_iter(0..n)
+                .capacity(16)
+                .parallel(workers, move |s| {
+                    let reader = reader.clone();
+                    s.flat_map(move |x| {
+                        assert!(this_thread() != reader, "{workers:?} ran on the reader");
+                        // Every 500th item makes 300 outputs, more than the queues hold.
+                        (0..if x % 500 == 0 { 300 } else { 1 }).map(move |k| (x, k))
+                    })
+                })
+                .collect::<Vec<_>>()
+                .run()
+                .unwrap()
+                .output;
+            out.sort_unstable();
+            let expected: Vec<(u64, u64)> = (0..n)
+                .flat_map(|x| (0..if x % 500 == 0 { 300 } else { 1 }).map(move |k| (x, k)))
+                .collect();
+            assert_eq!(out, expected, "{workers:?}");
+        }
+    });
+}
+
+/// The reader hands on no more than its own reader asks for at once: a `fork_join` right
+/// after the stage copies what it takes into a branch queue of 16.
+#[test]
+fn the_readers_worker_hands_on_no_more_than_is_asked() {
+    within(LIMIT, || {
+        let n = scaled(20_000, 300) as u64;
+        let finished = Pipeline::from_iter(0..n)
+            .capacity(16)
+            .parallel(every_core(), |s| s.map(|x| x + 1))
+            .fork_join(|s| s.map(|x| x * 2), |s| s.map(|x| x * 3))
+            .fold(0u64, |sum, (a, b)| sum + a + b)
+            .run()
+            .unwrap();
+        assert_eq!(finished.output, 5 * n * (n + 1) / 2);
+        assert_accounts(&finished.report);
+    });
+}
+
+/// A `batch_timeout` after the stage gets its partial batch on time even while the reader's
+/// worker runs chunks that all filter out.
+#[test]
+fn a_deadline_passes_while_the_readers_worker_filters_everything() {
+    within(LIMIT, || {
+        let mut output = Pipeline::from_iter(0..u64::MAX)
+            .parallel(every_core(), |s| s.filter(|&x| x == 0))
+            .batch_timeout(100, Duration::from_millis(10))
+            .into_iter();
+        let first = output.next().expect("the partial batch");
+        assert_eq!(&*first, &[0]);
+        // The source goes on for ever: dropping the output cancels the run.
+        drop(first);
+        drop(output);
     });
 }
 
