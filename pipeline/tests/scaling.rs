@@ -118,6 +118,11 @@ fn the_load_moves_the_count(workers: Workers, queue: bool) {
             sleep(Duration::from_millis(1));
         }
         assert!(stage(&running).unwrap().scale_events() >= 2);
+        // The third worker may be the sink's thread (tests/help.rs), which takes a chunk only
+        // when the others' outputs are all in: let it run some before the load drops.
+        while seen.lock().unwrap().len() < 3 {
+            sleep(Duration::from_millis(1));
+        }
         running.set_rate(500);
         while stage(&running).unwrap().workers() > 1 {
             sleep(Duration::from_millis(5));
