@@ -312,3 +312,56 @@ fn a_cancel_wakes_a_source_waiting_for_credits() {
         }
     });
 }
+
+/// The reader runs a worker: a stage of three workers (as many as a model's cores) starts two
+/// threads, and the sink's thread runs the third between its reads, on input it can take
+/// without waiting. Every item comes out once before the end, whichever worker ends last, and
+/// an early drop of the output ends every thread.
+#[test]
+fn the_sink_runs_the_last_worker_of_an_unordered_stage() {
+    model_with_bound(1, || {
+        let finished = Pipeline::from_iter(0..3u32)
+            .capacity(2)
+            .parallel(3, |s| s.map(|x| x + 10))
+            .collect::<Vec<_>>()
+            .run()
+            .unwrap();
+        let mut out = finished.output;
+        out.sort_unstable();
+        assert_eq!(out, [10, 11, 12]);
+        assert_eq!(finished.report.items_in(), 3);
+        assert_eq!(finished.report.discarded(), 0);
+    });
+}
+
+/// The same for an ordered stage: the merger runs the third worker when its turn comes, and
+/// waits for that worker's input as it would have waited for its output. Its rings hold two
+/// turns, so the worker's chunk may make the outputs of two rounds: the merger hands on one
+/// turn's and keeps the next. The order holds, with an item filtered out.
+#[test]
+fn the_sink_runs_the_last_worker_of_an_ordered_stage() {
+    model_with_bound(1, || {
+        let out: Vec<u32> = Pipeline::from_iter(0..6u32)
+            .capacity(6)
+            .parallel(Workers::new(3).ordered(), |s| s.filter(|x| *x != 1))
+            .collect()
+            .run()
+            .unwrap()
+            .output;
+        assert_eq!(out, [0, 2, 3, 4, 5]);
+    });
+}
+
+/// An early drop of the output while the reader's worker holds kept outputs and the other
+/// workers wait on a full queue: every thread ends.
+#[test]
+fn an_early_drop_with_the_readers_worker_ends_every_thread() {
+    model_with_bound(1, || {
+        let mut output = Pipeline::from_iter(0..4u32)
+            .capacity(1)
+            .parallel(3, |s| s.map(|x| x * 2))
+            .into_iter();
+        assert!(output.next().is_some());
+        drop(output);
+    });
+}

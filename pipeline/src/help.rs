@@ -1,19 +1,25 @@
-//! A worker of an unordered parallel stage run by the thread that reads the stage's output,
-//! in the time it would otherwise wait for that output.
+//! A worker of a parallel stage run by the thread that reads the stage's output, in the time
+//! it would otherwise wait for that output.
 //!
 //! When a stage has as many workers as the machine has cores, the thread after it (the sink,
 //! or a serial stage) is one thread too many: each chunk the workers hand it wakes it, and it
 //! can only run by taking a core from a worker. So the stage starts one worker thread fewer,
-//! and the reader runs the last worker itself whenever its input queue is empty: it takes a
-//! chunk of the stage's input, feeds it and keeps the outputs ([`Helped`]). It never waits for
-//! that worker's input (another worker takes what comes), nor for its turn: it sleeps on its
-//! queue when the worker has no input at hand, is retired (the last worker is the first to
-//! retire, under `Running::set_workers` or `Workers::scaling`) or is done. rayon's threads
-//! run the work of a `par_bridge` themselves in the same way, instead of waiting for a thread
-//! to hand it to them.
+//! and the reader runs the last worker itself ([`reader_helps`] says when):
+//!
+//! - Unordered ([`Helped`]): whenever the other workers' queue is empty, it takes a chunk of
+//!   the stage's input, feeds it and keeps the outputs, handed on no more at once than its own
+//!   reader asks for. It never waits for that worker's input (another worker takes what
+//!   comes), nor for its turn: it sleeps on the queue when the worker has no input at hand
+//!   (so the stage is wired this way only over a queue, or a source that never waits), is
+//!   retired (the last worker is the first to retire, under `Running::set_workers` or
+//!   `Workers::scaling`) or is done. rayon's threads run the work of a `par_bridge`
+//!   themselves in the same way, instead of waiting for a thread to hand it to them.
+//! - Ordered ([`OwnTurns`]): when the merge reaches that worker's turn and none of its outputs
+//!   is kept, it runs the worker's next chunk, waiting for its input as it would have waited
+//!   for its output.
 //!
 //! The worker is the same [`StageLoop`] that a worker thread runs, with the same figures,
-//! errors and ends; only its outputs go to the reader's buffer instead of a queue.
+//! errors and ends; only its outputs are kept for the reader instead of queued.
 
 use std::collections::VecDeque;
 use std::num::NonZeroUsize;
@@ -91,9 +97,6 @@ where
     P::Out: Send,
 {
     fn help(&mut self) -> Helping {
-        if !self.may_run() {
-            return Helping::Idle;
-        }
         match self.step_now() {
             Step::Ran => Helping::Ran,
             Step::Idle => Helping::Idle,
@@ -243,17 +246,25 @@ where
     }
 }
 
+/// The cores a model runs on, under loom: a model chooses its shape by its count of workers
+/// (`parallel(2)` keeps two worker threads, `parallel(3)` has the reader run the third),
+/// whatever the host has.
+const LOOM_CORES: usize = 3;
+
 /// Whether the reader of a parallel stage of `workers`, whose workers run `segments`, runs
 /// the last of them: when the workers alone fill every core, so that a thread more would take
 /// a core from one of them. Never for a stage of one worker (which would then run on its
 /// reader's thread only), nor for a segment whose items may make any number of outputs (a
 /// `flat_map`): the reader keeps a chunk's outputs until it has run the chunk, where a thread
-/// would hand them on as it goes, held back by the next queue. Under loom, never: the models
-/// keep their threads whatever the host's cores.
+/// would hand them on as it goes, held back by the next queue.
 pub(crate) fn reader_helps<T, U>(workers: &Workers, segments: &[Segment<T, U>]) -> bool {
-    if cfg!(loom) || workers.max() < 2 || segments.iter().any(|segment| segment.expands) {
+    if workers.max() < 2 || segments.iter().any(|segment| segment.expands) {
         return false;
     }
-    let cores = std::thread::available_parallelism().map_or(1, NonZeroUsize::get);
+    let cores = if cfg!(loom) {
+        LOOM_CORES
+    } else {
+        std::thread::available_parallelism().map_or(1, NonZeroUsize::get)
+    };
     workers.max() >= cores
 }

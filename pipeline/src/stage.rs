@@ -196,17 +196,9 @@ impl<I, P: Op<I>, O: Outlet<P::Out>> StageLoop<I, P, O> {
         &mut self.outlet
     }
 
+    /// The queue its outputs go to, to look at.
     pub(crate) fn outlet_ref(&self) -> &O {
         &self.outlet
-    }
-
-    /// Whether this worker may run a chunk now without waiting: the stage's active count
-    /// includes it (always true outside a parallel stage).
-    pub(crate) fn may_run(&self) -> bool {
-        self.cx
-            .seat
-            .as_ref()
-            .is_none_or(|seat| seat.index < seat.scale.active())
     }
 
     /// Runs one chunk: takes it (waiting for it), feeds it and hands the outputs on. Returns
@@ -217,7 +209,7 @@ impl<I, P: Op<I>, O: Outlet<P::Out>> StageLoop<I, P, O> {
     }
 
     /// As [`step`](Self::step), but takes only the input there is now, without waiting for
-    /// any ([`Step::Idle`] when there is none).
+    /// any, nor for its turn ([`Step::Idle`] when there is none, or the worker is retired).
     pub(crate) fn step_now(&mut self) -> Step {
         self.step_with(Some(Instant::now()))
     }

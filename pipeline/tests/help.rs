@@ -11,19 +11,39 @@ use std::time::Duration;
 
 use common::assert_accounts;
 use weir_pipeline::{ErrorKind, Pipeline, Workers};
-use weir_test_support::{scaled, within};
+use weir_test_support::{every_core, scaled, within};
 
 const LIMIT: Duration = Duration::from_secs(60);
 
-/// As many workers as cores (at least 2): the shape in which the reader runs a worker.
-fn every_core() -> usize {
-    std::thread::available_parallelism()
-        .map_or(2, std::num::NonZeroUsize::get)
-        .max(2)
-}
-
 fn this_thread() -> String {
     std::thread::current().name().unwrap_or("").to_owned()
+}
+
+/// The names of the threads that ran something, shared with the closures that record them.
+#[derive(Clone, Default)]
+struct RanOn(Arc<Mutex<BTreeSet<String>>>);
+
+impl RanOn {
+    fn record(&self) {
+        self.0.lock().unwrap().insert(this_thread());
+    }
+
+    /// Whether the thread calling this (the reader of `run`) is among them.
+    fn includes_this_thread(&self) -> bool {
+        self.0.lock().unwrap().contains(&this_thread())
+    }
+
+    fn names(&self) -> BTreeSet<String> {
+        self.0.lock().unwrap().clone()
+    }
+}
+
+/// The two shapes in which the reader runs a worker: unordered and ordered.
+fn both_shapes() -> [Workers; 2] {
+    [
+        Workers::new(every_core()),
+        Workers::new(every_core()).ordered(),
+    ]
 }
 
 /// Slow enough that the reader, which has nothing else to do, takes chunks of its own.
@@ -39,13 +59,13 @@ fn work(x: u64) -> u64 {
 fn the_reader_runs_a_worker_and_every_item_comes_out_once() {
     within(LIMIT, || {
         let n = scaled(20_000, 300) as u64;
-        let ran_on = Arc::new(Mutex::new(BTreeSet::new()));
-        let record = Arc::clone(&ran_on);
+        let ran_on = RanOn::default();
+        let record = ran_on.clone();
         let finished = Pipeline::from_iter(0..n)
             .parallel(every_core(), move |s| {
-                let record = Arc::clone(&record);
+                let record = record.clone();
                 s.map(move |x| {
-                    record.lock().unwrap().insert(this_thread());
+                    record.record();
                     work(x);
                     x
                 })
@@ -57,8 +77,7 @@ fn the_reader_runs_a_worker_and_every_item_comes_out_once() {
         let mut out = finished.output;
         out.sort_unstable();
         assert_eq!(out, (0..n).collect::<Vec<_>>());
-        let names = ran_on.lock().unwrap().clone();
-        assert!(names.contains(&this_thread()), "{names:?}");
+        assert!(ran_on.includes_this_thread(), "{:?}", ran_on.names());
         let stage = finished.report.stage("work").unwrap();
         assert_eq!(stage.workers(), every_core());
         assert_eq!((stage.items_in(), stage.items_out()), (n, n));
@@ -73,12 +92,12 @@ fn the_reader_runs_a_worker_and_every_item_comes_out_once() {
 fn a_source_that_may_wait_is_read_by_the_worker_threads_only() {
     within(LIMIT, || {
         let n = scaled(20_000, 300) as u64;
-        let readers = Arc::new(Mutex::new(BTreeSet::new()));
-        let record = Arc::clone(&readers);
+        let readers = RanOn::default();
+        let record = readers.clone();
         // `from_fn` gives no bound: for all the pipeline knows, its `next` may wait.
         let mut next = 0;
         let source = std::iter::from_fn(move || {
-            record.lock().unwrap().insert(this_thread());
+            record.record();
             next += 1;
             (next <= n).then_some(next)
         });
@@ -88,8 +107,7 @@ fn a_source_that_may_wait_is_read_by_the_worker_threads_only() {
             .run()
             .unwrap();
         assert_eq!(finished.output, n);
-        let names = readers.lock().unwrap().clone();
-        assert!(!names.contains(&this_thread()), "{names:?}");
+        assert!(!readers.includes_this_thread(), "{:?}", readers.names());
         assert_accounts(&finished.report);
     });
 }
@@ -113,33 +131,6 @@ fn outputs_do_not_wait_behind_an_empty_queue() {
     });
 }
 
-#[test]
-fn a_panic_on_the_readers_worker_fails_the_run() {
-    within(LIMIT, || {
-        let reader = this_thread();
-        let result = Pipeline::from_iter(0..scaled(20_000, 300) as u64)
-            .parallel(every_core(), move |s| {
-                let reader = reader.clone();
-                s.map(move |x| {
-                    assert!(this_thread() != reader, "boom on the reader");
-                    work(x)
-                })
-            })
-            .named("work")
-            .fold(0u64, |sum, x| sum.wrapping_add(x))
-            .run();
-        let error = result.expect_err("the reader's worker panics");
-        assert_eq!(error.stage(), "work");
-        match error.kind() {
-            ErrorKind::Panicked(message) => assert!(message.contains("boom"), "{message}"),
-            other => panic!("{other:?}"),
-        }
-        assert_accounts(error.report());
-    });
-}
-
-/// `set_workers` retires the last worker first, the reader's: it then waits for the others'
-/// outputs, and runs its worker again once the count comes back.
 #[test]
 fn the_readers_worker_retires_and_comes_back() {
     within(LIMIT, || {
@@ -179,7 +170,7 @@ fn the_readers_worker_keeps_max_in_flight() {
             m.fetch_max(in_flight, Ordering::SeqCst);
         });
         let finished = Pipeline::from_iter(source)
-            .max_in_flight(8)
+            .max_in_flight(1)
             .parallel(every_core(), |s| s.map(work))
             .for_each(move |_| {
                 done.fetch_add(1, Ordering::SeqCst);
@@ -188,7 +179,7 @@ fn the_readers_worker_keeps_max_in_flight() {
             .unwrap();
         assert_eq!(finished.report.items_out(), n);
         let most = most.load(Ordering::SeqCst);
-        assert!(most <= 8, "{most} items in flight, 8 allowed");
+        assert!(most <= 1, "{most} items in flight, 1 allowed");
         assert_accounts(&finished.report);
     });
 }
@@ -199,14 +190,14 @@ fn the_readers_worker_keeps_max_in_flight() {
 fn an_ordered_stage_keeps_order_with_the_readers_worker() {
     within(LIMIT, || {
         let n = scaled(20_000, 300) as u64;
-        let ran_on = Arc::new(Mutex::new(BTreeSet::new()));
-        let record = Arc::clone(&ran_on);
+        let ran_on = RanOn::default();
+        let record = ran_on.clone();
         let out = Pipeline::from_iter(0..n)
             .capacity(64)
             .parallel(Workers::new(every_core()).ordered(), move |s| {
-                let record = Arc::clone(&record);
+                let record = record.clone();
                 s.filter_map(move |x| {
-                    record.lock().unwrap().insert(this_thread());
+                    record.record();
                     work(x);
                     (x % 7 != 3).then_some(x)
                 })
@@ -217,8 +208,7 @@ fn an_ordered_stage_keeps_order_with_the_readers_worker() {
             .unwrap()
             .output;
         assert_eq!(out, (0..n).filter(|x| x % 7 != 3).collect::<Vec<_>>());
-        let names = ran_on.lock().unwrap().clone();
-        assert!(names.contains(&this_thread()), "{names:?}");
+        assert!(ran_on.includes_this_thread(), "{:?}", ran_on.names());
     });
 }
 
@@ -229,10 +219,7 @@ fn an_ordered_stage_keeps_order_with_the_readers_worker() {
 fn the_reader_runs_no_worker_of_a_flat_map() {
     within(LIMIT, || {
         let n = scaled(5_000, 200) as u64;
-        for workers in [
-            Workers::new(every_core()),
-            Workers::new(every_core()).ordered(),
-        ] {
+        for workers in both_shapes() {
             let reader = this_thread();
             let mut out = Pipeline::from_iter(0..n)
                 .capacity(16)
@@ -293,36 +280,9 @@ fn a_deadline_passes_while_the_readers_worker_filters_everything() {
 }
 
 #[test]
-fn a_panic_on_the_readers_ordered_worker_fails_the_run() {
-    within(LIMIT, || {
-        let reader = this_thread();
-        let result = Pipeline::from_iter(0..scaled(20_000, 300) as u64)
-            .parallel(Workers::new(every_core()).ordered(), move |s| {
-                let reader = reader.clone();
-                s.map(move |x| {
-                    assert!(this_thread() != reader, "boom on the reader");
-                    work(x)
-                })
-            })
-            .named("work")
-            .fold(0u64, |sum, x| sum.wrapping_add(x))
-            .run();
-        let error = result.expect_err("the reader's worker panics");
-        assert_eq!(error.stage(), "work");
-        assert!(matches!(error.kind(), ErrorKind::Panicked(_)), "{error}");
-        assert_accounts(error.report());
-    });
-}
-
-/// The reader waits for its worker's input when that worker's turn comes: an early drop of
-/// the output, or a source that stops, still ends every thread.
-#[test]
 fn an_ordered_reader_waiting_for_its_workers_input_stops_cleanly() {
     within(LIMIT, || {
-        for workers in [
-            Workers::new(every_core()).ordered(),
-            Workers::new(every_core()),
-        ] {
+        for workers in both_shapes() {
             let (input, pipeline) = Pipeline::input::<u64>(8);
             let seen = Arc::new(AtomicU64::new(0));
             let sink = Arc::clone(&seen);
@@ -398,6 +358,88 @@ fn an_item_does_not_wait_for_the_next_one_from_a_source_that_waits() {
             drop(feed);
             assert_eq!(output.next(), None);
             assert_accounts(&output.finish().unwrap());
+        }
+    });
+}
+
+/// A panic, or an error under `FailFast`, in the closure of the worker that the reader runs
+/// fails the run naming the stage, ends every thread, and the report accounts for every item.
+#[test]
+fn a_failure_on_the_readers_worker_fails_the_run_and_accounts() {
+    within(LIMIT, || {
+        let n = scaled(20_000, 300) as u64;
+        for workers in both_shapes() {
+            for panics in [true, false] {
+                let reader = this_thread();
+                let result = Pipeline::from_iter(0..n)
+                    .parallel(workers, move |s| {
+                        let reader = reader.clone();
+                        s.try_map(move |x| {
+                            let on_reader = this_thread() == reader;
+                            assert!(!(panics && on_reader), "boom on the reader");
+                            if on_reader {
+                                return Err(std::io::Error::other("failed on the reader"));
+                            }
+                            Ok(work(x))
+                        })
+                    })
+                    .named("work")
+                    .fold(0u64, |sum, x| sum.wrapping_add(x))
+                    .run();
+                let error = result.expect_err("the reader's worker fails");
+                assert_eq!(error.stage(), "work", "{workers:?}");
+                match (panics, error.kind()) {
+                    (true, ErrorKind::Panicked(message)) => assert!(message.contains("boom")),
+                    (false, ErrorKind::Failed(error)) => {
+                        assert!(error.to_string().contains("on the reader"));
+                    }
+                    (_, other) => panic!("{workers:?}, panics {panics}: {other:?}"),
+                }
+                assert_accounts(error.report());
+            }
+        }
+    });
+}
+
+/// Every way to stop a run early while the reader runs a worker ends every thread (a thread
+/// left blocked would hang the drop, or the join), and the report accounts for every item:
+/// dropping the `Output` mid-stream, dropping a `Running`, and `cancel` then `join`.
+#[test]
+fn stopping_early_with_the_readers_worker_leaves_no_thread_blocked() {
+    within(LIMIT, || {
+        let n = scaled(200_000, 2_000) as u64;
+        for workers in both_shapes() {
+            // The Output's reader is this thread: it drops the iterator with a chunk of its
+            // worker's outputs kept and the workers blocked on full queues.
+            let mut output = Pipeline::from_iter(0..n)
+                .capacity(8)
+                .parallel(workers, |s| s.map(work))
+                .into_iter();
+            for _ in 0..100 {
+                assert!(output.next().is_some(), "{workers:?}");
+            }
+            drop(output);
+
+            // The sink's thread runs the worker; nobody joins before the drop.
+            let running = Pipeline::from_iter(0..n)
+                .capacity(8)
+                .parallel(workers, |s| s.map(work))
+                .for_each(|_| std::thread::sleep(Duration::from_micros(10)))
+                .spawn();
+            std::thread::sleep(Duration::from_millis(5));
+            drop(running);
+
+            let running = Pipeline::from_iter(0..n)
+                .capacity(8)
+                .parallel(workers, |s| s.map(work))
+                .named("work")
+                .for_each(|_| std::thread::sleep(Duration::from_micros(10)))
+                .spawn();
+            std::thread::sleep(Duration::from_millis(5));
+            running.cancel();
+            let error = running.join().expect_err("cancelled");
+            assert!(matches!(error.kind(), ErrorKind::Cancelled), "{error}");
+            assert_accounts(error.report());
         }
     });
 }

@@ -3,7 +3,7 @@
 //! that no other test allocates meanwhile.
 
 use weir_pipeline::{Pipeline, Workers};
-use weir_test_support::{scaled, total_allocations, CountingAlloc};
+use weir_test_support::{every_core, scaled, total_allocations, CountingAlloc};
 
 #[global_allocator]
 static GLOBAL: CountingAlloc = CountingAlloc;
@@ -20,7 +20,7 @@ fn steady_state_allocates_nothing_per_item() {
     let few = scaled(20_000, 2_000) as u64;
     let many = 10 * few;
     type Run = fn(u64) -> u64;
-    let shapes: [(&str, Run); 9] = [
+    let shapes: [(&str, Run); 10] = [
         ("linear", |n| {
             Pipeline::from_iter(0..n)
                 .map(|x| x + 1)
@@ -39,9 +39,11 @@ fn steady_state_allocates_nothing_per_item() {
                 .unwrap()
                 .output
         }),
+        // At least as many workers as cores: the sink's thread runs the last one, its outputs
+        // kept in turns (pipeline/src/help.rs).
         ("ordered", |n| {
             Pipeline::from_iter(0..n)
-                .parallel(Workers::new(3).ordered(), |s| {
+                .parallel(Workers::new(every_core().max(3)).ordered(), |s| {
                     s.filter_map(|x| (x % 5 != 0).then_some(x))
                 })
                 .fold(0, |a, x| a + x)
@@ -100,6 +102,19 @@ fn steady_state_allocates_nothing_per_item() {
                 .max_in_flight(32)
                 .flat_map(|x| [x, x])
                 .parallel(2, |s| s.map(|x| x + 1))
+                .fold(0, |a, x| a + x)
+                .run()
+                .unwrap()
+                .output
+        }),
+        // As many workers as cores: the next stage's thread runs the last worker and keeps its
+        // outputs (pipeline/src/help.rs), here a batch's.
+        ("unordered, reader's worker, batched", |n| {
+            Pipeline::from_iter(0..n)
+                .capacity(16)
+                .parallel(every_core(), |s| s.map(|x| x * 2).filter(|x| x % 3 != 0))
+                .batch(64)
+                .map(|batch| batch.iter().sum::<u64>())
                 .fold(0, |a, x| a + x)
                 .run()
                 .unwrap()

@@ -16,6 +16,14 @@ use std::sync::Arc;
 #[cfg(target_os = "linux")]
 use std::time::Duration;
 
+/// As many threads as the machine has cores, at least 2: the count of workers with which a
+/// weir-pipeline `parallel` stage runs its last worker on the thread that reads its output.
+pub fn every_core() -> usize {
+    std::thread::available_parallelism()
+        .map_or(2, std::num::NonZeroUsize::get)
+        .max(2)
+}
+
 /// `full` when running natively, `miri` under Miri (which is roughly a thousand times slower).
 pub fn scaled(full: usize, miri: usize) -> usize {
     if cfg!(miri) {
