@@ -1,7 +1,7 @@
 //! An event count: the handshake that lets a thread sleep until a condition may have become
 //! true, without a lock and without losing a wake-up.
 
-use crate::sync::{fence, AtomicU32, Futex, Instant, Ordering};
+use crate::sync::{fence, AtomicU64, Futex, Instant, Ordering};
 use std::fmt;
 
 /// Lets threads sleep until another thread signals that a condition may now hold.
@@ -46,10 +46,30 @@ use std::fmt;
 /// waiter.join().unwrap();
 /// ```
 pub struct EventCount {
-    /// Bumped by every notify that finds a waiter; the futex the waiters sleep on.
+    /// Bumped by every notify that finds a waiter it has not woken yet; the futex the waiters
+    /// sleep on.
     epoch: Futex,
-    /// How many threads are between `listen` and the end of their wait.
-    waiters: AtomicU32,
+    /// Who waits: the listeners ([`LISTENER`] each, in the low half) and how many of them a
+    /// notify has already woken and none has yet accounted for by leaving ([`WOKEN`] each, in
+    /// the high half; never more than the listeners).
+    waiting: AtomicU64,
+}
+
+/// One listener, in [`EventCount::waiting`].
+const LISTENER: u64 = 1;
+/// One wake-up sent, in [`EventCount::waiting`].
+const WOKEN: u64 = 1 << 32;
+
+/// The listeners counted in a value of [`EventCount::waiting`].
+#[inline]
+fn listeners(waiting: u64) -> u64 {
+    waiting & (WOKEN - 1)
+}
+
+/// The wake-ups counted in a value of [`EventCount::waiting`].
+#[inline]
+fn woken(waiting: u64) -> u64 {
+    waiting >> 32
 }
 
 impl EventCount {
@@ -57,7 +77,7 @@ impl EventCount {
     pub fn new() -> Self {
         EventCount {
             epoch: Futex::new(0),
-            waiters: AtomicU32::new(0),
+            waiting: AtomicU64::new(0),
         }
     }
 
@@ -66,23 +86,28 @@ impl EventCount {
     /// withdraws the announcement.
     #[must_use = "a listener is for waiting on; check the condition, then `wait`"]
     pub fn listen(&self) -> Listener<'_> {
-        // Relaxed: the fence below orders it before the caller's re-check.
-        self.waiters.fetch_add(1, Ordering::Relaxed);
-        // Pairs with the fence in `notify`: either the notifier's load of `waiters` sees this
-        // thread counted, or this thread's re-check of the condition sees what the notifier did
-        // before notifying (the store-buffering case, ruled out by two SeqCst fences).
+        // Relaxed: a listener that reads a notify's bump here was not counted by that notify
+        // (see below), so the fences settle what its re-check sees of that notify's condition.
+        let epoch = self.epoch.load(Ordering::Relaxed);
+        // Release keeps the load above before this count (the load-buffering case, which loom
+        // does not explore). It pairs with the Acquire exchange in `wake_one_more`: a notify
+        // that counts this listener bumps the epoch only after the load above, so if this
+        // thread is not asleep yet when that notify wakes a sleeper, its `wait` returns at
+        // once instead of sleeping on the epoch the notify leaves.
+        self.waiting.fetch_add(LISTENER, Ordering::Release); // loom-cannot-tell: see above
+
+        // Pairs with the fence in `wake_one_more`: either the notifier's look at `waiting` sees
+        // this thread counted, or this thread's re-check of the condition sees what the
+        // notifier did before notifying (the store-buffering case, ruled out by two SeqCst
+        // fences).
         fence(Ordering::SeqCst);
-        // Acquire pairs with the fence before the bump in `notify`: a waiter that reads a bumped
-        // epoch also sees the condition the notifier made true, so its re-check cannot miss it
-        // and then sleep on an epoch that no later notify will change.
-        let epoch = self.epoch.load(Ordering::Acquire);
         Listener { event: self, epoch }
     }
 
-    /// Wakes one waiting thread, if any is waiting.
+    /// Wakes one waiting thread, if any is waiting and not already woken.
     #[inline]
     pub fn notify_one(&self) {
-        if self.bump_if_waited() {
+        if self.wake_one_more(false) {
             self.epoch.wake_one();
         }
     }
@@ -90,29 +115,58 @@ impl EventCount {
     /// Wakes every waiting thread.
     #[inline]
     pub fn notify_all(&self) {
-        if self.bump_if_waited() {
+        if self.wake_one_more(true) {
             self.epoch.wake_all();
         }
     }
 
     /// Whether a thread is waiting, or about to: a snapshot, for metrics and tests.
     pub fn has_waiters(&self) -> bool {
-        self.waiters.load(Ordering::Relaxed) > 0
+        listeners(self.waiting.load(Ordering::Relaxed)) > 0
     }
 
-    /// Moves the epoch on if anyone listens, so that a listener about to sleep on the old epoch
-    /// returns at once; returns whether anyone does.
+    /// Counts a wake-up for one more listener (every listener, if `all`) and moves the epoch
+    /// on, so that a listener about to sleep on the old epoch returns at once; returns whether
+    /// there was a listener not yet woken, for whom the caller must make the system call.
+    ///
+    /// A notify that finds every listener already woken skips the system call: with a woken
+    /// thread still on its way out (a scheduler's time slice, on a busy machine), each send
+    /// would otherwise make a futex call that wakes nobody.
+    ///
+    /// Why skipping loses no wake-up: each wake-up counted makes one listener leave with no
+    /// other notify. The futex wakes one sleeper if one sleeps (every sleeper, for
+    /// `notify_all`); if none sleeps, every listener this notify counted is not asleep yet and
+    /// will not sleep on the epoch it leaves (see `listen`), so its `wait` returns at once. A
+    /// leaving listener takes one wake-up off the count, whether or not it was the one woken,
+    /// so the count never credits more leavers than there will be. So a notify skips only
+    /// when every listener will leave and look at the condition again; a listener counted
+    /// after the last wake-up makes the listeners outnumber the count, and the next notify
+    /// wakes.
     #[inline]
-    fn bump_if_waited(&self) -> bool {
+    fn wake_one_more(&self, all: bool) -> bool {
         // Pairs with the fence in `listen` (see there): orders the caller's change of the
-        // condition before the load of `waiters`.
+        // condition before the look at `waiting`.
         fence(Ordering::SeqCst);
-        if self.waiters.load(Ordering::Relaxed) == 0 {
-            return false;
+        let mut waiting = self.waiting.load(Ordering::Relaxed);
+        loop {
+            let listeners = listeners(waiting);
+            if listeners == woken(waiting) {
+                return false;
+            }
+            let woken = if all { listeners } else { woken(waiting) + 1 };
+            // Acquire pairs with the Release count of each listener it counts (see `listen`).
+            match self.waiting.compare_exchange_weak(
+                waiting,
+                woken * WOKEN + listeners,
+                Ordering::Acquire, // loom-cannot-tell: see `listen`
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => break,
+                Err(now) => waiting = now,
+            }
         }
-        // Relaxed: the SeqCst fence above is also a release fence, so a listener whose Acquire
-        // load of the epoch reads this bump synchronizes with that fence and sees the caller's
-        // change of the condition.
+        // Relaxed: a listener that reads this bump was not counted above (see `listen`), so it
+        // needs no ordering from it.
         self.epoch.fetch_add(1, Ordering::Relaxed);
         true
     }
@@ -127,7 +181,7 @@ impl Default for EventCount {
 impl fmt::Debug for EventCount {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EventCount")
-            .field("waiters", &self.waiters.load(Ordering::Relaxed))
+            .field("waiters", &listeners(self.waiting.load(Ordering::Relaxed)))
             .finish_non_exhaustive()
     }
 }
@@ -162,13 +216,59 @@ impl Listener<'_> {
 
 impl Drop for Listener<'_> {
     fn drop(&mut self) {
-        // Relaxed: a notifier that still counts this thread only makes a wake it did not need.
-        self.event.waiters.fetch_sub(1, Ordering::Relaxed);
+        // Relaxed: the count orders nothing else (see `wake_one_more`). Taking a wake-up off
+        // the count whether or not this listener was the one woken can only make a later
+        // notify wake a thread that needed none.
+        let left = |waiting: u64| {
+            let woken = if woken(waiting) > 0 { WOKEN } else { 0 };
+            Some(waiting - LISTENER - woken)
+        };
+        let _ = self
+            .event
+            .waiting
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, left);
     }
 }
 
 impl fmt::Debug for Listener<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Listener").finish_non_exhaustive()
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::EventCount;
+
+    #[test]
+    fn a_listener_is_woken_once_until_it_leaves() {
+        let event = EventCount::new();
+        assert!(!event.wake_one_more(false), "nobody listens");
+        let first = event.listen();
+        let second = event.listen();
+        assert!(event.wake_one_more(false));
+        assert!(event.wake_one_more(false));
+        assert!(!event.wake_one_more(false), "both are woken already");
+        assert!(!event.wake_one_more(true));
+        drop(first);
+        assert!(!event.wake_one_more(false), "the second is still woken");
+        let third = event.listen();
+        assert!(
+            event.wake_one_more(false),
+            "a new listener is not woken yet"
+        );
+        drop((second, third));
+        assert!(!event.has_waiters());
+        assert!(!event.wake_one_more(true));
+    }
+
+    #[test]
+    fn notify_all_wakes_every_listener_at_once() {
+        let event = EventCount::new();
+        let listeners = [event.listen(), event.listen(), event.listen()];
+        assert!(event.wake_one_more(true));
+        assert!(!event.wake_one_more(false));
+        drop(listeners);
+        assert!(!event.has_waiters());
     }
 }
