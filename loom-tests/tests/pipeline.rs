@@ -170,11 +170,11 @@ fn set_workers_races_the_items_and_the_end() {
 }
 
 /// The count of an ordered stage's workers changed while its items go through: the dealer
-/// announces the new count before the first item of the round it starts, and the reader
-/// applies it after that round's first turn, so both agree on every turn; the output stays in
-/// order, each item once, and no thread is left blocked on a turn that never comes.
+/// reads the count at each turn and logs the worker it deals the turn to, and the reader
+/// follows the log, so both agree on every turn; the output stays in order, each item once,
+/// and no thread is left blocked on a turn that never comes.
 #[test]
-fn set_workers_of_an_ordered_stage_races_its_rounds() {
+fn set_workers_of_an_ordered_stage_races_its_turns() {
     model_with_bound(1, || {
         let running = Pipeline::from_iter(0..4u32)
             .capacity(4)
@@ -336,7 +336,7 @@ fn the_sink_runs_the_last_worker_of_an_unordered_stage() {
 
 /// The same for an ordered stage: the merger runs the third worker when its turn comes, and
 /// waits for that worker's input as it would have waited for its output. Its rings hold two
-/// turns, so the worker's chunk may make the outputs of two rounds: the merger hands on one
+/// turns, so the worker's chunk may make the outputs of two turns: the merger hands on one
 /// turn's and keeps the next. The order holds, with an item filtered out.
 #[test]
 fn the_sink_runs_the_last_worker_of_an_ordered_stage() {

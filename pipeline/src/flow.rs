@@ -389,7 +389,7 @@ impl<R> Running<R> {
     /// Sets how many workers of the parallel stage named `stage` run: a retired worker
     /// finishes what it has taken first, then waits (parked) until the count rises again;
     /// nothing is lost or run twice. An unordered stage's workers follow the new count from
-    /// their next chunk, an ordered stage's from its next round of turns (its output stays
+    /// their next chunk, an ordered stage's from its next turn (its output stays
     /// in order). A stage takes 1 up to the workers it started
     /// ([`Workers::max`](crate::Workers::max)); a [`scaling`](crate::Workers::scaling) one
     /// goes on following the load from the new count.

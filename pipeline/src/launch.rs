@@ -10,7 +10,7 @@ use weir_backpressure::overflow::{Overflow, OverflowStats};
 use crate::control::Control;
 use crate::error::{panic_message, ErrorKind};
 
-use crate::deal::{deal, Announcements, Staffing};
+use crate::deal::{deal, Staffing, TurnLog};
 use crate::link::{
     mpmc_channel, spsc_channel, Inlet, MpmcReceiver, Outlet, Overflowing, SpscReceiver,
 };
@@ -69,8 +69,8 @@ impl Want {
 pub(crate) enum Taken<T> {
     One(Box<dyn Inlet<T>>),
     Shared(Marked<MpmcReceiver<T>>),
-    /// The workers' inputs, and what the dealer announces of the count it deals to.
-    Dealt(Vec<Marked<SpscReceiver<T>>>, Announcements),
+    /// The workers' inputs, and the log of which worker each turn was dealt to.
+    Dealt(Vec<Marked<SpscReceiver<T>>>, TurnLog),
     Pulled(Pulled<T>),
 }
 
@@ -274,10 +274,10 @@ impl Launch {
             } => {
                 let (senders, receivers) =
                     (0..workers).map(|_| marked(spsc_channel(capacity))).unzip();
-                let (deal, announcements) = deal(senders, staffing);
+                let (deal, log) = deal(senders, staffing);
                 Made {
                     outlet: Box::new(deal),
-                    taken: Taken::Dealt(receivers, announcements),
+                    taken: Taken::Dealt(receivers, log),
                     dropped: None,
                 }
             }

@@ -944,7 +944,7 @@ impl<T: Send + 'static> Pipeline<T> {
                     },
                 );
                 launch.link(&up, &metrics);
-                let Taken::Dealt(inputs, announcements) = up.taken else {
+                let Taken::Dealt(inputs, log) = up.taken else {
                     unreachable!("dealt queues were asked for")
                 };
                 metrics.set_input(
@@ -977,7 +977,7 @@ impl<T: Send + 'static> Pipeline<T> {
                     });
                 }
                 let here = Made::upstream(
-                    Taken::One(Box::new(Ordered::new(outputs, announcements))),
+                    Taken::One(Box::new(Ordered::new(outputs, log))),
                     None,
                     metrics,
                 );

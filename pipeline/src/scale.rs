@@ -2,7 +2,7 @@
 //! [`Running::set_workers`](crate::Running::set_workers), or by the load under
 //! [`Workers::scaling`](crate::Workers::scaling).
 //!
-//! An ordered stage's dealer follows the count from one round of turns to the next
+//! An ordered stage's dealer follows the count from one turn to the next
 //! ([`crate::deal`]); a retired worker of it gets no more items. In an unordered stage, which
 //! shares one input queue, the workers follow it themselves:
 //!

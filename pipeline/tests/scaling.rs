@@ -254,10 +254,11 @@ fn a_retired_ordered_worker_takes_no_more_items() {
             next += items;
             names
         };
-        // Turns of 16 items: 96 items go round the three workers twice.
+        // Turns of 16 items, each to the emptiest worker, the next one first when they are
+        // alike: the three start empty, so the first three turns go to the three of them.
         assert_eq!(run(96).len(), 3);
         running.set_workers("work", 1).unwrap();
-        // The round under way when the count fell ends on the old count; from the next one,
+        // A turn under way when the count fell stays with its worker; from the next one,
         // every turn is worker 0's.
         run(48);
         let after = run(160);
