@@ -10,8 +10,8 @@ use std::fmt;
 /// [`wait`](Listener::wait)s; a thread that makes the condition true calls
 /// [`notify_one`](Self::notify_one) or [`notify_all`](Self::notify_all) after. Whatever the
 /// interleaving, a waiter either sees the condition in its second check or is woken: no
-/// wake-up is lost. A notify with nobody waiting costs a fence and one load of a line the
-/// waiters leave alone, and no system call.
+/// wake-up is lost. A notify with nobody waiting, or with every waiter already woken, costs a
+/// fence and one load, and no system call.
 ///
 /// The condition is the caller's: a queue's length, a flag, a counter. An event count does
 /// not remember notifies that nobody listened for, so the condition must be re-checked between

@@ -51,9 +51,20 @@ pub(crate) const DEAL_BLOCK: usize = 16;
 #[cfg(loom)]
 pub(crate) const DEAL_BLOCK: usize = 1;
 
-/// How many turns the log holds beyond the turns that fit in the workers' inputs: the reader
-/// reads the log in batches.
-const LOG_SLACK: usize = 64;
+/// How many turns the turn log holds, for workers whose inputs hold `held` items: every turn
+/// those inputs can hold, one partly dealt turn per worker, and [`LOG_BATCH`] more, since the
+/// reader takes the log in batches. Under loom, one turn per worker, so that the models reach
+/// a dealer waiting for room in the log (the output rings hold turns too).
+fn log_capacity(held: usize, workers: usize) -> usize {
+    if cfg!(loom) {
+        workers
+    } else {
+        held / DEAL_BLOCK + workers + LOG_BATCH
+    }
+}
+
+/// How many turns the reader takes from the log at once.
+const LOG_BATCH: usize = 64;
 
 /// The count of workers the dealer follows: the stage's [`Scale`], and the run's control,
 /// through which a change of the count made by the load wakes whoever waits on it.
@@ -70,7 +81,7 @@ pub(crate) fn deal<T>(
     staffing: Staffing,
 ) -> (Deal<T>, TurnLog) {
     let held: usize = inputs.iter().map(|input| input.end().capacity()).sum();
-    let (log, read) = spsc_channel(held / DEAL_BLOCK + inputs.len() + LOG_SLACK);
+    let (log, read) = spsc_channel(log_capacity(held, inputs.len()));
     let deal = Deal {
         workers: inputs,
         turn: None,
@@ -198,7 +209,7 @@ impl TurnLog {
         if self.next == self.read.len() {
             self.read.clear();
             self.next = 0;
-            match Inlet::recv(&mut self.log, &mut self.read, LOG_SLACK, deadline) {
+            match Inlet::recv(&mut self.log, &mut self.read, LOG_BATCH, deadline) {
                 Recv::Got => {}
                 Recv::Timeout => return Next::Timeout,
                 Recv::End => return Next::End,
