@@ -25,8 +25,12 @@ pub trait SendEnd: sealed::Sealed {
     /// The hand-off slot of a channel of capacity 0, which has no queue.
     #[doc(hidden)]
     fn rendezvous(&self) -> Option<&Rendezvous<Self::Item>>;
+    /// Pushes `item`, or hands it back if the queue is full. On success it calls `pushed`
+    /// once, at the queue's point for a wake-up: the ring after publishing the item, the MPMC
+    /// queue between claiming its place and writing it, where the wake-up's fence costs least
+    /// (`weir_mpmc::Queue::try_push_then` says why no sleeper is lost there).
     #[doc(hidden)]
-    fn try_push(&self, item: Self::Item) -> Result<(), Self::Item>;
+    fn try_push(&self, item: Self::Item, pushed: impl FnOnce()) -> Result<(), Self::Item>;
     /// Moves as many items as fit, at most `max`, from the front of `items`; returns how many.
     #[doc(hidden)]
     fn try_push_many(&self, items: &mut Vec<Self::Item>, max: usize) -> usize;
@@ -37,13 +41,13 @@ pub trait SendEnd: sealed::Sealed {
     #[doc(hidden)]
     fn limiter(&self) -> Limiter;
 
-    /// As `try_push`, within the soft limit.
+    /// As `try_push`, within the soft limit, waking a receiver when the item goes in.
     #[doc(hidden)]
     #[inline]
-    fn try_push_within(&self, item: Self::Item) -> Result<(), Self::Item> {
+    fn try_push_and_wake(&self, item: Self::Item) -> Result<(), Self::Item> {
         match room(self.signals(), || self.queued()) {
             Some(0) => Err(item),
-            _ => self.try_push(item),
+            _ => self.try_push(item, || self.signals().not_empty().notify_one()),
         }
     }
 
@@ -77,8 +81,10 @@ pub trait RecvEnd: sealed::Sealed {
     /// The hand-off slot of a channel of capacity 0, which has no queue.
     #[doc(hidden)]
     fn rendezvous(&self) -> Option<&Rendezvous<Self::Item>>;
+    /// Pops an item if there is one. Then it calls `popped` once, at the queue's point for a
+    /// wake-up, as `SendEnd::try_push` does.
     #[doc(hidden)]
-    fn try_pop(&self) -> Option<Self::Item>;
+    fn try_pop(&self, popped: impl FnOnce()) -> Option<Self::Item>;
     /// Appends up to `max` items to `out`; returns how many.
     #[doc(hidden)]
     fn try_pop_many(&self, out: &mut Vec<Self::Item>, max: usize) -> usize;
@@ -88,6 +94,13 @@ pub trait RecvEnd: sealed::Sealed {
     fn capacity(&self) -> usize;
     #[doc(hidden)]
     fn limiter(&self) -> Limiter;
+
+    /// As `try_pop`, waking a sender when an item comes out.
+    #[doc(hidden)]
+    #[inline]
+    fn try_pop_and_wake(&self) -> Option<Self::Item> {
+        self.try_pop(|| self.signals().not_full().notify_one())
+    }
 }
 
 pub(crate) mod sealed {
@@ -176,7 +189,7 @@ impl<E: SendEnd, W: WaitStrategy> Sender<E, W> {
             return rendezvous.try_send(end.signals(), &self.wait, item);
         }
         end.signals()
-            .try_send(item, |item| end.try_push_within(item))
+            .try_send(item, |item| end.try_push_and_wake(item))
     }
 
     /// Sends an item, waiting at most `timeout` while the channel is full.
@@ -336,8 +349,9 @@ impl<E: SendEnd, W: WaitStrategy> Sender<E, W> {
         if let Some(rendezvous) = end.rendezvous() {
             return rendezvous.send(end.signals(), &self.wait, item, deadline);
         }
-        end.signals()
-            .send(&self.wait, item, deadline, |item| end.try_push_within(item))
+        end.signals().send(&self.wait, item, deadline, |item| {
+            end.try_push_and_wake(item)
+        })
     }
 }
 
@@ -386,7 +400,7 @@ impl<E: RecvEnd, W: WaitStrategy> Receiver<E, W> {
         if let Some(rendezvous) = end.rendezvous() {
             return rendezvous.try_recv(end.signals());
         }
-        end.signals().try_recv(|| end.try_pop())
+        end.signals().try_recv(|| end.try_pop_and_wake())
     }
 
     /// Receives an item, waiting at most `timeout` while the channel is empty.
@@ -509,7 +523,8 @@ impl<E: RecvEnd, W: WaitStrategy> Receiver<E, W> {
         if let Some(rendezvous) = end.rendezvous() {
             return rendezvous.recv(end.signals(), &self.wait, deadline);
         }
-        end.signals().recv(&self.wait, deadline, || end.try_pop())
+        end.signals()
+            .recv(&self.wait, deadline, || end.try_pop_and_wake())
     }
 }
 

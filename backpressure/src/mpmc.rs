@@ -130,8 +130,11 @@ impl<T> SendEnd for QueueEnd<T> {
     }
 
     #[inline]
-    fn try_push(&self, item: T) -> Result<(), T> {
-        self.0.queue.try_push(item).map_err(|full| full.0)
+    fn try_push(&self, item: T, pushed: impl FnOnce()) -> Result<(), T> {
+        self.0
+            .queue
+            .try_push_then(item, pushed)
+            .map_err(|full| full.0)
     }
 
     fn try_push_many(&self, items: &mut Vec<T>, max: usize) -> usize {
@@ -167,8 +170,8 @@ impl<T> RecvEnd for QueueEnd<T> {
     }
 
     #[inline]
-    fn try_pop(&self) -> Option<T> {
-        self.0.queue.try_pop()
+    fn try_pop(&self, popped: impl FnOnce()) -> Option<T> {
+        self.0.queue.try_pop_then(popped)
     }
 
     fn try_pop_many(&self, out: &mut Vec<T>, max: usize) -> usize {

@@ -113,10 +113,14 @@ impl Signals {
 
     /// A sender is gone; when it was the last, wakes every receiver to see the disconnection.
     pub(crate) fn remove_sender(&self) {
-        // Relaxed, yet a receiver that sees 0 (Acquire, in `senders_gone`) sees every item sent:
-        // each push is followed by a notify, whose SeqCst fence is also a release fence, so a
-        // sender's pushes are released by that fence before this decrement, and the later
-        // senders' decrements continue its (fence-headed) release sequence.
+        // Relaxed, yet a receiver that sees 0 (Acquire, in `senders_gone`) finds every item
+        // sent. Each push runs a notify once it has claimed its place, and the notify's SeqCst
+        // fence is also a release fence ahead of this decrement, and the later senders' decrements continue its release
+        // sequence, so the receiver sees each push's claim at least. The ring's pushes, and
+        // the MPMC queue's batches, are written before that fence. A single MPMC push notifies
+        // between its claim and its write (`weir_mpmc::Queue::try_push_then`), so the receiver
+        // may see only the claim; but a pop that finds a position claimed and not yet written
+        // waits for the write, so it still gets the item.
         if self.senders.fetch_sub(1, Ordering::Relaxed) == 1 {
             self.not_empty.notify_all();
         }
@@ -145,7 +149,8 @@ impl Signals {
         self.receivers.load(Ordering::Relaxed) == 0
     }
 
-    /// Sends without waiting: `try_push` puts the item in the queue or hands it back.
+    /// Sends without waiting: `try_push` puts the item in the queue and wakes a receiver, or
+    /// hands the item back.
     #[inline]
     pub(crate) fn try_send<T>(
         &self,
@@ -155,12 +160,11 @@ impl Signals {
         if self.receivers_gone() {
             return Err(TrySendError::Disconnected(item));
         }
-        try_push(item).map_err(TrySendError::Full)?;
-        self.not_empty.notify_one();
-        Ok(())
+        try_push(item).map_err(TrySendError::Full)
     }
 
-    /// Sends, waiting with `wait` while the queue is full, until `deadline` if there is one.
+    /// Sends, waiting with `wait` while the queue is full, until `deadline` if there is one;
+    /// `try_push` as for [`try_send`](Self::try_send).
     #[inline]
     pub(crate) fn send<T, W: WaitStrategy>(
         &self,
@@ -200,10 +204,7 @@ impl Signals {
             }
         });
         match sent {
-            Some(Ok(())) => {
-                self.not_empty.notify_one();
-                Ok(())
-            }
+            Some(Ok(())) => Ok(()),
             Some(Err(item)) => Err(SendTimeoutError::Disconnected(item)),
             None => Err(SendTimeoutError::Timeout(
                 unsent.expect("a send that timed out still holds its item"),
@@ -239,7 +240,7 @@ impl Signals {
         Ok(())
     }
 
-    /// Receives without waiting.
+    /// Receives without waiting: `try_pop` takes an item out and wakes a sender, or finds none.
     #[inline]
     pub(crate) fn try_recv<T>(
         &self,
@@ -251,12 +252,11 @@ impl Signals {
             None if self.senders_gone() => try_pop().ok_or(TryRecvError::Disconnected)?,
             None => return Err(TryRecvError::Empty),
         };
-        self.not_full.notify_one();
         Ok(item)
     }
 
     /// Receives, waiting with `wait` while the queue is empty, until `deadline` if there is
-    /// one.
+    /// one; `try_pop` as for [`try_recv`](Self::try_recv).
     #[inline]
     pub(crate) fn recv<T, W: WaitStrategy>(
         &self,
@@ -288,9 +288,7 @@ impl Signals {
             }
             None
         });
-        let item = received.unwrap_or(Err(RecvTimeoutError::Timeout))?;
-        self.not_full.notify_one();
-        Ok(item)
+        received.unwrap_or(Err(RecvTimeoutError::Timeout))
     }
 
     /// Receives at least one item and at most `max`, waiting while the queue is empty;

@@ -135,11 +135,13 @@ impl<T> SendEnd for ProducerEnd<T> {
     }
 
     #[inline]
-    fn try_push(&self, item: T) -> Result<(), T> {
+    fn try_push(&self, item: T, pushed: impl FnOnce()) -> Result<(), T> {
         self.producer
             .borrow_mut()
             .try_push(item)
-            .map_err(|full| full.0)
+            .map_err(|full| full.0)?;
+        pushed();
+        Ok(())
     }
 
     fn try_push_many(&self, items: &mut Vec<T>, max: usize) -> usize {
@@ -180,8 +182,10 @@ impl<T> RecvEnd for ConsumerEnd<T> {
     }
 
     #[inline]
-    fn try_pop(&self) -> Option<T> {
-        self.consumer.borrow_mut().try_pop()
+    fn try_pop(&self, popped: impl FnOnce()) -> Option<T> {
+        let item = self.consumer.borrow_mut().try_pop()?;
+        popped();
+        Some(item)
     }
 
     fn try_pop_many(&self, out: &mut Vec<T>, max: usize) -> usize {
