@@ -52,11 +52,29 @@ fn end_of_stream_through_a_parallel_stage() {
     });
 }
 
-/// The ordered window: items dealt in turns to two workers, one of which filters, come back
-/// in the input order, each once, through queues of one slot per worker (a full window holds
-/// the dealer back instead of deadlocking).
+/// The ordered window: items dealt in turns to two workers (by the source's thread), one of
+/// which filters, come back in the input order, each once, through queues of
+/// one slot per worker (a full window holds the dealer back instead of deadlocking).
 #[test]
 fn ordered_window_keeps_order_when_full() {
+    model_with_bound(1, || {
+        let out: Vec<u32> = Pipeline::from_iter_on_its_own_thread(0..4u32)
+            .capacity(2)
+            .parallel(Workers::new(2).ordered(), |s| s.filter(|x| *x != 2))
+            .collect()
+            .run()
+            .unwrap()
+            .output;
+        assert_eq!(out, [0, 1, 3]);
+    });
+}
+
+/// The same window when the two workers take their turns from the source themselves, logging
+/// each under the source's lock: a worker may wait for room in the log (one turn per worker
+/// under loom) while it holds the lock, and the reader, behind on turns whose outputs come,
+/// catches up. The order holds, each item once.
+#[test]
+fn ordered_workers_take_their_turns_through_a_full_log() {
     model_with_bound(1, || {
         let out: Vec<u32> = Pipeline::from_iter(0..4u32)
             .capacity(2)
@@ -175,6 +193,23 @@ fn set_workers_races_the_items_and_the_end() {
 /// and no thread is left blocked on a turn that never comes.
 #[test]
 fn set_workers_of_an_ordered_stage_races_its_turns() {
+    model_with_bound(1, || {
+        let running = Pipeline::from_iter_on_its_own_thread(0..4u32)
+            .capacity(4)
+            .parallel(Workers::new(2).ordered(), |s| s.map(|x| x + 10))
+            .named("p")
+            .collect::<Vec<_>>()
+            .spawn();
+        running.set_workers("p", 1).unwrap();
+        assert_eq!(running.join().unwrap().output, [10, 11, 12, 13]);
+    });
+}
+
+/// The same when the workers take their turns from the source: a retired worker has handed on
+/// every turn it took before it waits for its seat, so the reader never waits for a turn of a
+/// worker that is not coming back; the order holds, each item once.
+#[test]
+fn set_workers_of_an_ordered_stage_that_reads_the_source() {
     model_with_bound(1, || {
         let running = Pipeline::from_iter(0..4u32)
             .capacity(4)
@@ -334,12 +369,31 @@ fn the_sink_runs_the_last_worker_of_an_unordered_stage() {
     });
 }
 
-/// The same for an ordered stage: the merger runs the third worker when its turn comes, and
-/// waits for that worker's input as it would have waited for its output. Its rings hold two
-/// turns, so the worker's chunk may make the outputs of two turns: the merger hands on one
-/// turn's and keeps the next. The order holds, with an item filtered out.
+/// The same for an ordered stage dealt to by its source's thread: the merger runs the third
+/// worker when its turn comes, and waits for that worker's input as it would have waited for
+/// its output. Its rings hold two turns, so the worker's chunk may make the outputs of two
+/// turns: the merger hands on one turn's and keeps the next. The order holds, with an item
+/// filtered out.
 #[test]
 fn the_sink_runs_the_last_worker_of_an_ordered_stage() {
+    model_with_bound(1, || {
+        let out: Vec<u32> = Pipeline::from_iter_on_its_own_thread(0..6u32)
+            .capacity(6)
+            .parallel(Workers::new(3).ordered(), |s| s.filter(|x| *x != 1))
+            .collect()
+            .run()
+            .unwrap()
+            .output;
+        assert_eq!(out, [0, 2, 3, 4, 5]);
+    });
+}
+
+/// And for an ordered stage whose workers take their turns from the source: the merger runs
+/// the third worker ahead, a turn at a time, whenever it would wait for the log or for another
+/// worker's frames, and never waits for room in the log itself (it is the log's reader). The
+/// order holds, with an item filtered out.
+#[test]
+fn the_sink_runs_ahead_the_last_worker_of_an_ordered_stage_that_reads_the_source() {
     model_with_bound(1, || {
         let out: Vec<u32> = Pipeline::from_iter(0..6u32)
             .capacity(6)

@@ -17,7 +17,8 @@
 //! takes effect from the next turn. On 2 cores it does not bring the ordered fan-out level
 //! with the unordered one: the dealer is a third thread there, and while it waits for a core
 //! the workers' inputs run dry (on the skewed fan-out, 22 to 40 ms of input waits in a run of
-//! 270 ms, against 2.5 ms for the unordered stage, whose workers read the source themselves).
+//! 270 ms, against 2.5 ms for the unordered stage, whose workers read the source themselves;
+//! an ordered stage right after `from_iter` now does the same, below).
 //!
 //! The active workers are the first [`Scale::active`] (which `set_workers` and the load move),
 //! read at each turn. A retired worker gets no more turns and waits (parked) on its empty
@@ -34,11 +35,31 @@
 //! The end of the stream needs nothing more: each worker's output ends after its input does,
 //! and a turn is short only when it is the last, so when the worker whose turn it is ends
 //! before the turn is over, no later turn holds anything.
+//!
+//! # Workers that take their turns themselves
+//!
+//! Right after `from_iter` there is no dealer ([`crate::source::Pulled::in_turns`]): a
+//! worker takes its next turn (one chunk, of at most half what its output ring holds) from
+//! the iterator under the source's lock, and logs it, with its count of items, under the same
+//! lock, so the log's order is the input's. A worker that is free takes the next turn: the
+//! load balances itself, and a retired worker simply takes none.
+//!
+//! The argument above holds with two more facts. A worker hands on the frames of a turn
+//! before it comes back for the lock, so the workers waiting for the lock, or for room in the
+//! log while they hold it, owe the reader nothing it is waiting for: the reader catches up
+//! with the log. And the worker that the reader runs ([`Ordered::pulled`]) takes a turn only
+//! when the log has room (the reader must never wait on itself), and runs each turn whole, so
+//! its frames are kept by the time the merge reaches its turn. The log ends when the source
+//! does, or when the last worker thread leaves (the run stopped).
+//!
+//! That is the unordered stage's way of reading a source, and it takes the third thread off
+//! the fan-out on 2 cores.
 
 use std::sync::Arc;
 use std::time::Instant;
 
 use crate::control::Control;
+use crate::help::{Help, Helping};
 use crate::link::{spsc_channel, Gone, Inlet, Outlet, Recv, SoftLimit, SpscReceiver, SpscSender};
 use crate::marks::Marked;
 use crate::op::Frame;
@@ -65,6 +86,35 @@ fn log_capacity(held: usize, workers: usize) -> usize {
 
 /// How many turns the reader takes from the log at once.
 const LOG_BATCH: usize = 64;
+
+/// One entry of the turn log: the worker a turn went to, and how many items it holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Turn {
+    pub(crate) worker: usize,
+    pub(crate) items: usize,
+}
+
+/// Makes a turn log for workers that take their turns from the source themselves
+/// ([`crate::source::Pulled::in_turns`]): its sender, for them to share under the source's
+/// lock, and its reading end, for [`Ordered::new`]. Each turn is one chunk taken; a worker
+/// holds at most `per_worker` of its turns' outputs queued, so the log can wait for room only
+/// when the reader is behind on turns whose outputs are done, or under way.
+pub(crate) fn pulled_turn_log(per_worker: usize, workers: usize) -> (SpscSender<Turn>, TurnLog) {
+    let capacity = if cfg!(loom) {
+        workers
+    } else {
+        per_worker * workers + workers + LOG_BATCH
+    };
+    let (log, read) = spsc_channel(capacity);
+    (
+        log,
+        TurnLog {
+            log: read,
+            read: Vec::new(),
+            next: 0,
+        },
+    )
+}
 
 /// The count of workers the dealer follows: the stage's [`Scale`], and the run's control,
 /// through which a change of the count made by the load wakes whoever waits on it.
@@ -116,7 +166,7 @@ pub(crate) struct Deal<T> {
     block: Vec<T>,
     mark: Option<Instant>,
     staffing: Staffing,
-    log: SpscSender<usize>,
+    log: SpscSender<Turn>,
 }
 
 impl<T> Deal<T> {
@@ -143,7 +193,13 @@ impl<T> Deal<T> {
             .map(|i| (after + i) % count)
             .min_by_key(|&worker| self.workers[worker].end().len())
             .expect("at least one worker is active");
-        self.log.send(worker).map_err(|_| Gone)?;
+        // A turn is always `DEAL_BLOCK` items, but the last, which the end of the worker's
+        // input cuts short.
+        let turn = Turn {
+            worker,
+            items: DEAL_BLOCK,
+        };
+        self.log.send(turn).map_err(|_| Gone)?;
         self.turn = Some(worker);
         self.left = DEAL_BLOCK;
         self.last = Some(worker);
@@ -188,17 +244,17 @@ impl<T: Send> Outlet<T> for Deal<T> {
     }
 }
 
-/// The reading end of a dealer's turn log: whose turn comes next.
+/// The reading end of a turn log: whose turn comes next.
 pub(crate) struct TurnLog {
-    log: SpscReceiver<usize>,
+    log: SpscReceiver<Turn>,
     /// Turns read from the log in one batch, and how many of them were taken.
-    read: Vec<usize>,
+    read: Vec<Turn>,
     next: usize,
 }
 
 /// What the turn log gave.
 enum Next {
-    Turn(usize),
+    Turn(Turn),
     Timeout,
     End,
 }
@@ -220,10 +276,18 @@ impl TurnLog {
     }
 }
 
-/// Reads an ordered stage's workers back in the turns [`Deal`] dealt them: each worker's
-/// output ring, or the worker itself when the reader runs it ([`crate::help::OwnTurns`]).
+/// Reads an ordered stage's workers back in the turns of its log: each worker's output ring,
+/// or the worker itself when the reader runs it.
+///
+/// The reader runs a worker of a dealt stage when that worker's turn comes
+/// ([`crate::help::OwnTurns`], one of `workers`). It runs a worker of a stage that takes its
+/// turns from the source itself ([`Ordered::pulled`]) whenever the merge would wait: for the
+/// log, or for the frames of another worker's turn. Each time it takes a turn and runs it
+/// whole, so that worker's frames are kept by the time the merge reaches its turn.
 pub(crate) struct Ordered<T> {
     workers: Vec<Box<dyn Inlet<Frame<T>>>>,
+    /// The worker the reader runs ahead, whose turns the log gives as `workers.len()`.
+    ahead: Option<Ahead<T>>,
     log: TurnLog,
     /// The worker of the turn being read, if one is, and how many of its items are still to
     /// be read.
@@ -234,10 +298,21 @@ pub(crate) struct Ordered<T> {
     mark: Option<Instant>,
 }
 
+/// The worker that the reader of a pulled ordered stage runs between its reads.
+struct Ahead<T> {
+    worker: Box<dyn Help<Frame<T>>>,
+    /// The most frames it keeps before it stops running ahead: its share of the window, as
+    /// a worker thread's output ring.
+    most: usize,
+    done: bool,
+}
+
 impl<T> Ordered<T> {
+    /// The reading end of a dealt stage ([`Deal`]).
     pub(crate) fn new(workers: Vec<Box<dyn Inlet<Frame<T>>>>, log: TurnLog) -> Self {
         Ordered {
             workers,
+            ahead: None,
             log,
             turn: None,
             left: 0,
@@ -245,6 +320,94 @@ impl<T> Ordered<T> {
             ended: false,
             mark: None,
         }
+    }
+
+    /// The reading end of a stage whose workers take their turns from the source themselves:
+    /// the output rings of the worker threads, and the worker the reader runs, if any, which
+    /// keeps up to `most` frames.
+    pub(crate) fn pulled(
+        workers: Vec<Box<dyn Inlet<Frame<T>>>>,
+        ahead: Option<Box<dyn Help<Frame<T>>>>,
+        most: usize,
+        log: TurnLog,
+    ) -> Self {
+        Ordered {
+            ahead: ahead.map(|worker| Ahead {
+                worker,
+                most,
+                done: false,
+            }),
+            ..Ordered::new(workers, log)
+        }
+    }
+
+    /// Runs a chunk of the worker the reader runs, if there is one that may run now and it
+    /// keeps less than its share of the window; returns whether it ran one.
+    fn work_ahead(&mut self) -> bool {
+        let Some(ahead) = &mut self.ahead else {
+            return false;
+        };
+        if ahead.done || ahead.worker.kept() >= ahead.most {
+            return false;
+        }
+        match ahead.worker.help() {
+            Helping::Ran => true,
+            Helping::Idle => false,
+            Helping::Done => {
+                ahead.done = true;
+                false
+            }
+        }
+    }
+
+    /// The next turn: at once if the log has one, or else after the reader's own worker has
+    /// run ahead as far as it may; then waiting until `deadline`, if any.
+    fn next_turn(&mut self, deadline: Option<Instant>) -> Next {
+        while self.ahead.is_some() {
+            match self.log.next(Some(Instant::now())) {
+                Next::Timeout if self.work_ahead() => {}
+                Next::Timeout => break,
+                next => return next,
+            }
+        }
+        self.log.next(deadline)
+    }
+
+    /// Up to `limit` frames of `worker`'s turn, waiting as [`next_turn`](Self::next_turn)
+    /// does.
+    fn frames_of(&mut self, worker: usize, limit: usize, deadline: Option<Instant>) -> Recv {
+        if worker == self.workers.len() {
+            let Some(ahead) = &mut self.ahead else {
+                unreachable!("the log gave a turn of a worker the stage does not have");
+            };
+            // It ran the whole turn when it took it: the frames are kept, unless it failed
+            // on the way (the run is stopping).
+            if ahead.worker.take(&mut self.frames, limit) == 0 {
+                return Recv::End;
+            }
+            if let Some(mark) = ahead.worker.take_mark() {
+                self.mark.get_or_insert(mark);
+            }
+            return Recv::Got;
+        }
+        while self.ahead.is_some() {
+            let now = Some(Instant::now());
+            match self.workers[worker].recv(&mut self.frames, limit, now) {
+                Recv::Timeout if self.work_ahead() => {}
+                Recv::Timeout => break,
+                got => return self.marked(worker, got),
+            }
+        }
+        let got = self.workers[worker].recv(&mut self.frames, limit, deadline);
+        self.marked(worker, got)
+    }
+
+    /// `got`, after taking the mark of what `worker` gave.
+    fn marked(&mut self, worker: usize, got: Recv) -> Recv {
+        if let Some(mark) = self.workers[worker].take_mark() {
+            self.mark.get_or_insert(mark);
+        }
+        got
     }
 }
 
@@ -257,14 +420,14 @@ impl<T: Send> Inlet<T> for Ordered<T> {
             }
             let turn = match self.turn {
                 Some(turn) => turn,
-                None => match self.log.next(deadline) {
+                None => match self.next_turn(deadline) {
                     Next::Turn(turn) => {
-                        self.turn = Some(turn);
-                        self.left = DEAL_BLOCK;
-                        turn
+                        self.turn = Some(turn.worker);
+                        self.left = turn.items;
+                        turn.worker
                     }
                     Next::Timeout => return Recv::Timeout,
-                    // The dealer is gone and every turn it logged has been read.
+                    // Every worker that logs turns is gone, and every turn logged was read.
                     Next::End => {
                         self.ended = true;
                         break;
@@ -275,16 +438,12 @@ impl<T: Send> Inlet<T> for Ordered<T> {
             // next turn's frames stay in its ring; and no more frames than room for items.
             let room = max.saturating_sub(buf.len() - start).max(1);
             let limit = self.left.min(room);
-            let worker = &mut self.workers[turn];
-            match worker.recv(&mut self.frames, limit, deadline) {
+            match self.frames_of(turn, limit, deadline) {
                 Recv::Got => {}
                 Recv::Timeout => return Recv::Timeout,
-                // A worker's ring ends only after its last dealt item, and a turn is short
-                // only when it is the last: no later turn holds anything.
+                // A worker's ring ends only after its last item, and a turn is short of its
+                // count only when it is the last: no later turn holds anything.
                 Recv::End => self.ended = true,
-            }
-            if let Some(mark) = worker.take_mark() {
-                self.mark.get_or_insert(mark);
             }
             let mut finished = 0;
             for frame in self.frames.drain(..) {
@@ -313,11 +472,21 @@ impl<T: Send> Inlet<T> for Ordered<T> {
     }
 
     fn queued(&self) -> usize {
-        self.workers.iter().map(|worker| worker.queued()).sum()
+        let kept = self.ahead.as_ref().map_or(0, |ahead| ahead.worker.kept());
+        kept + self
+            .workers
+            .iter()
+            .map(|worker| worker.queued())
+            .sum::<usize>()
     }
 
     fn capacity(&self) -> usize {
-        self.workers.iter().map(|worker| worker.capacity()).sum()
+        let most = self.ahead.as_ref().map_or(0, |ahead| ahead.most);
+        most + self
+            .workers
+            .iter()
+            .map(|worker| worker.capacity())
+            .sum::<usize>()
     }
 
     /// The limit over the workers' output rings; a worker that the reader runs has none (its

@@ -170,8 +170,8 @@ pub enum ControlError {
         /// or `"items"` ([`set_capacity`](crate::Running::set_capacity)).
         unit: &'static str,
     },
-    /// The stage has no input queue whose capacity can be set: an unordered `parallel` stage
-    /// right after `from_iter`, whose workers read the source themselves, or a stage after
+    /// The stage has no input queue whose capacity can be set: a `parallel` stage right after
+    /// `from_iter`, whose workers read the source themselves, or a stage after
     /// `priority`, whose input is a priority queue of fixed levels.
     NoQueue(String),
 }

@@ -462,9 +462,9 @@ impl<R> Running<R> {
     /// [`ControlError::UnknownStage`] if no stage has that name;
     /// [`ControlError::OutOfRange`] if `items` is 0 (below the number of queues, for an
     /// ordered `parallel` stage or a `partition`) or above the capacity allocated;
-    /// [`ControlError::NoQueue`] for a stage whose input is no queue that can be limited: an
-    /// unordered `parallel` stage right after `from_iter` (its workers read the source
-    /// themselves; its report shows capacity 0), or a stage after `priority`. Nothing is
+    /// [`ControlError::NoQueue`] for a stage whose input is no queue that can be limited: a
+    /// `parallel` stage right after `from_iter` (its workers read the source themselves; its
+    /// report shows capacity 0), or a stage after `priority`. Nothing is
     /// changed then.
     ///
     /// # Examples

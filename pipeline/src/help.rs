@@ -51,6 +51,8 @@ pub(crate) trait Help<T>: Send {
     fn help(&mut self) -> Helping;
     /// Moves at most `max` (at least one) of the outputs kept to `buf`; returns how many.
     fn take(&mut self, buf: &mut Vec<T>, max: usize) -> usize;
+    /// How many outputs are kept.
+    fn kept(&self) -> usize;
     /// The end-to-end latency mark that the outputs taken last carried, if any.
     fn take_mark(&mut self) -> Option<Instant>;
 }
@@ -109,6 +111,10 @@ where
         let taken = kept.len().min(max.max(1));
         buf.extend(kept.drain(..taken));
         taken
+    }
+
+    fn kept(&self) -> usize {
+        self.outlet_ref().items.len()
     }
 
     fn take_mark(&mut self) -> Option<Instant> {

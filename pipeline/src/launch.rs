@@ -35,10 +35,13 @@ pub(crate) enum Want {
         overflow: Overflow,
     },
     /// One queue per worker, dealt in turns to as many of them as `staffing` says (an ordered
-    /// stage).
+    /// stage); or, from a source that allows it, the source itself, read by the workers in
+    /// turns of at most half their `window` (the outputs each worker's ring holds), which they
+    /// log for the stage's reader ([`Taken::PulledTurns`]).
     Dealt {
         workers: usize,
         capacity: usize,
+        window: usize,
         staffing: Staffing,
     },
 }
@@ -72,6 +75,9 @@ pub(crate) enum Taken<T> {
     /// The workers' inputs, and the log of which worker each turn was dealt to.
     Dealt(Vec<Marked<SpscReceiver<T>>>, TurnLog),
     Pulled(Pulled<T>),
+    /// A source the workers of an ordered stage read in turns ([`Pulled::worker`] gives
+    /// each its handle), and the log of those turns.
+    PulledTurns(Pulled<T>, TurnLog),
 }
 
 impl<T: Send + 'static> Taken<T> {
@@ -81,7 +87,7 @@ impl<T: Send + 'static> Taken<T> {
         match self {
             Taken::Shared(_) => true,
             Taken::Pulled(source) => source.never_waits(),
-            Taken::One(_) | Taken::Dealt(..) => false,
+            Taken::One(_) | Taken::Dealt(..) | Taken::PulledTurns(..) => false,
         }
     }
 
@@ -90,7 +96,9 @@ impl<T: Send + 'static> Taken<T> {
         match self {
             Taken::Shared(receiver) => Box::new(receiver.clone()),
             Taken::Pulled(source) => Box::new(source.clone()),
-            Taken::One(_) | Taken::Dealt(..) => unreachable!("a shared queue was asked for"),
+            Taken::One(_) | Taken::Dealt(..) | Taken::PulledTurns(..) => {
+                unreachable!("a shared queue was asked for")
+            }
         }
     }
 }
@@ -214,7 +222,9 @@ impl Launch {
             Taken::One(inlet) => inlet,
             Taken::Shared(receiver) => Box::new(receiver),
             Taken::Pulled(source) => Box::new(source),
-            Taken::Dealt(..) => unreachable!("a dealt queue is only made for an ordered stage"),
+            Taken::Dealt(..) | Taken::PulledTurns(..) => {
+                unreachable!("turns are only made for an ordered stage")
+            }
         }
     }
 
@@ -271,6 +281,7 @@ impl Launch {
                 workers,
                 capacity,
                 staffing,
+                ..
             } => {
                 let (senders, receivers) =
                     (0..workers).map(|_| marked(spsc_channel(capacity))).unzip();

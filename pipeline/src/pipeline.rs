@@ -11,7 +11,7 @@ use weir_backpressure::overflow::Overflow;
 
 use crate::batch::{self, Batch};
 use crate::control::Settings;
-use crate::deal::{Ordered, Staffing};
+use crate::deal::{pulled_turn_log, Ordered, Staffing};
 use crate::error::{BoxError, OnError};
 use crate::fork::{Tee, Zip};
 use crate::help::{self, Help, Helped, Kept, OwnTurns};
@@ -119,10 +119,11 @@ impl Pipeline<()> {
 }
 
 impl<T: Send + 'static> Pipeline<T> {
-    /// A pipeline whose items come from `iter`, read on a thread of its own; or, when an
-    /// unordered [`parallel`](Self::parallel) stage comes right after it, by that stage's
-    /// workers, each taking the next chunk of items in turn (no thread and no queue between
-    /// them, as with rayon's `par_bridge`).
+    /// A pipeline whose items come from `iter`, read on a thread of its own; or, when a
+    /// [`parallel`](Self::parallel) stage comes right after it, by that stage's workers, each
+    /// taking the next chunk of items in turn (no thread and no queue between them, as with
+    /// rayon's `par_bridge`; an ordered stage's workers log their turns as they take them, and
+    /// its reader follows the log).
     ///
     /// A cancel or a failure stops the source between two chunks; an iterator that blocks in
     /// `next` delays it until `next` returns.
@@ -152,6 +153,20 @@ impl<T: Send + 'static> Pipeline<T> {
         Pipeline::with_source("from_iter", IterSource::new(iter), true)
     }
 
+    /// As [`from_iter`](Self::from_iter), but always read on a thread of its own, never by
+    /// the workers of a `parallel` stage after it: for the loom models and tests of the
+    /// stages that a source's thread feeds (an ordered stage's dealer). Not part of the
+    /// stable API.
+    #[doc(hidden)]
+    pub fn from_iter_on_its_own_thread<I>(iter: I) -> Self
+    where
+        I: IntoIterator<Item = T>,
+        I::IntoIter: Send + 'static,
+    {
+        let iter = iter.into_iter();
+        Pipeline::with_source("from_iter", IterSource::new(iter), false)
+    }
+
     /// A pipeline fed by `source`: on a thread of its own, or, if `pullable`, read by the
     /// workers of an unordered parallel stage right after it.
     fn with_source<S: crate::stage::Source<T> + 'static>(
@@ -163,12 +178,23 @@ impl<T: Send + 'static> Pipeline<T> {
             let metrics = launch.hidden(name);
             launch.source = Some(Arc::clone(&metrics));
             let cx = launch.context(&metrics);
-            if let (true, Want::Shared { pull: true, .. }) = (pullable, &want) {
-                return Made::upstream(
-                    Taken::Pulled(Pulled::new(Box::new(source), cx)),
-                    None,
-                    metrics,
-                );
+            match (pullable, &want) {
+                (true, Want::Shared { pull: true, .. }) => {
+                    let source = Pulled::new(Box::new(source), cx);
+                    return Made::upstream(Taken::Pulled(source), None, metrics);
+                }
+                (
+                    true,
+                    &Want::Dealt {
+                        workers, window, ..
+                    },
+                ) => {
+                    let (log, read) = pulled_turn_log(window, workers);
+                    let most = (window / 2).max(1);
+                    let source = Pulled::in_turns(Box::new(source), cx, log, most);
+                    return Made::upstream(Taken::PulledTurns(source, read), None, metrics);
+                }
+                _ => {}
             }
             let Made {
                 outlet,
@@ -817,15 +843,18 @@ impl<T: Send + 'static> Pipeline<T> {
     ///
     /// `workers` is a number (unordered) or a [`Workers`]: unordered, items come out as they
     /// complete, and the workers share one input queue, so uneven items balance; with
-    /// [`Workers::ordered`], they come out in the input order, dealt to the workers in turns
+    /// [`Workers::ordered`], they come out in the input order, handed to the workers in turns
     /// of a few items and read back in the same turns (the reorder window is the workers'
-    /// queues, so one slow item holds the input back instead of growing memory).
+    /// queues, so one slow item holds the input back instead of growing memory). Right after
+    /// [`from_iter`](Self::from_iter), the workers of either kind read the iterator
+    /// themselves, a chunk (a turn) at a time, with no thread and no queue before them.
     ///
     /// When the workers alone fill every core (`workers >= available_parallelism()`), the
     /// thread that reads the stage's output (the sink, or a serial stage) runs the last worker
     /// itself instead of a thread of its own: between its reads, and only on input it can
-    /// take without waiting (unordered: a queue, or a `from_iter` source that knows its exact
-    /// length), or when that worker's outputs are next (ordered). A thread more would only
+    /// take without waiting (a queue, or a `from_iter` source that knows its exact length; or,
+    /// ordered after a thread that deals it turns, when that worker's outputs are next). A
+    /// thread more would only
     /// take a core from a worker. Not for a segment with a `flat_map`, whose outputs a thread
     /// hands on as it goes. `build` is still called once per worker; the closures of the last
     /// worker then run on the reader's thread.
@@ -932,55 +961,91 @@ impl<T: Send + 'static> Pipeline<T> {
                 }
             } else {
                 let per_worker = (capacity / count).max(1);
+                let per_worker_out = (out_capacity / count).max(1);
                 let up = upstream(
                     launch,
                     Want::Dealt {
                         workers: count,
                         capacity: per_worker,
+                        window: per_worker_out,
                         staffing: Staffing {
-                            scale,
+                            scale: Arc::clone(&scale),
                             control: Arc::clone(&launch.control),
                         },
                     },
                 );
                 launch.link(&up, &metrics);
-                let Taken::Dealt(inputs, log) = up.taken else {
-                    unreachable!("dealt queues were asked for")
-                };
-                metrics.set_input(
-                    per_worker * count,
-                    SoftLimit::shared_out(inputs.iter().map(|input| input.soft_limit())),
-                );
-                let per_worker_out = (out_capacity / count).max(1);
                 let segments: Vec<Segment<T, U>> =
                     (0..count).map(|_| build(Segment::new())).collect();
-                // The last worker may be run by the stage's reader instead of a thread.
-                let reader_helps = matches!(want, Want::One { .. })
-                    && want.blocks()
-                    && help::reader_helps(&workers, &segments);
-                let threads = count - usize::from(reader_helps);
-                let mut outputs: Vec<Box<dyn Inlet<Frame<U>>>> = Vec::with_capacity(count);
-                for ((worker, input), segment) in inputs.into_iter().enumerate().zip(segments) {
-                    let op = Framed(segment.op);
-                    let inlet = Box::new(input);
-                    let cx = launch.context(&metrics);
-                    if worker == threads {
-                        let stage = StageLoop::new(op, inlet, Kept::new(), cx);
-                        outputs.push(Box::new(OwnTurns::new(stage, per_worker_out)));
-                        continue;
+                let merged = match up.taken {
+                    Taken::Dealt(inputs, log) => {
+                        metrics.set_input(
+                            per_worker * count,
+                            SoftLimit::shared_out(inputs.iter().map(|input| input.soft_limit())),
+                        );
+                        // The last worker may be run by the stage's reader instead of a thread.
+                        let reader_helps = matches!(want, Want::One { .. })
+                            && want.blocks()
+                            && help::reader_helps(&workers, &segments);
+                        let threads = count - usize::from(reader_helps);
+                        let mut outputs: Vec<Box<dyn Inlet<Frame<U>>>> = Vec::with_capacity(count);
+                        for ((worker, input), segment) in
+                            inputs.into_iter().enumerate().zip(segments)
+                        {
+                            let op = Framed(segment.op);
+                            let inlet = Box::new(input);
+                            let cx = launch.context(&metrics);
+                            if worker == threads {
+                                let stage = StageLoop::new(op, inlet, Kept::new(), cx);
+                                outputs.push(Box::new(OwnTurns::new(stage, per_worker_out)));
+                                continue;
+                            }
+                            let (sender, receiver) = marked(spsc_channel(per_worker_out));
+                            outputs.push(Box::new(receiver));
+                            let outlet = Box::new(sender);
+                            launch.spawn(format!("weir-{name}-{worker}"), move || {
+                                run_stage(op, inlet, outlet, cx)
+                            });
+                        }
+                        Ordered::new(outputs, log)
                     }
-                    let (sender, receiver) = marked(spsc_channel(per_worker_out));
-                    outputs.push(Box::new(receiver));
-                    let outlet = Box::new(sender);
-                    launch.spawn(format!("weir-{name}-{worker}"), move || {
-                        run_stage(op, inlet, outlet, cx)
-                    });
-                }
-                let here = Made::upstream(
-                    Taken::One(Box::new(Ordered::new(outputs, log))),
-                    None,
-                    metrics,
-                );
+                    Taken::PulledTurns(source, log) => {
+                        // The workers take their turns from the source, like an unordered
+                        // stage's (so they follow the count of workers the same way), and the
+                        // reader may run the last one between its reads.
+                        let reader_helps = matches!(want, Want::One { .. })
+                            && want.blocks()
+                            && source.never_waits()
+                            && help::reader_helps(&workers, &segments);
+                        let threads = count - usize::from(reader_helps);
+                        let mut outputs: Vec<Box<dyn Inlet<Frame<U>>>> = Vec::with_capacity(count);
+                        let mut ahead: Option<Box<dyn Help<Frame<U>>>> = None;
+                        for (worker, segment) in segments.into_iter().enumerate() {
+                            let op = Framed(segment.op);
+                            let inlet = Box::new(source.worker(worker, worker < threads));
+                            let cx = Context {
+                                seat: Some(Seat {
+                                    scale: Arc::clone(&scale),
+                                    index: worker,
+                                }),
+                                ..launch.context(&metrics)
+                            };
+                            if worker == threads {
+                                ahead = Some(Box::new(StageLoop::new(op, inlet, Kept::new(), cx)));
+                                continue;
+                            }
+                            let (sender, receiver) = marked(spsc_channel(per_worker_out));
+                            outputs.push(Box::new(receiver));
+                            let outlet = Box::new(sender);
+                            launch.spawn(format!("weir-{name}-{worker}"), move || {
+                                run_stage(op, inlet, outlet, cx)
+                            });
+                        }
+                        Ordered::pulled(outputs, ahead, per_worker_out, log)
+                    }
+                    _ => unreachable!("turns were asked for"),
+                };
+                let here = Made::upstream(Taken::One(Box::new(merged)), None, metrics);
                 match want {
                     Want::One { .. } if want.blocks() => here,
                     _ => launch.relay(here, &format!("{name}.merge"), want),

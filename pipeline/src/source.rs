@@ -10,11 +10,12 @@ use std::time::{Duration, Instant};
 use weir_backpressure::{RecvTimeoutError, SendError, TryRecvError, TrySendError};
 
 use crate::control::Control;
-use crate::link::{Inlet, MpmcReceiver, MpmcSender, Recv};
+use crate::deal::Turn;
+use crate::link::{Inlet, MpmcReceiver, MpmcSender, Recv, SpscSender};
 use crate::marks::MarkClock;
 use crate::pace::Pacer;
 use crate::stage::{Context, Source, CHUNK};
-use crate::sync::stats::Ordering;
+use crate::sync::stats::{AtomicUsize, Ordering};
 use crate::sync::Mutex;
 
 /// How long a source gathers items for one chunk before it sends what it has: a source that
@@ -215,20 +216,30 @@ impl<T> fmt::Debug for Input<T> {
     }
 }
 
-/// A source read by the workers of the unordered `parallel` stage right after it: each worker
-/// takes the next chunk itself, under a lock, where a thread of the source's own would feed
-/// them through a queue (rayon's `par_bridge` works the same way). No thread, no queue, and
-/// the items are not copied between cores on their way in.
+/// A source read by the workers of the `parallel` stage right after it: each worker takes the
+/// next chunk itself, under a lock, where a thread of the source's own would feed them through
+/// a queue (rayon's `par_bridge` works the same way). No thread, no queue, and the items are
+/// not copied between cores on their way in.
+///
+/// For an ordered stage ([`in_turns`](Self::in_turns)), each chunk taken is a turn: the
+/// worker logs it, under the same lock, so that the log's order is the source's, and the
+/// stage's reader follows the log ([`crate::deal::Ordered::pulled`]).
 pub(crate) struct Pulled<T> {
     shared: Arc<PullShared<T>>,
     /// The mark of the last chunk this worker took, if it was marked.
     mark: Option<Instant>,
+    /// This worker's index in the turns it logs, and whether it runs on a thread of its own
+    /// (the log ends when the last of those is gone).
+    worker: usize,
+    thread: bool,
 }
 
 struct PullShared<T> {
     state: Mutex<PullState<T>>,
     /// The source's own figures and the run's control.
     cx: Context,
+    /// The worker threads' handles still alive, for an ordered stage.
+    threads: AtomicUsize,
 }
 
 struct PullState<T> {
@@ -236,22 +247,92 @@ struct PullState<T> {
     ended: bool,
     clock: MarkClock,
     pacer: Pacer,
+    /// An ordered stage's turn log, while its turns go on: `None` for an unordered stage.
+    turns: Option<Turns>,
+}
+
+/// The writing end of an ordered stage's turn log.
+struct Turns {
+    /// Dropped, which ends the log for its reader, once the source ends or the last worker
+    /// thread leaves (which it does only when the run stops or the source ended).
+    log: Option<SpscSender<Turn>>,
+    /// The most items a turn takes.
+    most: usize,
 }
 
 impl<T> Pulled<T> {
     pub(crate) fn new(source: Box<dyn Source<T>>, cx: Context) -> Self {
+        Self::with_turns(source, cx, None)
+    }
+
+    /// A source that the workers of an ordered stage read in turns of at most `most` items,
+    /// which they log to `log`. The handle made here logs nothing: each worker takes its own
+    /// with [`worker`](Self::worker).
+    pub(crate) fn in_turns(
+        source: Box<dyn Source<T>>,
+        cx: Context,
+        log: SpscSender<Turn>,
+        most: usize,
+    ) -> Self {
+        let turns = Turns {
+            log: Some(log),
+            most,
+        };
+        Self::with_turns(source, cx, Some(turns))
+    }
+
+    fn with_turns(source: Box<dyn Source<T>>, cx: Context, turns: Option<Turns>) -> Self {
         let state = PullState {
             source,
             ended: false,
             clock: MarkClock::default(),
             pacer: Pacer::new(),
+            turns,
         };
         Pulled {
             shared: Arc::new(PullShared {
                 state: Mutex::new(state),
                 cx,
+                threads: AtomicUsize::new(0),
             }),
             mark: None,
+            worker: 0,
+            thread: false,
+        }
+    }
+
+    /// The handle of the ordered stage's worker `worker`, which runs on a thread of its own
+    /// if `thread` (otherwise the stage's reader runs it).
+    pub(crate) fn worker(&self, worker: usize, thread: bool) -> Self {
+        if thread {
+            // Relaxed: a count, read by the handles' drops (under the lock they take).
+            self.shared.threads.fetch_add(1, Ordering::Relaxed);
+        }
+        Pulled {
+            shared: Arc::clone(&self.shared),
+            mark: None,
+            worker,
+            thread,
+        }
+    }
+}
+
+/// The last worker thread of an ordered stage ends the turn log as it leaves: it leaves only
+/// once the run stops or the source ended, and the reader, which may still hold a handle of
+/// its own, must not wait for turns that no one will take.
+impl<T> Drop for Pulled<T> {
+    fn drop(&mut self) {
+        // Relaxed: the count only picks the handle that ends the log; the lock orders the
+        // rest.
+        if self.thread && self.shared.threads.fetch_sub(1, Ordering::Relaxed) == 1 {
+            let mut state = self
+                .shared
+                .state
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            if let Some(turns) = &mut state.turns {
+                turns.log = None;
+            }
         }
     }
 }
@@ -268,13 +349,10 @@ impl<T> Pulled<T> {
     }
 }
 
-/// Another worker's handle, with no mark yet.
+/// Another worker's handle (of an unordered stage), with no mark yet.
 impl<T> Clone for Pulled<T> {
     fn clone(&self) -> Self {
-        Pulled {
-            shared: Arc::clone(&self.shared),
-            mark: None,
-        }
+        self.worker(self.worker, self.thread)
     }
 }
 
@@ -308,6 +386,20 @@ impl<T: Send> Inlet<T> for Pulled<T> {
         };
         if now_only && !state.ended && !state.source.never_waits() {
             return Recv::Timeout;
+        }
+        let mut max = max;
+        if let Some(turns) = &state.turns {
+            let Some(log) = &turns.log else {
+                // The log ended: so did the turns.
+                return Recv::End;
+            };
+            // The stage's reader runs this worker, and it is the log's reader: it must not
+            // wait for room there. Only the lock's holder adds to the log, so the room seen
+            // now stays.
+            if now_only && log.is_full() {
+                return Recv::Timeout;
+            }
+            max = max.min(turns.most);
         }
         let before = buf.len();
         while buf.len() == before && !state.ended {
@@ -350,6 +442,25 @@ impl<T: Send> Inlet<T> for Pulled<T> {
             }
         }
         let taken = buf.len() - before;
+        let PullState { ended, turns, .. } = &mut *state;
+        if let Some(turns) = turns {
+            if let Some(log) = &mut turns.log {
+                let turn = Turn {
+                    worker: self.worker,
+                    items: taken,
+                };
+                // A worker thread may wait here, holding the lock: the reader is behind, on
+                // turns whose workers are not waiting for the lock (a worker hands on a
+                // turn's outputs before it comes back for the next), so it catches up.
+                // Should the reader be gone, the items go with the run.
+                if taken != 0 && log.send(turn).is_err() {
+                    *ended = true;
+                }
+            }
+            if *ended {
+                turns.log = None;
+            }
+        }
         let now = Instant::now();
         if taken != 0 && state.clock.due(now) {
             self.mark = Some(started);

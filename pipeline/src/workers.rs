@@ -63,7 +63,7 @@ impl Workers {
     /// now, [`StageReport::scale_events`](crate::StageReport::scale_events) the changes.
     ///
     /// With [`ordered`](Self::ordered), the output keeps the input order as the count
-    /// changes: the stage deals its input to the workers in turns, and a new count takes
+    /// changes: the stage hands its input to the workers in turns, and a new count takes
     /// effect from the next turn. Its input queue is shared out over the `max`
     /// workers, so with fewer of them working the reorder window is that much smaller.
     ///

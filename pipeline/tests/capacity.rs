@@ -132,7 +132,10 @@ fn an_unordered_parallel_stage_loses_and_duplicates_nothing() {
 fn an_ordered_parallel_stage_loses_and_duplicates_nothing() {
     within(LIMIT, || {
         let n = scaled(50_000, 2_000) as u64;
+        // A stage before it, so that the ordered stage has input queues (right after
+        // `from_iter`, its workers would read the source themselves).
         let flow = Pipeline::from_iter(0..n)
+            .map(|x| x)
             .capacity(64)
             .parallel(Workers::new(2).ordered(), |s| s.map(work))
             .named("ordered")

@@ -38,9 +38,10 @@ fn unordered_gives_every_item_once() {
 }
 
 /// The names of the threads that called the source's `next`, with the items: a source right
-/// before an unordered parallel stage is read by its workers, any other by a thread of its own.
+/// before a parallel stage, ordered or not, is read by its workers, any other by a thread of
+/// its own.
 #[test]
-fn the_workers_of_an_unordered_stage_read_the_source_themselves() {
+fn the_workers_of_a_parallel_stage_read_the_source_themselves() {
     use std::collections::BTreeSet;
     use std::sync::{Arc, Mutex};
 
@@ -53,41 +54,38 @@ fn the_workers_of_an_unordered_stage_read_the_source_themselves() {
                 record.lock().unwrap().insert(name);
             })
         };
-
-        let pulled = Arc::new(Mutex::new(BTreeSet::new()));
-        let finished = Pipeline::from_iter(readers(&pulled))
-            .parallel(2, |s| s.map(|x| x + 1))
-            .named("inc")
-            .fold(0u64, |sum, x| sum + x)
-            .run()
-            .unwrap();
-        assert_eq!(finished.output, n * (n + 1) / 2);
-        let names = pulled.lock().unwrap().clone();
-        // When the two workers fill every core, the sink's thread (`run`'s caller) runs the
-        // second worker between its reads (see `reader_runs_a_worker` in tests/help.rs).
         let caller = std::thread::current().name().unwrap_or("").to_owned();
-        assert!(
-            names
-                .iter()
-                .all(|name| name.starts_with("weir-inc-") || *name == caller),
-            "{names:?}"
-        );
-        let report = &finished.report;
-        assert_eq!(report.items_in(), n);
-        assert_eq!(report.stage("inc").unwrap().items_in(), n);
 
-        for workers in [Workers::new(2).ordered(), Workers::new(2)] {
+        for workers in [Workers::new(2), Workers::new(2).ordered()] {
+            let pulled = Arc::new(Mutex::new(BTreeSet::new()));
+            let finished = Pipeline::from_iter(readers(&pulled))
+                .parallel(workers, |s| s.map(|x| x + 1))
+                .named("inc")
+                .fold(0u64, |sum, x| sum + x)
+                .run()
+                .unwrap();
+            assert_eq!(finished.output, n * (n + 1) / 2);
+            let names = pulled.lock().unwrap().clone();
+            // When the two workers fill every core, the sink's thread (`run`'s caller) runs
+            // the second worker between its reads (see `reader_runs_a_worker` in
+            // tests/help.rs).
+            assert!(
+                names
+                    .iter()
+                    .all(|name| name.starts_with("weir-inc-") || *name == caller),
+                "{names:?}"
+            );
+            let report = &finished.report;
+            assert_eq!(report.items_in(), n);
+            assert_eq!(report.stage("inc").unwrap().items_in(), n);
+        }
+
+        // After a serial stage, the source has a thread of its own, which the serial stage's
+        // queue takes from.
+        for workers in [Workers::new(2), Workers::new(2).ordered()] {
             let fed = Arc::new(Mutex::new(BTreeSet::new()));
-            let unordered = !workers.is_ordered();
-            let pipeline = Pipeline::from_iter(readers(&fed));
-            // An ordered stage is dealt to by the source's thread; an unordered one after a
-            // serial stage shares a queue that the serial stage fills.
-            let pipeline = if unordered {
-                pipeline.map(|x| x)
-            } else {
-                pipeline
-            };
-            let sum = pipeline
+            let sum = Pipeline::from_iter(readers(&fed))
+                .map(|x| x)
                 .parallel(workers, |s| s.map(|x| x + 1))
                 .fold(0u64, |sum, x| sum + x)
                 .run()
@@ -163,6 +161,39 @@ fn ordered_keeps_the_input_order_with_uneven_work() {
                 (1..=n).collect::<Vec<_>>(),
                 "{workers} workers, capacity {capacity}"
             );
+        }
+    });
+}
+
+/// An ordered stage right after `from_iter` whose iterator is slow now and then: its workers
+/// take their turns from it themselves, and a slow stretch cuts a chunk (a turn) short, so the
+/// turns come in every size. The order holds, each item once, whether or not the sink runs a
+/// worker, and with a `filter` inside (a turn's count is of items, not of outputs).
+#[test]
+fn ordered_workers_reading_an_uneven_source_keep_the_order() {
+    within(LIMIT, || {
+        let n = scaled(20_000, 300) as u64;
+        for workers in [2, 3, 4] {
+            let source = (0..n).inspect(|x| {
+                if x % 101 == 0 {
+                    std::thread::sleep(Duration::from_micros(100));
+                }
+            });
+            let out: Vec<u64> = Pipeline::from_iter(source)
+                .capacity(64)
+                .parallel(Workers::new(workers).ordered(), |s| {
+                    s.map(|x| work(x, x % 5 * 20) % 2 + x * 2)
+                        .filter(|x| x % 3 != 0)
+                })
+                .collect()
+                .run()
+                .unwrap()
+                .output;
+            let expected: Vec<u64> = (0..n)
+                .map(|x| work(x, x % 5 * 20) % 2 + x * 2)
+                .filter(|x| x % 3 != 0)
+                .collect();
+            assert_eq!(out, expected, "{workers} workers");
         }
     });
 }
