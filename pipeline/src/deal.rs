@@ -50,7 +50,7 @@
 //! with the log. And the worker that the reader runs ([`Ordered::pulled`]) takes a turn only
 //! when the log has room (the reader must never wait on itself), and runs each turn whole, so
 //! its frames are kept by the time the merge reaches its turn. The log ends when the source
-//! does, or when the last worker thread leaves (the run stopped).
+//! does, when the last worker thread leaves (the run stopped), or when the reader is gone.
 //!
 //! That is the unordered stage's way of reading a source, and it takes the third thread off
 //! the fan-out on 2 cores.
@@ -96,9 +96,10 @@ pub(crate) struct Turn {
 
 /// Makes a turn log for workers that take their turns from the source themselves
 /// ([`crate::source::Pulled::in_turns`]): its sender, for them to share under the source's
-/// lock, and its reading end, for [`Ordered::new`]. Each turn is one chunk taken; a worker
-/// holds at most `per_worker` of its turns' outputs queued, so the log can wait for room only
-/// when the reader is behind on turns whose outputs are done, or under way.
+/// lock, and its reading end, for [`Ordered::pulled`]. Each turn is one chunk taken, of at
+/// least one item; a worker's ring holds at most `per_worker` frames, so the turns not yet
+/// read are at most `per_worker + 1` per worker, and the log has room for them all. Under
+/// loom it holds one turn per worker, so that the models reach a worker waiting for room.
 pub(crate) fn pulled_turn_log(per_worker: usize, workers: usize) -> (SpscSender<Turn>, TurnLog) {
     let capacity = if cfg!(loom) {
         workers
@@ -302,8 +303,10 @@ pub(crate) struct Ordered<T> {
 struct Ahead<T> {
     worker: Box<dyn Help<Frame<T>>>,
     /// The most frames it keeps before it stops running ahead: its share of the window, as
-    /// a worker thread's output ring.
+    /// a worker thread's output ring holds; and the first ring's soft limit, which
+    /// `Running::set_capacity` may lower, and which it then keeps to as well.
     most: usize,
+    limit: Option<SoftLimit>,
     done: bool,
 }
 
@@ -331,23 +334,31 @@ impl<T> Ordered<T> {
         most: usize,
         log: TurnLog,
     ) -> Self {
+        let limit = workers.first().and_then(|ring| ring.soft_limit());
         Ordered {
             ahead: ahead.map(|worker| Ahead {
                 worker,
                 most,
+                limit,
                 done: false,
             }),
             ..Ordered::new(workers, log)
         }
     }
 
-    /// Runs a chunk of the worker the reader runs, if there is one that may run now and it
-    /// keeps less than its share of the window; returns whether it ran one.
-    fn work_ahead(&mut self) -> bool {
+    /// Runs a chunk of the worker the reader runs, if there is one that may run now, it keeps
+    /// less than its share of the window, and `deadline` (if any) has not passed; returns
+    /// whether it ran one.
+    fn work_ahead(&mut self, deadline: Option<Instant>) -> bool {
         let Some(ahead) = &mut self.ahead else {
             return false;
         };
-        if ahead.done || ahead.worker.kept() >= ahead.most {
+        let most = ahead
+            .limit
+            .as_ref()
+            .map_or(ahead.most, |limit| limit.limit().min(ahead.most));
+        let late = deadline.is_some_and(|deadline| Instant::now() >= deadline);
+        if ahead.done || late || ahead.worker.kept() >= most {
             return false;
         }
         match ahead.worker.help() {
@@ -365,7 +376,7 @@ impl<T> Ordered<T> {
     fn next_turn(&mut self, deadline: Option<Instant>) -> Next {
         while self.ahead.is_some() {
             match self.log.next(Some(Instant::now())) {
-                Next::Timeout if self.work_ahead() => {}
+                Next::Timeout if self.work_ahead(deadline) => {}
                 Next::Timeout => break,
                 next => return next,
             }
@@ -393,7 +404,7 @@ impl<T> Ordered<T> {
         while self.ahead.is_some() {
             let now = Some(Instant::now());
             match self.workers[worker].recv(&mut self.frames, limit, now) {
-                Recv::Timeout if self.work_ahead() => {}
+                Recv::Timeout if self.work_ahead(deadline) => {}
                 Recv::Timeout => break,
                 got => return self.marked(worker, got),
             }
@@ -489,8 +500,10 @@ impl<T: Send> Inlet<T> for Ordered<T> {
             .sum::<usize>()
     }
 
-    /// The limit over the workers' output rings; a worker that the reader runs has none (its
-    /// outputs are kept for one chunk), and the others' take the limit.
+    /// The limit over the workers' output rings; a worker that the reader runs has none, and
+    /// the others' take the limit. (A dealt one keeps its outputs for one chunk; one that runs
+    /// ahead keeps as many as the first ring's share of the limit, so the stage may hold that
+    /// share more than the limit.)
     fn soft_limit(&self) -> Option<SoftLimit> {
         let rings: Vec<SoftLimit> = self
             .workers

@@ -14,9 +14,12 @@
 //!   retired (the last worker is the first to retire, under `Running::set_workers` or
 //!   `Workers::scaling`) or is done. rayon's threads run the work of a `par_bridge`
 //!   themselves in the same way, instead of waiting for a thread to hand it to them.
-//! - Ordered ([`OwnTurns`]): when the merge reaches that worker's turn and none of its outputs
-//!   is kept, it runs the worker's next chunk, waiting for its input as it would have waited
-//!   for its output.
+//! - Ordered, dealt by a thread before it ([`OwnTurns`]): when the merge reaches that
+//!   worker's turn and none of its outputs is kept, it runs the worker's next chunk, waiting
+//!   for its input as it would have waited for its output.
+//! - Ordered, reading the source itself ([`crate::deal::Ordered::pulled`]): whenever the merge
+//!   would wait, it runs that worker ahead, a whole turn at a time, while it keeps less than a
+//!   worker's ring would hold.
 //!
 //! The worker is the same [`StageLoop`] that a worker thread runs, with the same figures,
 //! errors and ends; only its outputs are kept for the reader instead of queued.
@@ -80,7 +83,9 @@ impl<T: Send> Outlet<T> for Kept<T> {
     fn send(&mut self, buf: &mut Vec<T>) -> Result<(), Gone> {
         if !buf.is_empty() {
             if let Some(mark) = self.carrying.take() {
-                self.mark = Some(mark);
+                // The earliest mark of what is kept: the outputs are taken in order, so the
+                // next ones taken are that chunk's (a later chunk's mark is a sample lost).
+                self.mark.get_or_insert(mark);
             }
         }
         self.items.extend(buf.drain(..));

@@ -168,7 +168,8 @@ impl<T: Send + 'static> Pipeline<T> {
     }
 
     /// A pipeline fed by `source`: on a thread of its own, or, if `pullable`, read by the
-    /// workers of an unordered parallel stage right after it.
+    /// workers of a parallel stage right after it (in turns that they log, when it is
+    /// ordered).
     fn with_source<S: crate::stage::Source<T> + 'static>(
         name: &'static str,
         source: S,

@@ -449,10 +449,12 @@ impl<T: Send> Inlet<T> for Pulled<T> {
                     worker: self.worker,
                     items: taken,
                 };
-                // A worker thread may wait here, holding the lock: the reader is behind, on
-                // turns whose workers are not waiting for the lock (a worker hands on a
-                // turn's outputs before it comes back for the next), so it catches up.
-                // Should the reader be gone, the items go with the run.
+                // The log holds more turns than the workers' rings can owe the reader, so a
+                // worker thread waits here (holding the lock) only under loom, whose logs are
+                // smaller. Even so the reader catches up: it is behind on turns whose
+                // workers are not waiting for the lock (a worker hands on a turn's outputs
+                // before it comes back for the next). Should the reader be gone, the items
+                // go with the run.
                 if taken != 0 && log.send(turn).is_err() {
                     *ended = true;
                 }

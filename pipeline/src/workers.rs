@@ -64,8 +64,9 @@ impl Workers {
     ///
     /// With [`ordered`](Self::ordered), the output keeps the input order as the count
     /// changes: the stage hands its input to the workers in turns, and a new count takes
-    /// effect from the next turn. Its input queue is shared out over the `max`
-    /// workers, so with fewer of them working the reorder window is that much smaller.
+    /// effect from the next turn. Its input queue (unless its workers read `from_iter`
+    /// themselves) is shared out over the `max` workers, so with fewer of them working the
+    /// reorder window is that much smaller.
     ///
     /// # Panics
     ///
