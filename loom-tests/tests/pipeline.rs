@@ -58,14 +58,7 @@ fn end_of_stream_through_a_parallel_stage() {
 #[test]
 fn ordered_window_keeps_order_when_full() {
     model_with_bound(1, || {
-        let out: Vec<u32> = Pipeline::from_iter_on_its_own_thread(0..4u32)
-            .capacity(2)
-            .parallel(Workers::new(2).ordered(), |s| s.filter(|x| *x != 2))
-            .collect()
-            .run()
-            .unwrap()
-            .output;
-        assert_eq!(out, [0, 1, 3]);
+        ordered_window_of_one_slot_per_worker(Pipeline::from_iter_on_its_own_thread(0..4u32))
     });
 }
 
@@ -76,14 +69,7 @@ fn ordered_window_keeps_order_when_full() {
 #[test]
 fn ordered_workers_take_their_turns_through_a_full_log() {
     model_with_bound(1, || {
-        let out: Vec<u32> = Pipeline::from_iter(0..4u32)
-            .capacity(2)
-            .parallel(Workers::new(2).ordered(), |s| s.filter(|x| *x != 2))
-            .collect()
-            .run()
-            .unwrap()
-            .output;
-        assert_eq!(out, [0, 1, 3]);
+        ordered_window_of_one_slot_per_worker(Pipeline::from_iter(0..4u32))
     });
 }
 
@@ -194,14 +180,7 @@ fn set_workers_races_the_items_and_the_end() {
 #[test]
 fn set_workers_of_an_ordered_stage_races_its_turns() {
     model_with_bound(1, || {
-        let running = Pipeline::from_iter_on_its_own_thread(0..4u32)
-            .capacity(4)
-            .parallel(Workers::new(2).ordered(), |s| s.map(|x| x + 10))
-            .named("p")
-            .collect::<Vec<_>>()
-            .spawn();
-        running.set_workers("p", 1).unwrap();
-        assert_eq!(running.join().unwrap().output, [10, 11, 12, 13]);
+        ordered_stage_down_to_one_worker(Pipeline::from_iter_on_its_own_thread(0..4u32))
     });
 }
 
@@ -211,14 +190,7 @@ fn set_workers_of_an_ordered_stage_races_its_turns() {
 #[test]
 fn set_workers_of_an_ordered_stage_that_reads_the_source() {
     model_with_bound(1, || {
-        let running = Pipeline::from_iter(0..4u32)
-            .capacity(4)
-            .parallel(Workers::new(2).ordered(), |s| s.map(|x| x + 10))
-            .named("p")
-            .collect::<Vec<_>>()
-            .spawn();
-        running.set_workers("p", 1).unwrap();
-        assert_eq!(running.join().unwrap().output, [10, 11, 12, 13]);
+        ordered_stage_down_to_one_worker(Pipeline::from_iter(0..4u32))
     });
 }
 
@@ -377,14 +349,7 @@ fn the_sink_runs_the_last_worker_of_an_unordered_stage() {
 #[test]
 fn the_sink_runs_the_last_worker_of_an_ordered_stage() {
     model_with_bound(1, || {
-        let out: Vec<u32> = Pipeline::from_iter_on_its_own_thread(0..6u32)
-            .capacity(6)
-            .parallel(Workers::new(3).ordered(), |s| s.filter(|x| *x != 1))
-            .collect()
-            .run()
-            .unwrap()
-            .output;
-        assert_eq!(out, [0, 2, 3, 4, 5]);
+        three_ordered_workers_one_run_by_the_sink(Pipeline::from_iter_on_its_own_thread(0..6u32))
     });
 }
 
@@ -395,14 +360,7 @@ fn the_sink_runs_the_last_worker_of_an_ordered_stage() {
 #[test]
 fn the_sink_runs_ahead_the_last_worker_of_an_ordered_stage_that_reads_the_source() {
     model_with_bound(1, || {
-        let out: Vec<u32> = Pipeline::from_iter(0..6u32)
-            .capacity(6)
-            .parallel(Workers::new(3).ordered(), |s| s.filter(|x| *x != 1))
-            .collect()
-            .run()
-            .unwrap()
-            .output;
-        assert_eq!(out, [0, 2, 3, 4, 5]);
+        three_ordered_workers_one_run_by_the_sink(Pipeline::from_iter(0..6u32))
     });
 }
 
@@ -418,4 +376,43 @@ fn an_early_drop_with_the_readers_worker_ends_every_thread() {
         assert!(output.next().is_some());
         drop(output);
     });
+}
+
+/// Four items through an ordered stage of two workers, one of which filters, with one slot
+/// per worker's queue: in order, each once.
+fn ordered_window_of_one_slot_per_worker(source: Pipeline<u32>) {
+    let out: Vec<u32> = source
+        .capacity(2)
+        .parallel(Workers::new(2).ordered(), |s| s.filter(|x| *x != 2))
+        .collect()
+        .run()
+        .unwrap()
+        .output;
+    assert_eq!(out, [0, 1, 3]);
+}
+
+/// Six items through an ordered stage of three workers (the sink runs the third), one of
+/// which filters: in order, each once.
+fn three_ordered_workers_one_run_by_the_sink(source: Pipeline<u32>) {
+    let out: Vec<u32> = source
+        .capacity(6)
+        .parallel(Workers::new(3).ordered(), |s| s.filter(|x| *x != 1))
+        .collect()
+        .run()
+        .unwrap()
+        .output;
+    assert_eq!(out, [0, 2, 3, 4, 5]);
+}
+
+/// Four items through an ordered stage of two workers while `set_workers` takes it down to
+/// one: in order, each once.
+fn ordered_stage_down_to_one_worker(source: Pipeline<u32>) {
+    let running = source
+        .capacity(4)
+        .parallel(Workers::new(2).ordered(), |s| s.map(|x| x + 10))
+        .named("p")
+        .collect::<Vec<_>>()
+        .spawn();
+    running.set_workers("p", 1).unwrap();
+    assert_eq!(running.join().unwrap().output, [10, 11, 12, 13]);
 }

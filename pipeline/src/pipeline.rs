@@ -1001,12 +1001,15 @@ impl<T: Send + 'static> Pipeline<T> {
                                 outputs.push(Box::new(OwnTurns::new(stage, per_worker_out)));
                                 continue;
                             }
-                            let (sender, receiver) = marked(spsc_channel(per_worker_out));
-                            outputs.push(Box::new(receiver));
-                            let outlet = Box::new(sender);
-                            launch.spawn(format!("weir-{name}-{worker}"), move || {
-                                run_stage(op, inlet, outlet, cx)
-                            });
+                            let thread = format!("weir-{name}-{worker}");
+                            outputs.push(spawn_ordered_worker(
+                                launch,
+                                thread,
+                                op,
+                                inlet,
+                                cx,
+                                per_worker_out,
+                            ));
                         }
                         Ordered::new(outputs, log)
                     }
@@ -1035,12 +1038,15 @@ impl<T: Send + 'static> Pipeline<T> {
                                 ahead = Some(Box::new(StageLoop::new(op, inlet, Kept::new(), cx)));
                                 continue;
                             }
-                            let (sender, receiver) = marked(spsc_channel(per_worker_out));
-                            outputs.push(Box::new(receiver));
-                            let outlet = Box::new(sender);
-                            launch.spawn(format!("weir-{name}-{worker}"), move || {
-                                run_stage(op, inlet, outlet, cx)
-                            });
+                            let thread = format!("weir-{name}-{worker}");
+                            outputs.push(spawn_ordered_worker(
+                                launch,
+                                thread,
+                                op,
+                                inlet,
+                                cx,
+                                per_worker_out,
+                            ));
                         }
                         Ordered::pulled(outputs, ahead, per_worker_out, log)
                     }
@@ -1055,6 +1061,27 @@ impl<T: Send + 'static> Pipeline<T> {
         });
         rest.with(tail)
     }
+}
+
+/// Starts a worker of an ordered stage on the thread `thread`, its framed outputs going to a
+/// ring of `capacity`; returns the ring's reading end, for the merge.
+fn spawn_ordered_worker<I, P>(
+    launch: &mut Launch,
+    thread: String,
+    op: P,
+    inlet: Box<dyn Inlet<I>>,
+    cx: Context,
+    capacity: usize,
+) -> Box<dyn Inlet<P::Out>>
+where
+    I: Send + 'static,
+    P: Op<I> + Send + 'static,
+    P::Out: Send + 'static,
+{
+    let (sender, receiver) = marked(spsc_channel(capacity));
+    let outlet = Box::new(sender);
+    launch.spawn(thread, move || run_stage(op, inlet, outlet, cx));
+    Box::new(receiver)
 }
 
 /// A pipeline without its last stage.

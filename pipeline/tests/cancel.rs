@@ -40,16 +40,47 @@ fn cancel_an_endless_pipeline_with_a_slow_sink() {
 #[test]
 fn cancel_an_endless_source_read_by_parallel_workers() {
     within(LIMIT, || {
-        let running = Pipeline::from_iter(0u64..)
-            .capacity(16)
-            .parallel(2, |s| s.map(|x| x * 2))
-            .for_each(|_| std::thread::sleep(Duration::from_micros(50)))
-            .spawn();
-        while running.report().items_in() == 0 {
-            std::thread::sleep(Duration::from_millis(1));
+        // Unordered; ordered, whose workers log their turns (`0..u64::MAX` knows its length,
+        // so the sink's thread may run a worker ahead, where `0u64..` does not).
+        let shapes: [(Workers, bool); 3] = [
+            (Workers::new(2), false),
+            (Workers::new(2).ordered(), false),
+            (Workers::new(2).ordered(), true),
+        ];
+        for (workers, exact) in shapes {
+            let source: Box<dyn Iterator<Item = u64> + Send> = if exact {
+                Box::new(0..u64::MAX)
+            } else {
+                Box::new(0u64..)
+            };
+            let running = Pipeline::from_iter(source)
+                .capacity(16)
+                .parallel(workers, |s| s.map(|x| x * 2))
+                .for_each(|_| std::thread::sleep(Duration::from_micros(50)))
+                .spawn();
+            while running.report().items_in() == 0 {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            running.cancel();
+            let error = running.join().unwrap_err();
+            assert!(matches!(error.kind(), ErrorKind::Cancelled), "{error}");
+            assert_accounts(error.report());
         }
-        running.cancel();
-        let error = running.join().unwrap_err();
+    });
+}
+
+/// Dropping the output of an ordered stage whose workers read the source (and whose reader
+/// runs one of them ahead) ends every thread, with the accounts kept.
+#[test]
+fn dropping_the_output_of_an_ordered_stage_that_reads_the_source_ends_the_run() {
+    within(LIMIT, || {
+        let mut output = Pipeline::from_iter(0..u64::MAX)
+            .capacity(16)
+            .parallel(Workers::new(2).ordered(), |s| s.map(|x| x + 1))
+            .into_iter();
+        let first: Vec<u64> = output.by_ref().take(1000).collect();
+        assert_eq!(first, (1..=1000).collect::<Vec<_>>());
+        let error = output.finish().unwrap_err();
         assert!(matches!(error.kind(), ErrorKind::Cancelled), "{error}");
         assert_accounts(error.report());
     });
