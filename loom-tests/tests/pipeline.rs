@@ -89,6 +89,46 @@ fn early_drop_ends_threads_blocked_on_full_queues() {
     });
 }
 
+/// A cheap stage lent to the thread after it (under loom every serial stage lends itself
+/// after its first chunk): the loan races the reader's look at the queue and its wait on it,
+/// the chunk sent after the offer, and the end. Two stages in a row, the second running the
+/// first once both are lent: every item once, in order, none lost between the queue and the
+/// loan, and every thread ends.
+#[test]
+fn a_stage_lent_to_its_reader_keeps_every_item_in_order() {
+    model_with_bound(1, || {
+        let finished = Pipeline::from_iter(0..4u32)
+            .capacity(1)
+            .map(|x| x + 10)
+            .filter(|x| *x != 11)
+            .collect::<Vec<_>>()
+            .run()
+            .unwrap();
+        assert_eq!(finished.output, [10, 12, 13]);
+        let report = finished.report;
+        assert_eq!(report.stage("filter").unwrap().filtered(), 1);
+        assert_eq!(report.items_out(), 3);
+    });
+}
+
+/// A cancel racing a loan: whether the stage's loop is at home, on offer, run by the sink or
+/// on its way back, every thread ends and the run reports the cancel or its end.
+#[test]
+fn a_cancel_races_a_loan() {
+    model_with_bound(1, || {
+        let running = Pipeline::from_iter(0..3u32)
+            .capacity(1)
+            .map(|x| x + 1)
+            .fold(0, |sum, x| sum + x)
+            .spawn();
+        running.cancel();
+        match running.join() {
+            Ok(finished) => assert_eq!(finished.output, 6),
+            Err(error) => assert!(matches!(error.kind(), ErrorKind::Cancelled)),
+        }
+    });
+}
+
 /// A failure racing the threads around it: the middle stage's `try_map` fails while the source
 /// may be blocked on its full input and the next stage waits on its empty one; the run returns
 /// the error, every thread ends, and the counts add up.

@@ -15,6 +15,7 @@ use crate::launch::{spawn_counted, Launch, Want};
 use crate::metrics::StageMetrics;
 use crate::pipeline::{Pipeline, Slot, Spec};
 use crate::report::Report;
+use crate::room::Awake;
 use crate::stage::Drain;
 use crate::sync::stats::{AtomicU64, AtomicUsize, Mutex, Ordering};
 use crate::sync::thread::JoinHandle;
@@ -132,7 +133,7 @@ fn sink_end<T: Send + 'static>(
 ) -> (Drain<T>, crate::stage::Context) {
     let metrics = launch.hidden(name);
     launch.sink = Some(Arc::clone(&metrics));
-    let up = tail(launch, Want::One { capacity, overflow });
+    let up = tail(launch, Want::lending(capacity, overflow));
     launch.link(&up, &metrics);
     let inlet = Launch::one(up.taken);
     metrics.set_input(inlet.capacity(), inlet.soft_limit());
@@ -282,7 +283,10 @@ impl<R: Send + 'static> Flow<R> {
     /// panicked: every thread has ended, and the error carries the report so far.
     pub fn run(self) -> Result<Finished<R>, PipelineError> {
         let (figures, mut threads, job) = launch(self.start, self.specs, self.settings);
+        // The sink runs on this thread.
+        let awake = Awake::new();
         let output = job();
+        drop(awake);
         join_all(&mut threads);
         figures.result(output)
     }
@@ -610,6 +614,8 @@ pub struct Output<T> {
     drain: Option<Drain<T>>,
     figures: Figures,
     threads: Vec<JoinHandle<()>>,
+    /// The thread iterating it counts among the run's ([`crate::room`]).
+    _awake: Awake,
 }
 
 impl<T> Output<T> {
@@ -679,6 +685,7 @@ impl<T: Send + 'static> IntoIterator for Pipeline<T> {
             drain: Some(drain),
             figures,
             threads,
+            _awake: Awake::new(),
         }
     }
 }

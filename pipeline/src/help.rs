@@ -77,6 +77,30 @@ impl<T> Kept<T> {
             mark: None,
         }
     }
+
+    /// Moves at most `max` (at least one) of the outputs kept to `buf`; returns how many.
+    pub(crate) fn take_into(&mut self, buf: &mut Vec<T>, max: usize) -> usize {
+        let taken = self.items.len().min(max.max(1));
+        if buf.is_empty() && taken == self.items.len() {
+            // All of them into an empty buffer: the buffers change places, nothing is copied
+            // (a deque made from a `Vec` starts at its buffer's start) and nothing allocated.
+            let spare = VecDeque::from(std::mem::take(buf));
+            *buf = Vec::from(std::mem::replace(&mut self.items, spare));
+        } else {
+            buf.extend(self.items.drain(..taken));
+        }
+        taken
+    }
+
+    /// How many outputs are kept.
+    pub(crate) fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    /// The end-to-end latency mark of the outputs kept, if any, for whoever takes them.
+    pub(crate) fn take_mark(&mut self) -> Option<Instant> {
+        self.mark.take()
+    }
 }
 
 impl<T: Send> Outlet<T> for Kept<T> {
@@ -88,7 +112,13 @@ impl<T: Send> Outlet<T> for Kept<T> {
                 self.mark.get_or_insert(mark);
             }
         }
-        self.items.extend(buf.drain(..));
+        if self.items.is_empty() {
+            // As in `take_into`: the buffers change places.
+            let spare = Vec::from(std::mem::take(&mut self.items));
+            self.items = VecDeque::from(std::mem::replace(buf, spare));
+        } else {
+            self.items.extend(buf.drain(..));
+        }
         Ok(())
     }
 
@@ -112,18 +142,15 @@ where
     }
 
     fn take(&mut self, buf: &mut Vec<P::Out>, max: usize) -> usize {
-        let kept = &mut self.outlet().items;
-        let taken = kept.len().min(max.max(1));
-        buf.extend(kept.drain(..taken));
-        taken
+        self.outlet().take_into(buf, max)
     }
 
     fn kept(&self) -> usize {
-        self.outlet_ref().items.len()
+        self.outlet_ref().len()
     }
 
     fn take_mark(&mut self) -> Option<Instant> {
-        self.outlet().mark.take()
+        self.outlet().take_mark()
     }
 }
 

@@ -11,12 +11,14 @@ use crate::control::Control;
 use crate::error::{panic_message, ErrorKind};
 
 use crate::deal::{deal, Staffing, TurnLog};
+use crate::lend::{Borrowing, Desk};
 use crate::link::{
     mpmc_channel, spsc_channel, Inlet, MpmcReceiver, Outlet, Overflowing, SpscReceiver,
 };
 use crate::marks::{marked, marked_shared, Marked};
 use crate::metrics::StageMetrics;
 use crate::op::Identity;
+use crate::room::Awake;
 use crate::source::Pulled;
 use crate::stage::{run_stage, Context};
 use crate::sync::stats::{AtomicUsize, Ordering};
@@ -25,8 +27,13 @@ use crate::sync::{spawn, thread::JoinHandle};
 /// The shape of input queue a stage needs.
 #[derive(Clone, Debug)]
 pub(crate) enum Want {
-    /// One consumer thread.
-    One { capacity: usize, overflow: Overflow },
+    /// One consumer thread; `lend` if that thread can run the stage before it when the stage
+    /// lends itself ([`crate::lend`]: a serial stage or the sink, reading a blocking queue).
+    One {
+        capacity: usize,
+        overflow: Overflow,
+        lend: bool,
+    },
     /// Any number of consumer threads sharing one queue; or, if `pull` and from a source
     /// that allows it, the source itself, read by the consumer threads in turns ([`Pulled`]).
     Shared {
@@ -47,6 +54,24 @@ pub(crate) enum Want {
 }
 
 impl Want {
+    /// One consumer thread that cannot run the stage before it.
+    pub(crate) fn one(capacity: usize, overflow: Overflow) -> Self {
+        Want::One {
+            capacity,
+            overflow,
+            lend: false,
+        }
+    }
+
+    /// One consumer thread that runs the stage before it when the stage lends itself.
+    pub(crate) fn lending(capacity: usize, overflow: Overflow) -> Self {
+        Want::One {
+            capacity,
+            overflow,
+            lend: true,
+        }
+    }
+
     /// Whether the queue waits for room when full (no overflow policy drops items).
     pub(crate) fn blocks(&self) -> bool {
         match self {
@@ -171,6 +196,7 @@ pub(crate) fn spawn_counted(
     let alive = Alive(Arc::clone(live));
     spawn(name, move || {
         let _alive = alive;
+        let _awake = Awake::new();
         body();
     })
 }
@@ -236,6 +262,7 @@ impl Launch {
             Want::One {
                 capacity,
                 overflow: Overflow::Block,
+                ..
             } => {
                 let (sender, receiver) = marked(spsc_channel(capacity));
                 Made {
@@ -256,7 +283,9 @@ impl Launch {
                     dropped: None,
                 }
             }
-            Want::One { capacity, overflow }
+            Want::One {
+                capacity, overflow, ..
+            }
             | Want::Shared {
                 capacity, overflow, ..
             } => {
@@ -293,6 +322,32 @@ impl Launch {
                 }
             }
         }
+    }
+
+    /// The queue of a stage that lends itself to its reader ([`crate::lend`]): a blocking
+    /// queue of `want`'s capacity, whose reader also runs the loop on offer at the desk.
+    pub(crate) fn lendable_queue<T: Send + 'static>(
+        want: Want,
+        control: &Arc<Control>,
+    ) -> (Arc<Desk<T>>, Made<T>) {
+        let desk = Desk::new(Arc::clone(control));
+        let Made {
+            outlet,
+            taken,
+            dropped,
+        } = Launch::queue(want);
+        let taken = Taken::One(Box::new(Borrowing::new(
+            Launch::one(taken),
+            Arc::clone(&desk),
+        )));
+        (
+            desk,
+            Made {
+                outlet,
+                taken,
+                dropped,
+            },
+        )
     }
 
     /// Gives `want` from a single-consumer queue that does not have that shape, through a

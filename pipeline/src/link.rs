@@ -13,13 +13,10 @@ use std::time::Instant;
 
 use weir_backpressure::channel::{Limiter, Receiver, RecvEnd, SendEnd, Sender};
 use weir_backpressure::overflow::{Overflow, OverflowSender, OverflowStats, Sent};
-use weir_backpressure::wait::{ParkEarly, WaitStrategy};
+use weir_backpressure::wait::WaitStrategy;
 use weir_backpressure::{mpmc, spsc, RecvTimeoutError, TryRecvError, TrySendError};
 
-/// How the pipeline's threads wait on a queue: a few spins and yields, then sleep. A pipeline
-/// usually has more threads than cores, where a long spin takes the core of the very thread it
-/// waits for.
-pub(crate) type Wait = ParkEarly;
+pub(crate) use crate::room::Wait;
 
 /// An SPSC channel's ends, waiting the pipeline's way.
 pub(crate) type SpscSender<T> = spsc::Sender<T, Wait>;
@@ -30,12 +27,12 @@ pub(crate) type MpmcReceiver<T> = mpmc::Receiver<T, Wait>;
 
 /// A new SPSC channel of `capacity` items.
 pub(crate) fn spsc_channel<T>(capacity: usize) -> (SpscSender<T>, SpscReceiver<T>) {
-    spsc::channel_with(capacity, Wait::default())
+    spsc::channel_with(capacity, Wait)
 }
 
 /// A new MPMC channel of `capacity` items.
 pub(crate) fn mpmc_channel<T>(capacity: usize) -> (MpmcSender<T>, MpmcReceiver<T>) {
-    mpmc::channel_with(capacity, Wait::default())
+    mpmc::channel_with(capacity, Wait)
 }
 
 /// What waiting for input gave.

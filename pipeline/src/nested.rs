@@ -18,7 +18,7 @@ pub trait Stages<T, U> {
 impl<T: Send + 'static, U: Send + 'static> Stages<T, U> for Segment<T, U> {
     fn add_to(self, pipeline: Pipeline<T>) -> Pipeline<U> {
         let name = self.name.clone();
-        let pipeline = pipeline.fused("then", self.op);
+        let pipeline = pipeline.fused("then", self.op, !self.expands);
         match name {
             Some(name) => pipeline.named(&name),
             None => pipeline,

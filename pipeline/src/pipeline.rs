@@ -16,6 +16,7 @@ use crate::error::{BoxError, OnError};
 use crate::fork::{Tee, Zip};
 use crate::help::{self, Help, Helped, Kept, OwnTurns};
 use crate::launch::{Launch, Made, Tail, Taken, Want};
+use crate::lend::run_lendable_stage;
 use crate::link::{mpmc_channel, spsc_channel, Inlet, SoftLimit};
 use crate::marks::{marked, marked_shared};
 use crate::metrics::StageMetrics;
@@ -398,7 +399,7 @@ impl<T: Send + 'static> Pipeline<T> {
         let (upstream, rest) = self.split();
         let tail: Tail<T> = Box::new(move |launch: &mut Launch, want| {
             let sorter = launch.hidden("priority");
-            let up = upstream(launch, Want::One { capacity, overflow });
+            let up = upstream(launch, Want::one(capacity, overflow));
             launch.link(&up, &sorter);
             let input = Launch::one(up.taken);
             let (pushing, popping) = priority_queue(levels, capacity, level);
@@ -421,30 +422,41 @@ impl<T: Send + 'static> Pipeline<T> {
         self
     }
 
-    /// Adds a stage that runs `op` on a thread of its own.
+    /// Adds a stage that runs `op` on a thread of its own. A `lendable` one (whose items each
+    /// make at most one output) lends itself to the thread after it while it is cheap
+    /// ([`crate::lend`]).
     fn serial<U: Send + 'static, P: Op<T, Out = U> + 'static>(
         mut self,
         name: &str,
         op: P,
+        lendable: bool,
     ) -> Pipeline<U> {
         let index = self.push_spec(name, 1);
         let (capacity, overflow) = (self.capacity, self.overflow);
         let (upstream, rest) = self.split();
         let tail: Tail<U> = Box::new(move |launch: &mut Launch, want| {
             let metrics = Arc::clone(&launch.stages[index]);
-            let up = upstream(launch, Want::One { capacity, overflow });
+            let up = upstream(launch, Want::lending(capacity, overflow));
             launch.link(&up, &metrics);
             let inlet = Launch::one(up.taken);
             metrics.set_input(inlet.capacity(), inlet.soft_limit());
+            let cx = launch.context(&metrics);
+            let thread = format!("weir-{}", metrics.name);
+            if let (true, Want::One { lend: true, .. }) = (lendable, &want) {
+                if want.blocks() {
+                    let (desk, made) = Launch::lendable_queue(want, &launch.control);
+                    launch.spawn(thread, move || {
+                        run_lendable_stage(op, inlet, made.outlet, desk, cx);
+                    });
+                    return Made::upstream(made.taken, made.dropped, metrics);
+                }
+            }
             let Made {
                 outlet,
                 taken,
                 dropped,
             } = Launch::queue(want);
-            let cx = launch.context(&metrics);
-            launch.spawn(format!("weir-{}", metrics.name), move || {
-                run_stage(op, inlet, outlet, cx)
-            });
+            launch.spawn(thread, move || run_stage(op, inlet, outlet, cx));
             Made::upstream(taken, dropped, metrics)
         });
         rest.with(tail)
@@ -501,6 +513,7 @@ impl<T: Send + 'static> Pipeline<T> {
                 *keep.lock().unwrap_or_else(|e| e.into_inner()) = Some(item.clone());
                 item
             }),
+            true,
         );
         if let Some(spec) = pipeline.specs.last_mut() {
             spec.tap = Some(slot);
@@ -545,7 +558,7 @@ impl<T: Send + 'static> Pipeline<T> {
         let tail: Tail<(A, B)> = Box::new(move |launch: &mut Launch, want| {
             let metrics = Arc::clone(&launch.stages[index]);
             let name = metrics.name.clone();
-            let up = upstream(launch, Want::One { capacity, overflow });
+            let up = upstream(launch, Want::one(capacity, overflow));
             launch.link(&up, &metrics);
             let input = Launch::one(up.taken);
             metrics.set_input(input.capacity(), input.soft_limit());
@@ -654,7 +667,7 @@ impl<T: Send + 'static> Pipeline<T> {
             // The router's figures are hidden, under the stage's name (a panic in `key` is
             // the stage's); what the queue before it drops is the stage's.
             let router = launch.hidden(&name);
-            let up = upstream(launch, Want::One { capacity, overflow });
+            let up = upstream(launch, Want::one(capacity, overflow));
             launch.link(&up, &router);
             if let Some(dropped) = &up.dropped {
                 let _ = metrics.dropped.set(Arc::clone(dropped));
@@ -720,9 +733,15 @@ impl<T: Send + 'static> Pipeline<T> {
         segment.add_to(self)
     }
 
-    /// Adds a stage that runs `op` fused on one thread, named `name`.
-    pub(crate) fn fused<U: Send + 'static>(self, name: &str, op: Boxed<T, U>) -> Pipeline<U> {
-        self.serial(name, op)
+    /// Adds a stage that runs `op` fused on one thread, named `name`; `lendable` unless an
+    /// item may make several outputs.
+    pub(crate) fn fused<U: Send + 'static>(
+        self,
+        name: &str,
+        op: Boxed<T, U>,
+        lendable: bool,
+    ) -> Pipeline<U> {
+        self.serial(name, op, lendable)
     }
 
     /// Applies `f` to each item.
@@ -730,7 +749,7 @@ impl<T: Send + 'static> Pipeline<T> {
     where
         F: FnMut(T) -> U + Send + 'static,
     {
-        self.serial("map", Map(f))
+        self.serial("map", Map(f), true)
     }
 
     /// Keeps the items for which `f` is true; the others count as the stage's
@@ -739,7 +758,7 @@ impl<T: Send + 'static> Pipeline<T> {
     where
         F: FnMut(&T) -> bool + Send + 'static,
     {
-        self.serial("filter", Filter(f))
+        self.serial("filter", Filter(f), true)
     }
 
     /// Keeps the `Some` results of `f`; a `None` counts as filtered.
@@ -747,7 +766,7 @@ impl<T: Send + 'static> Pipeline<T> {
     where
         F: FnMut(T) -> Option<U> + Send + 'static,
     {
-        self.serial("filter_map", FilterMap(f))
+        self.serial("filter_map", FilterMap(f), true)
     }
 
     /// Replaces each item by the items of `f(item)`, in order: one item to any number.
@@ -757,7 +776,7 @@ impl<T: Send + 'static> Pipeline<T> {
         J: IntoIterator,
         J::Item: Send + 'static,
     {
-        self.serial("flat_map", FlatMap(f))
+        self.serial("flat_map", FlatMap(f), false)
     }
 
     /// Calls `f` on each item as it passes.
@@ -765,7 +784,7 @@ impl<T: Send + 'static> Pipeline<T> {
     where
         F: FnMut(&T) + Send + 'static,
     {
-        self.serial("inspect", Inspect(f))
+        self.serial("inspect", Inspect(f), true)
     }
 
     /// Applies `f` to each item; an `Err` fails the item: the run stops with it
@@ -778,6 +797,7 @@ impl<T: Send + 'static> Pipeline<T> {
         self.serial(
             "try_map",
             TryMap(move |item| f(item).map_err(|error| Box::new(error) as BoxError)),
+            true,
         )
     }
 
@@ -816,7 +836,7 @@ impl<T: Send + 'static> Pipeline<T> {
         let (upstream, rest) = self.split();
         let tail: Tail<Batch<T>> = Box::new(move |launch: &mut Launch, want| {
             let metrics = Arc::clone(&launch.stages[index]);
-            let up = upstream(launch, Want::One { capacity, overflow });
+            let up = upstream(launch, Want::one(capacity, overflow));
             launch.link(&up, &metrics);
             let inlet = Launch::one(up.taken);
             metrics.set_input(inlet.capacity(), inlet.soft_limit());

@@ -62,16 +62,10 @@ pub(crate) fn priority_queue<T, F>(
     let pushing = Prioritize {
         shared: Arc::clone(&shared),
         level,
-        wait: Wait::default(),
+        wait: Wait,
         mark: None,
     };
-    (
-        pushing,
-        Prioritized {
-            shared,
-            wait: Wait::default(),
-        },
-    )
+    (pushing, Prioritized { shared, wait: Wait })
 }
 
 impl<T: Send, F: Fn(&T) -> usize + Send> Outlet<T> for Prioritize<T, F> {

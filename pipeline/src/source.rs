@@ -62,9 +62,10 @@ impl<I: Iterator + Send> Source<I::Item> for IterSource<I> {
             want = want.min(least.max(1));
         }
         let started = Instant::now();
-        // Look at the clock every few items only: for a fast iterator, the clock would cost
-        // more than the items.
-        let check_every = if self.chunk <= 16 { 1 } else { 64 };
+        // Look at the clock every few items only (for a fast iterator, the clock would cost
+        // more than the items), but at least 16 times a chunk: a chunk grown while items came
+        // fast must not hold slow ones for long before the clock is read.
+        let check_every = (self.chunk / 16).clamp(1, 64);
         while buf.len() < want {
             let Some(item) = self.iter.next() else {
                 return false;

@@ -167,6 +167,8 @@ pub(crate) struct StageLoop<I, P: Op<I>, O> {
     local: Local,
     counts: Counts,
     size: ChunkSize,
+    /// The items taken and the time spent on them since [`take_cost`](Self::take_cost).
+    cost: (u64, Duration),
     finished: bool,
 }
 
@@ -186,6 +188,7 @@ impl<I, P: Op<I>, O: Outlet<P::Out>> StageLoop<I, P, O> {
             local: Local::new(),
             counts: Counts::default(),
             size: ChunkSize::new(most),
+            cost: (0, Duration::ZERO),
             cx,
             finished: false,
         }
@@ -194,6 +197,22 @@ impl<I, P: Op<I>, O: Outlet<P::Out>> StageLoop<I, P, O> {
     /// The queue its outputs go to.
     pub(crate) fn outlet(&mut self) -> &mut O {
         &mut self.outlet
+    }
+
+    /// The items taken and the time spent feeding them since the last call (waits for input
+    /// or for room not counted): what the stage costs per item.
+    pub(crate) fn take_cost(&mut self) -> (u64, Duration) {
+        std::mem::take(&mut self.cost)
+    }
+
+    /// The items taken and the time spent feeding them since [`take_cost`](Self::take_cost).
+    pub(crate) fn peek_cost(&self) -> (u64, Duration) {
+        self.cost
+    }
+
+    /// Whether the stage is done for good.
+    pub(crate) fn is_finished(&self) -> bool {
+        self.finished
     }
 
     /// The queue its outputs go to, to look at.
@@ -276,6 +295,8 @@ impl<I, P: Op<I>, O: Outlet<P::Out>> StageLoop<I, P, O> {
         let fed = Instant::now();
         let busy = (fed - started).saturating_sub(local.output_wait_in_chunk);
         self.size.update(taken, busy);
+        self.cost.0 += taken as u64;
+        self.cost.1 += busy;
         local.busy += busy;
         local.output_wait += local.output_wait_in_chunk;
         local.output_wait_in_chunk = Default::default();
