@@ -656,8 +656,9 @@ fn print_header(config: &Config) {
          p50/p99: one extra pass timing every single round trip (timer cost included)"
             .to_owned(),
         format!(
-            "pipeline rows: a source, three stages and a sink, every stage on a thread of its own, \
-             no thread pinned; linear: {} items (0..n) through map(x*3), filter(x%4!=1), \
+            "pipeline rows: a source, three stages and a sink, every stage on a thread of its own \
+             (weir-pipeline's cheap stages lend themselves to the thread after them, so its three \
+             stages end up on the sink's thread), no thread pinned; linear: {} items (0..n) through map(x*3), filter(x%4!=1), \
              map(x^(x>>3)) and a wrapping-sum fold, every total checked against the plain \
              iterator's; the hand-built rows: one thread per stage joined by bounded channels of \
              {CAPACITY}, one blocking send/recv per item, the sink on the calling thread; the \

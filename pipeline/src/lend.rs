@@ -3,7 +3,7 @@
 //! A stage whose closure costs a few nanoseconds an item is not worth a thread: handing each
 //! chunk to the next thread costs more than the work, and with more threads than cores every
 //! hand-off may wait for a wake-up and a core. So once a serial stage has measured itself cheap
-//! ([`LEND_BELOW`] an item over [`WINDOW`] items), its thread lends its loop to the thread that
+//! ([`LEND_BELOW`] an item over [`LEND_WINDOW`] items), its thread lends its loop to the thread that
 //! reads its output (the next serial stage, or the sink), which runs it between its own chunks,
 //! and sleeps until the loop comes back. A chain of cheap stages ends up on the sink's thread,
 //! each lent to the one after it, as fused as a [`Segment`](crate::Segment), and still with a
@@ -51,9 +51,14 @@ pub(crate) const LEND_BELOW: Duration = Duration::from_nanos(250);
 /// [`LEND_BELOW`], so that a stage near the line does not go back and forth.
 pub(crate) const RECLAIM_ABOVE: Duration = Duration::from_micros(1);
 
-/// How many items a stage's cost is measured over before it is lent or given back (under
-/// loom, one chunk: a model is too short for more, and its clock says nothing anyway).
-const WINDOW: u64 = if cfg!(loom) { 1 } else { 512 };
+/// How many items a stage's cost is measured over before it is lent: few, so that a stream
+/// that starts slow (a paced source) soon runs on fewer threads. Under loom, one chunk: a
+/// model is too short for more, and its clock says nothing anyway.
+const LEND_WINDOW: u64 = if cfg!(loom) { 1 } else { 64 };
+
+/// How many items a lent stage's cost is measured over before it may go back: more, so that
+/// one slow item (a page fault, a preemption) does not send it back.
+const RECLAIM_WINDOW: u64 = if cfg!(loom) { 1 } else { 512 };
 
 /// The outlet of a lendable stage: its queue while its thread runs it, or, while lent (and for
 /// the chunk that goes out once it is), kept for whoever runs it.
@@ -134,7 +139,7 @@ where
     }
 
     fn goes_back(&mut self) -> bool {
-        self.is_finished() || costs(self, RECLAIM_ABOVE) == Some(true)
+        self.is_finished() || costs(self, RECLAIM_ABOVE, RECLAIM_WINDOW) == Some(true)
     }
 
     fn into_any(self: Box<Self>) -> Box<dyn Any> {
@@ -142,15 +147,16 @@ where
     }
 }
 
-/// Whether `stage` costs more than `line` an item, once it has run [`WINDOW`] items since the
+/// Whether `stage` costs more than `line` an item, once it has run `window` items since the
 /// last answer; `None` before that. Under loom, whose models must run the same way whatever
 /// the clock says: a stage lends itself after its first chunk and is never given back for
 /// its cost, so the models check the loan, its ends and its races.
 fn costs<I, P: Op<I>, O: Outlet<P::Out>>(
     stage: &mut StageLoop<I, P, O>,
     line: Duration,
+    window: u64,
 ) -> Option<bool> {
-    if stage.peek_cost().0 < WINDOW {
+    if stage.peek_cost().0 < window {
         return None;
     }
     let (items, busy) = stage.take_cost();
@@ -354,7 +360,7 @@ pub(crate) fn run_lendable_stage<I, P>(
         if !stage.step() {
             return;
         }
-        if costs(&mut stage, LEND_BELOW) == Some(false) {
+        if costs(&mut stage, LEND_BELOW, LEND_WINDOW) == Some(false) {
             match lend(stage, &desk) {
                 Some(back) => stage = back,
                 None => return,

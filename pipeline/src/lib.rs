@@ -28,11 +28,16 @@
 //! # How it runs
 //!
 //! - The source (an iterator, or [`Input`] handles) runs on a thread of its own; so does each
-//!   stage. Items move between threads in chunks (as many as a stage works through in about
+//!   stage, until it proves cheap: a serial stage that costs less than about 250 ns an item
+//!   lends itself to the thread that reads its output, whose thread then runs it between its
+//!   own chunks, and its thread sleeps (a chain of cheap stages ends up on the sink's thread,
+//!   each still a row of the report); it goes back to its thread if it grows costly. Items move between threads in chunks (as many as a stage works through in about
 //!   500 µs, up to 1024; up to 256 for the workers of an unordered parallel stage, which share
 //!   their input) through weir-backpressure's
 //!   blocking channels (an SPSC weir-ring ring between two single threads, the weir-mpmc
 //!   queue into and out of an unordered parallel stage), which wake a sleeper once per chunk.
+//!   A thread waiting on a queue spins up to 50 µs while the pipelines' threads that may run
+//!   fit the cores (a wake-up costs more than that wait), and sleeps at once when they do not.
 //! - [`Flow::run`] runs the sink on the calling thread; [`Flow::spawn`] on a thread of its
 //!   own; iterating a [`Pipeline`] gives its items on the calling thread.
 //! - A parallel stage with as many workers as cores runs one thread fewer: the thread that

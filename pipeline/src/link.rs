@@ -1,9 +1,10 @@
 //! The ends of the queues between stages, as one stage sees them: an [`Inlet`] it takes chunks
 //! of items from and an [`Outlet`] it hands chunks to. Both sit on weir-backpressure's blocking
-//! channels, which wait by spinning briefly, then parking (no CPU while idle), and wake a
-//! sleeper once per chunk.
+//! channels, which wait by spinning (as long as [`Wait`] says), then parking (no CPU while
+//! idle), and wake a sleeper once per chunk.
 //!
-//! - Between two single threads: an SPSC channel over a weir-ring ring.
+//! - Between two single threads: an SPSC channel over a weir-ring ring (read through
+//!   [`Borrowing`](crate::lend::Borrowing) when the stage before it may lend itself).
 //! - Into and out of an unordered parallel stage: an MPMC channel, shared by the workers.
 //! - Into and out of an ordered parallel stage: one SPSC channel per worker each way, dealt
 //!   and read back in turns ([`crate::deal`]).

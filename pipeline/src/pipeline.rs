@@ -51,7 +51,8 @@ pub(crate) type Slot<T> = Mutex<Option<T>>;
 /// A pipeline being built, whose items are `T` at its current end.
 ///
 /// Start with a source ([`from_iter`](Self::from_iter) or [`input`](Self::input)), add stages
-/// (each runs on a thread of its own, joined to the next by a bounded queue), and end with a
+/// (each runs on a thread of its own, joined to the next by a bounded queue; a cheap serial
+/// stage lends itself to the thread after it), and end with a
 /// sink ([`for_each`](Self::for_each), [`fold`](Self::fold), [`collect`](Self::collect),
 /// [`into_sender`](Self::into_sender)) that makes a [`Flow`](crate::Flow) to
 /// [`run`](crate::Flow::run) or [`spawn`](crate::Flow::spawn); or iterate the pipeline itself.
