@@ -23,9 +23,11 @@ pub(crate) struct Settings {
 
 /// The run's stop flag and the first failure.
 ///
-/// Threads read the flag between chunks of items, and every blocked thread is woken by its
-/// neighbours leaving (a stage that stops drops its channel ends, which disconnects them), so a
-/// stop reaches every thread without a broadcast.
+/// Threads read the flag between chunks of items, and every thread blocked on a queue is woken
+/// by its neighbours leaving (a stage that stops drops its channel ends, which disconnects
+/// them), so a stop reaches them without a broadcast. Threads that wait on something else (a
+/// paused source, a retired worker, a stage's thread whose stage is lent) wait on `changed`,
+/// which a stop wakes.
 #[derive(Debug)]
 pub(crate) struct Control {
     stopped: AtomicBool,
@@ -41,7 +43,8 @@ pub(crate) struct Control {
     /// source that waits.
     paused: AtomicBool,
     /// Taken to change what a thread may be waiting on (a pause, a parallel stage's count of
-    /// active workers, a stop), and by a thread to look at it before it waits on `changed`.
+    /// active workers, a lent stage given back, a stop), and by a thread to look at it before
+    /// it waits on `changed`.
     settings: Mutex<()>,
     /// Woken by every such change.
     changed: Condvar,

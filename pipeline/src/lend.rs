@@ -28,8 +28,16 @@
 //!   stopped), when it costs too much, and when the borrower's own end is dropped (a loop on
 //!   offer and never taken goes back too). The lender, back in charge, ends it as it would have
 //!   ended it itself: the stage's figures go in, its outlet is dropped and the reader sees the
-//!   end of the queue. A lender woken by a stop while its loop is lent leaves at once; its
-//!   queue's end goes, and the borrower, which sees the stop between chunks, drops the loop.
+//!   end of the queue. A lender woken by a stop while its loop is lent leaves at once, and
+//!   its queue's end goes; the borrower sees the stop between chunks and puts the loop back
+//!   on the desk, where it ends with the desk's last handle. A lender whose reader is gone
+//!   (the send after the offer fails) ends the loop if it is still on offer or back.
+//!
+//! A lent stage's closures run on its reader's thread, between that thread's own chunks:
+//! inside [`Output`](crate::Output)'s `next` when the reader is the caller iterating the
+//! pipeline, as the last worker of a parallel stage may (see [`crate::help`]). A closure that
+//! waits for the thread that reads the pipeline's output to do something (a send into a
+//! bounded channel that only that thread drains) can then wait for ever.
 
 use std::any::Any;
 use std::sync::Arc;
@@ -148,7 +156,8 @@ where
 }
 
 /// Whether `stage` costs more than `line` an item, once it has run `window` items since the
-/// last answer; `None` before that. Under loom, whose models must run the same way whatever
+/// last answer, or spent what `window` items at `line` each would take (a stage that turns
+/// slow answers after a few items); `None` before that. Under loom, whose models must run the same way whatever
 /// the clock says: a stage lends itself after its first chunk and is never given back for
 /// its cost, so the models check the loan, its ends and its races.
 fn costs<I, P: Op<I>, O: Outlet<P::Out>>(
@@ -156,7 +165,9 @@ fn costs<I, P: Op<I>, O: Outlet<P::Out>>(
     line: Duration,
     window: u64,
 ) -> Option<bool> {
-    if stage.peek_cost().0 < window {
+    let (items, busy) = stage.peek_cost();
+    let window_time = line * u32::try_from(window).unwrap_or(u32::MAX);
+    if items < window && (cfg!(loom) || busy < window_time) {
         return None;
     }
     let (items, busy) = stage.take_cost();
@@ -399,8 +410,12 @@ where
     stage.outlet().sent = sent;
     *desk.place() = Place::Offered(stage, sent);
     queue.carry(mark);
-    // Whether or not the reader is still there: a reader gone gave the loop back.
-    let _ = queue.send(&mut held);
+    if queue.send(&mut held).is_err() {
+        // The reader is gone: it gave the loop back if it had taken it, or left it on offer.
+        let left = desk.take_offered(Place::Home).map(|(lent, _)| lent);
+        drop(left.or_else(|| desk.take_returned()));
+        return None;
+    }
     let mut back = None;
     let asleep = Asleep::new();
     desk.control.wait_while(|| {

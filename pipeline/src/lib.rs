@@ -37,7 +37,8 @@
 //!   blocking channels (an SPSC weir-ring ring between two single threads, the weir-mpmc
 //!   queue into and out of an unordered parallel stage), which wake a sleeper once per chunk.
 //!   A thread waiting on a queue spins up to 50 µs while the pipelines' threads that may run
-//!   fit the cores (a wake-up costs more than that wait), and sleeps at once when they do not.
+//!   fit the cores (a wake-up costs more than that wait), and sleeps after a few spins and
+//!   yields when they do not.
 //! - [`Flow::run`] runs the sink on the calling thread; [`Flow::spawn`] on a thread of its
 //!   own; iterating a [`Pipeline`] gives its items on the calling thread.
 //! - A parallel stage with as many workers as cores runs one thread fewer: the thread that

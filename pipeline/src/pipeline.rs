@@ -59,7 +59,8 @@ pub(crate) type Slot<T> = Mutex<Option<T>>;
 ///
 /// Stages keep the order of their items, but for an unordered [`parallel`](Self::parallel)
 /// stage. Memory stays bounded by the queues' capacities: a slow stage makes the ones before it
-/// wait (backpressure), and every wait parks the thread once it has spun briefly.
+/// wait (backpressure), and every wait parks the thread once it has spun (up to 50 µs while
+/// the pipelines' threads fit the cores, a few rounds otherwise).
 ///
 /// # Examples
 ///

@@ -7,8 +7,11 @@
 //! take tens of microseconds, and a hand-off every few microseconds then never catches up.
 //! With more such threads than cores, a spinning waiter takes the core of the very thread it
 //! waits for, and it must sleep early ([`ParkEarly`]). The count is of the threads that may
-//! run: a pipeline's threads, and the thread running its sink, not those that lent their
-//! stage ([`crate::lend`]) and sleep until it comes back.
+//! run now or soon: a pipeline's threads (those sleeping on a queue too: a chunk wakes them)
+//! and the thread running its sink or iterating its output, but not those that lent their
+//! stage ([`crate::lend`]) and sleep until it comes back. Threads that feed an
+//! [`Input`](crate::Input), other processes and a hypervisor's steal are not seen: the spin
+//! is bounded, so the cost of a wrong guess is 50 µs of a core.
 
 use std::num::NonZeroUsize;
 use std::sync::OnceLock;

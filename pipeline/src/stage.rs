@@ -156,7 +156,8 @@ pub(crate) enum Step {
 
 /// The loop of a stage (or of one worker of a parallel stage), a chunk at a time: run by a
 /// thread of its own through [`run_stage`], or by the thread that reads a parallel stage's
-/// output, between its reads ([`crate::help`]).
+/// output, between its reads ([`crate::help`]), or by the thread that reads a cheap serial
+/// stage's output while the stage is lent to it ([`crate::lend`]).
 pub(crate) struct StageLoop<I, P: Op<I>, O> {
     op: P,
     inlet: Box<dyn Inlet<I>>,

@@ -127,10 +127,12 @@ fn steady_state_allocates_nothing_per_item() {
         let small = allocations(few, run);
         let large = allocations(many, run);
         eprintln!("{name}: {small} allocations for {few} items, {large} for {many}");
-        // Thread starts and queue sizes vary a little from run to run; per item would be
-        // hundreds of thousands more.
+        // Thread starts, queue sizes and the batch buffers in flight at the peak (more when a
+        // cheap stage is lent to the sink, which then holds a chunk of batches more) vary a
+        // little from run to run: 150 to 170 for the reader's-worker shape, whether 20 000 or
+        // 20 000 000 items go through. Per item would be hundreds of thousands more.
         assert!(
-            large <= small + 16,
+            large <= small + 32,
             "{name}: {small} allocations for {few} items, {large} for {many}"
         );
     }
