@@ -89,25 +89,41 @@ fn early_drop_ends_threads_blocked_on_full_queues() {
     });
 }
 
-/// A cheap stage lent to the thread after it (under loom every serial stage lends itself
-/// after its first chunk): the loan races the reader's look at the queue and its wait on it,
-/// the chunk sent after the offer, and the end. Two stages in a row, the second running the
-/// first once both are lent: every item once, in order, none lost between the queue and the
-/// loan, and every thread ends.
+/// A cheap stage lent to the thread after it. Under loom a serial stage starts lent, goes
+/// back to its thread after every chunk its reader runs, and is lent again after the next
+/// one it runs itself: its thread's chunk sent after the offer races the reader's look at
+/// the queue, its wait on it and its count of what it still owes. Every item once, in
+/// order, and every thread ends.
 #[test]
-fn a_stage_lent_to_its_reader_keeps_every_item_in_order() {
+fn a_stage_lent_and_given_back_keeps_every_item_in_order() {
     model_with_bound(1, || {
         let finished = Pipeline::from_iter(0..4u32)
             .capacity(1)
             .map(|x| x + 10)
-            .filter(|x| *x != 11)
             .collect::<Vec<_>>()
             .run()
             .unwrap();
-        assert_eq!(finished.output, [10, 12, 13]);
+        assert_eq!(finished.output, [10, 11, 12, 13]);
+        assert_eq!(finished.report.stage("map").unwrap().items_out(), 4);
+    });
+}
+
+/// Two cheap stages in a row, the second running the first once both are lent (a loan
+/// inside a loan), one of them filtering: the items that remain, once each, in order.
+#[test]
+fn nested_loans_keep_every_item_in_order() {
+    model_with_bound(1, || {
+        let finished = Pipeline::from_iter(0..2u32)
+            .capacity(1)
+            .map(|x| x + 10)
+            .filter(|x| *x != 10)
+            .collect::<Vec<_>>()
+            .run()
+            .unwrap();
+        assert_eq!(finished.output, [11]);
         let report = finished.report;
         assert_eq!(report.stage("filter").unwrap().filtered(), 1);
-        assert_eq!(report.items_out(), 3);
+        assert_eq!(report.items_out(), 1);
     });
 }
 

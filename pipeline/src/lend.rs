@@ -2,17 +2,20 @@
 //!
 //! A stage whose closure costs a few nanoseconds an item is not worth a thread: handing each
 //! chunk to the next thread costs more than the work, and with more threads than cores every
-//! hand-off may wait for a wake-up and a core. So once a serial stage has measured itself cheap
-//! ([`LEND_BELOW`] an item over [`LEND_WINDOW`] items), its thread lends its loop to the thread that
-//! reads its output (the next serial stage, or the sink), which runs it between its own chunks,
-//! and sleeps until the loop comes back. A chain of cheap stages ends up on the sink's thread,
-//! each lent to the one after it, as fused as a [`Segment`](crate::Segment), and still with a
-//! row of its own in the report. The borrower gives the loop back when it costs more than
-//! [`RECLAIM_ABOVE`] an item: the stage is worth its thread again.
+//! hand-off may wait for a wake-up and a core. So a serial stage starts lent: its loop is on
+//! offer to the thread that reads its output (the next serial stage, or the sink) before any
+//! thread runs, that thread runs it between its own chunks, and the stage's own thread sleeps
+//! until the loop comes back. A chain of cheap stages runs on the sink's thread, each lent to
+//! the one after it, as fused as a [`Segment`](crate::Segment), and still with a row of its
+//! own in the report. The reader gives the loop back once [`SLOW_CHUNKS`] chunks in a row
+//! cost more than [`RECLAIM_ABOVE`] an item: the stage is worth its thread. Its thread lends
+//! it again once it costs less than [`LEND_BELOW`] an item over [`LEND_WINDOW`] items.
 //!
 //! The protocol, over one [`Desk`] per lendable stage:
 //!
-//! - **Lending.** The stage's thread runs one more chunk with its outputs kept instead of
+//! - **Lending at the start** needs no more than the offer: it is made before the reader
+//!   runs.
+//! - **Lending again.** The stage's thread runs one more chunk with its outputs kept instead of
 //!   queued, puts the loop on the desk with the count of every output it will have queued
 //!   once that chunk is sent, and only then sends the chunk. A reader waiting on the queue
 //!   is woken by the chunk and finds the loop once the queue is empty. (A chunk whose
@@ -59,14 +62,16 @@ pub(crate) const LEND_BELOW: Duration = Duration::from_nanos(250);
 /// [`LEND_BELOW`], so that a stage near the line does not go back and forth.
 pub(crate) const RECLAIM_ABOVE: Duration = Duration::from_micros(1);
 
-/// How many items a stage's cost is measured over before it is lent: few, so that a stream
-/// that starts slow (a paced source) soon runs on fewer threads. Under loom, one chunk: a
-/// model is too short for more, and its clock says nothing anyway.
+/// How many items a stage's cost is measured over before it is lent again once it went back:
+/// few, so that a stage that was slow for a while soon runs on fewer threads again. Under
+/// loom, one chunk: a model is too short for more, and its clock says nothing anyway.
 const LEND_WINDOW: u64 = if cfg!(loom) { 1 } else { 64 };
 
-/// How many items a lent stage's cost is measured over before it may go back: more, so that
-/// one slow item (a page fault, a preemption) does not send it back.
-const RECLAIM_WINDOW: u64 = if cfg!(loom) { 1 } else { 512 };
+/// How many chunks in a row must cost more than [`RECLAIM_ABOVE`] an item for a lent stage to
+/// go back to its thread: one slow chunk may be a preemption (4 ms on a busy machine), not the
+/// stage's cost. Chunks of slow items hold one item each, so a stage that turns slow goes back
+/// after a few items.
+const SLOW_CHUNKS: u32 = 4;
 
 /// The outlet of a lendable stage: its queue while its thread runs it, or, while lent (and for
 /// the chunk that goes out once it is), kept for whoever runs it.
@@ -128,53 +133,66 @@ pub(crate) trait Lent<T>: Send {
 
 type Loop<I, P> = StageLoop<I, P, Switch<<P as Op<I>>::Out>>;
 
-impl<I, P> Lent<P::Out> for Loop<I, P>
+/// A stage's loop while lent, with what tells when it goes back.
+struct Loan<I, P: Op<I>> {
+    stage: Box<Loop<I, P>>,
+    /// How many chunks in a row cost more than [`RECLAIM_ABOVE`] an item.
+    slow_chunks: u32,
+}
+
+impl<I, P> Lent<P::Out> for Loan<I, P>
 where
     I: Send + 'static,
     P: Op<I> + Send + 'static,
     P::Out: Send + 'static,
 {
     fn run(&mut self, deadline: Option<Instant>) -> Step {
-        self.step_with(deadline)
+        self.stage.step_with(deadline)
     }
 
     fn take(&mut self, buf: &mut Vec<P::Out>, max: usize) -> usize {
-        self.outlet().kept.take_into(buf, max)
+        self.stage.outlet().kept.take_into(buf, max)
     }
 
     fn take_mark(&mut self) -> Option<Instant> {
-        self.outlet().kept.take_mark()
+        self.stage.outlet().kept.take_mark()
     }
 
     fn goes_back(&mut self) -> bool {
-        self.is_finished() || costs(self, RECLAIM_ABOVE, RECLAIM_WINDOW) == Some(true)
+        if self.stage.is_finished() {
+            return true;
+        }
+        // The chunks run since the last look (one, as the reader looks after each). One slow
+        // chunk may be a preemption or a page fault; several in a row are the stage's cost.
+        let (items, busy) = self.stage.take_cost();
+        if items == 0 {
+            return false;
+        }
+        if cfg!(loom) {
+            // Under loom, whose models must run the same way whatever the clock says: back
+            // after every chunk, and lent again after the next (see `is_cheap`), so that the
+            // models go through the loan, the return and the loan again.
+            return true;
+        }
+        let slow = busy > RECLAIM_ABOVE * u32::try_from(items).unwrap_or(u32::MAX);
+        self.slow_chunks = if slow { self.slow_chunks + 1 } else { 0 };
+        self.slow_chunks >= SLOW_CHUNKS
     }
 
     fn into_any(self: Box<Self>) -> Box<dyn Any> {
-        self
+        self.stage
     }
 }
 
-/// Whether `stage` costs more than `line` an item, once it has run `window` items since the
-/// last answer, or spent what `window` items at `line` each would take (a stage that turns
-/// slow answers after a few items); `None` before that. Under loom, whose models must run the same way whatever
-/// the clock says: a stage lends itself after its first chunk and is never given back for
-/// its cost, so the models check the loan, its ends and its races.
-fn costs<I, P: Op<I>, O: Outlet<P::Out>>(
-    stage: &mut StageLoop<I, P, O>,
-    line: Duration,
-    window: u64,
-) -> Option<bool> {
-    let (items, busy) = stage.peek_cost();
-    let window_time = line * u32::try_from(window).unwrap_or(u32::MAX);
-    if items < window && (cfg!(loom) || busy < window_time) {
+/// Whether `stage` is cheap enough to lend: under [`LEND_BELOW`] an item on average, once it
+/// has run [`LEND_WINDOW`] items since the last answer (`None` before that). Under loom,
+/// whose models must run the same way whatever the clock says, always.
+fn is_cheap<I, P: Op<I>, O: Outlet<P::Out>>(stage: &mut StageLoop<I, P, O>) -> Option<bool> {
+    if stage.peek_cost().0 < LEND_WINDOW {
         return None;
     }
     let (items, busy) = stage.take_cost();
-    if cfg!(loom) {
-        return Some(false);
-    }
-    Some(busy > line * u32::try_from(items).unwrap_or(u32::MAX))
+    Some(cfg!(loom) || busy < LEND_BELOW * u32::try_from(items).unwrap_or(u32::MAX))
 }
 
 /// Where a stage's loop is, between its thread and the thread that reads its output.
@@ -353,26 +371,55 @@ impl<T> Drop for Borrowing<T> {
     }
 }
 
-/// Runs a lendable stage until it is done: on its own thread while it costs more than
-/// [`LEND_BELOW`] an item, lent to its reader through `desk` while it costs less.
-pub(crate) fn run_lendable_stage<I, P>(
+/// Starts a lendable stage lent: its loop goes on offer to its reader now, before any
+/// thread runs (so the reader finds it at its first look, and no chunk need wake it), and the
+/// returned body, its thread's, waits for the loop to come back. A stage is taken to be cheap
+/// until it proves otherwise ([`SLOW_CHUNKS`] chunks over [`RECLAIM_ABOVE`] an item): the
+/// threads of a pipeline of cheap stages are never woken, not even while it starts.
+pub(crate) fn start_lent<I, P>(
     op: P,
     inlet: Box<dyn Inlet<I>>,
     outlet: Box<dyn Outlet<P::Out>>,
     desk: Arc<Desk<P::Out>>,
     cx: crate::stage::Context,
-) where
+) -> impl FnOnce() + Send + 'static
+where
     I: Send + 'static,
     P: Op<I> + Send + 'static,
     P::Out: Send + 'static,
 {
     let mut stage: Box<Loop<I, P>> = Box::new(StageLoop::new(op, inlet, Switch::new(outlet), cx));
+    let Some(queue) = stage.outlet().queue.take() else {
+        unreachable!("a new stage has its queue")
+    };
+    *desk.place() = Place::Offered(
+        Box::new(Loan {
+            stage,
+            slow_chunks: 0,
+        }),
+        0,
+    );
+    move || {
+        if let Some(stage) = wait_back::<I, P>(&desk, queue) {
+            run_own(stage, &desk);
+        }
+    }
+}
+
+/// Runs a stage on its own thread until it is done, lending it to its reader whenever it
+/// costs less than [`LEND_BELOW`] an item.
+fn run_own<I, P>(mut stage: Box<Loop<I, P>>, desk: &Desk<P::Out>)
+where
+    I: Send + 'static,
+    P: Op<I> + Send + 'static,
+    P::Out: Send + 'static,
+{
     loop {
         if !stage.step() {
             return;
         }
-        if costs(&mut stage, LEND_BELOW, LEND_WINDOW) == Some(false) {
-            match lend(stage, &desk) {
+        if is_cheap(&mut stage) == Some(true) {
+            match lend(stage, desk) {
                 Some(back) => stage = back,
                 None => return,
             }
@@ -408,14 +455,32 @@ where
     }
     let sent = stage.outlet().sent + held.len() as u64;
     stage.outlet().sent = sent;
-    *desk.place() = Place::Offered(stage, sent);
+    // Whether it goes back is a matter of the chunks its reader runs.
+    stage.take_cost();
+    *desk.place() = Place::Offered(
+        Box::new(Loan {
+            stage,
+            slow_chunks: 0,
+        }),
+        sent,
+    );
     queue.carry(mark);
     if queue.send(&mut held).is_err() {
         // The reader is gone: it gave the loop back if it had taken it, or left it on offer.
-        let left = desk.take_offered(Place::Home).map(|(lent, _)| lent);
-        drop(left.or_else(|| desk.take_returned()));
+        end_on_desk(desk);
         return None;
     }
+    wait_back(desk, queue)
+}
+
+/// Waits for the reader to give the loop back, and puts `queue` back in it; `None` if the run
+/// stopped first.
+fn wait_back<I, P>(desk: &Desk<P::Out>, queue: Box<dyn Outlet<P::Out>>) -> Option<Box<Loop<I, P>>>
+where
+    I: Send + 'static,
+    P: Op<I> + Send + 'static,
+    P::Out: Send + 'static,
+{
     let mut back = None;
     let asleep = Asleep::new();
     desk.control.wait_while(|| {
@@ -424,10 +489,7 @@ where
     });
     drop(asleep);
     let Some(lent) = back else {
-        // The run stopped: a loop still on offer (or given back since) ends here, outside
-        // the lock; a borrowed one ends with its reader.
-        let left = desk.take_offered(Place::Home).map(|(lent, _)| lent);
-        drop(left.or_else(|| desk.take_returned()));
+        end_on_desk(desk);
         return None;
     };
     let Ok(mut stage) = lent.into_any().downcast::<Loop<I, P>>() else {
@@ -435,4 +497,12 @@ where
     };
     stage.outlet().queue = Some(queue);
     Some(stage)
+}
+
+/// Ends a loop still on offer or given back, outside the desk's lock; a borrowed one ends
+/// with its reader (which puts it back on the desk, where it ends with the desk's last
+/// handle).
+fn end_on_desk<T>(desk: &Desk<T>) {
+    let left = desk.take_offered(Place::Home).map(|(lent, _)| lent);
+    drop(left.or_else(|| desk.take_returned()));
 }

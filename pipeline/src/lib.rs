@@ -28,10 +28,10 @@
 //! # How it runs
 //!
 //! - The source (an iterator, or [`Input`] handles) runs on a thread of its own; so does each
-//!   stage, until it proves cheap: a serial stage that costs less than about 250 ns an item
-//!   lends itself to the thread that reads its output, whose thread then runs it between its
-//!   own chunks, and its thread sleeps (a chain of cheap stages ends up on the sink's thread,
-//!   each still a row of the report); it goes back to its thread if it grows costly. Items move between threads in chunks (as many as a stage works through in about
+//!   stage, but a serial stage starts lent to the thread that reads its output, which runs it
+//!   between its own chunks while the stage's thread sleeps (a chain of cheap stages runs on
+//!   the sink's thread, each still a row of the report); it goes back to its thread once it
+//!   costs over 1 µs an item, and is lent again once under 250 ns. Items move between threads in chunks (as many as a stage works through in about
 //!   500 µs, up to 1024; up to 256 for the workers of an unordered parallel stage, which share
 //!   their input) through weir-backpressure's
 //!   blocking channels (an SPSC weir-ring ring between two single threads, the weir-mpmc

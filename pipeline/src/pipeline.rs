@@ -16,7 +16,7 @@ use crate::error::{BoxError, OnError};
 use crate::fork::{Tee, Zip};
 use crate::help::{self, Help, Helped, Kept, OwnTurns};
 use crate::launch::{Launch, Made, Tail, Taken, Want};
-use crate::lend::run_lendable_stage;
+use crate::lend::start_lent;
 use crate::link::{mpmc_channel, spsc_channel, Inlet, SoftLimit};
 use crate::marks::{marked, marked_shared};
 use crate::metrics::StageMetrics;
@@ -447,9 +447,7 @@ impl<T: Send + 'static> Pipeline<T> {
             if let (true, Want::One { lend: true, .. }) = (lendable, &want) {
                 if want.blocks() {
                     let (desk, made) = Launch::lendable_queue(want, &launch.control);
-                    launch.spawn(thread, move || {
-                        run_lendable_stage(op, inlet, made.outlet, desk, cx);
-                    });
+                    launch.spawn(thread, start_lent(op, inlet, made.outlet, desk, cx));
                     return Made::upstream(made.taken, made.dropped, metrics);
                 }
             }
