@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Where the distributed blur's time goes: the CPU seconds of each process of one run (the
+# coordinator, one worker of `cores` threads, the assembler, redis-server) beside the
+# in-process pipelined blur's, on this machine, on a redis-server of its own.
+#
+#   examples/blur-cluster/cpu.sh [images]      (default 16 images of 2048x1536, tiles of 256)
+#
+# The CPU the run spends beyond the in-process blur's is the cost of going through Redis; the
+# rest of its extra wall time (times the cores) is cores left idle.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+images=${1:-16}
+cores=$(nproc)
+work=$(mktemp -d)
+port=$((20000 + RANDOM % 20000))
+url="redis://127.0.0.1:$port/"
+trap 'redis-cli -p "$port" shutdown nosave >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
+
+cargo build --release -q -p weir-blur-cluster
+cargo build --release -q -p weir-pipeline --example blur
+bin=target/release/weir-blur-cluster
+redis-server --port "$port" --bind 127.0.0.1 --dir "$work" --save '' --appendonly no \
+  --daemonize yes --logfile "$work/redis.log"
+for _ in $(seq 50); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.1; done
+
+# `name: wall, user and system seconds` of a command, its output dropped.
+timed() { /usr/bin/time -f "$1: wall %e s, user %U s, system %S s" "${@:2}" >/dev/null; }
+redis_cpu() {
+  redis-cli -p "$port" info cpu | sed -n 's/^used_cpu_\(sys\|user\):\([0-9.]*\).*/\2/p' |
+    paste -sd+ | bc
+}
+
+timed "in-process pipelined blur" target/release/examples/blur --approach pipelined \
+  --images "$images" --tile 256 --sigma 4 --workers "$cores" --output "$work/local"
+before=$(redis_cpu)
+start=$(date +%s.%N)
+timed "worker ($cores threads)" $bin worker --redis "$url" --name w1 --threads "$cores" \
+  --exit-when-drained-ms 500 &
+worker=$!
+timed assembler $bin assembler --redis "$url" --output "$work/out" &
+assembler=$!
+timed coordinator $bin coordinator --redis "$url" --images "$images" --width 2048 \
+  --height 1536 --tile 256 --sigma 4
+wait "$assembler"
+end=$(date +%s.%N)
+wait "$worker"
+echo "redis-server: $(echo "$(redis_cpu) - $before" | bc) s of CPU"
+echo "distributed: wall $(echo "$end - $start" | bc) s to the assembler's exit, $((images * 48)) tiles"
