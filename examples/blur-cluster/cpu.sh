@@ -11,17 +11,8 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 images=${1:-16}
 cores=$(nproc)
-work=$(mktemp -d)
-port=$((20000 + RANDOM % 20000))
-url="redis://127.0.0.1:$port/"
-trap 'redis-cli -p "$port" shutdown nosave >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
-
-cargo build --release -q -p weir-blur-cluster
-cargo build --release -q -p weir-pipeline --example blur
-bin=target/release/weir-blur-cluster
-redis-server --port "$port" --bind 127.0.0.1 --dir "$work" --save '' --appendonly no \
-  --daemonize yes --logfile "$work/redis.log"
-for _ in $(seq 50); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.1; done
+# shellcheck source=own-redis.sh
+source examples/blur-cluster/own-redis.sh
 
 # `name: wall, user and system seconds` of a command, its output dropped.
 timed() { /usr/bin/time -f "$1: wall %e s, user %U s, system %S s" "${@:2}" >/dev/null; }
