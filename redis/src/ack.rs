@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use redis::{cmd, Value};
+use redis::Value;
 
 use crate::error::{Error, Result};
 use crate::link::{Reconnecting, DEFAULT_RECONNECT_WINDOW};
@@ -62,9 +62,10 @@ impl Acker {
         &self.group
     }
 
-    /// Acknowledges `ids` in one `XACK` and returns how many the server had pending (an id
-    /// acknowledged already, or claimed and acknowledged by another consumer, does not
-    /// count). No ids, no round trip.
+    /// Acknowledges `ids` in one `XACK` (followed by `XDEL` in the same round trip if the
+    /// group [deletes what it acknowledges](Group::delete_acknowledged)) and returns how
+    /// many the server had pending (an id acknowledged already, or claimed and acknowledged
+    /// by another consumer, does not count). No ids, no round trip.
     ///
     /// # Errors
     ///
@@ -74,22 +75,30 @@ impl Acker {
     /// connection dropped after the server took the command): their entries will be
     /// delivered again, which at-least-once delivery allows.
     pub fn ack<'a>(&mut self, ids: impl IntoIterator<Item = &'a EntryId>) -> Result<u64> {
-        let mut ack = cmd("XACK");
-        ack.arg(self.group.stream()).arg(self.group.name());
-        let before = ack.args_iter().count();
-        for id in ids {
-            ack.arg(id);
-        }
-        if ack.args_iter().count() == before {
-            return Ok(0);
-        }
-        let name = format!("XACK {} {}", self.group.stream(), self.group.name());
-        match self.link.run(&name, |c| ack.query(c))? {
-            Value::Int(n) if n >= 0 => Ok(n as u64),
-            other => Err(Error::unexpected(
-                &name,
-                format!("expected a count, found {other:?}"),
-            )),
-        }
+        let ids: Vec<EntryId> = ids.into_iter().cloned().collect();
+        acknowledge(&mut self.link, &self.group, &ids)
+    }
+}
+
+/// Acknowledges `ids` of `group` in one round trip (and deletes them, if the group deletes
+/// what it acknowledges); returns how many the server had pending. No ids, no round trip.
+pub(crate) fn acknowledge(link: &mut Reconnecting, group: &Group, ids: &[EntryId]) -> Result<u64> {
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    let mut ack = redis::pipe();
+    group.push_ack_and_delete(&mut ack, ids);
+    let name = if group.deletes_acknowledged() {
+        format!("XACK and XDEL {} {}", group.stream(), group.name())
+    } else {
+        format!("XACK {} {}", group.stream(), group.name())
+    };
+    let replies: Vec<Value> = link.run(&name, |c| ack.query(c))?;
+    match replies.as_slice() {
+        [Value::Int(n)] if *n >= 0 => Ok(*n as u64),
+        other => Err(Error::unexpected(
+            &name,
+            format!("expected a count, found {other:?}"),
+        )),
     }
 }

@@ -13,6 +13,7 @@
 
 use redis::{Pipeline, Value};
 
+use crate::ack::acknowledge;
 use crate::error::{Error, Result};
 use crate::link::Reconnecting;
 use crate::reply;
@@ -82,19 +83,8 @@ impl Append {
             }
             ids = reply::added_ids(name, replies)?;
         }
-        if let Some((group, handled)) = self.acks.filter(|(_, ids)| !ids.is_empty()) {
-            let mut ack = redis::cmd("XACK");
-            ack.arg(group.stream()).arg(group.name()).arg(&handled);
-            let name = format!("XACK {} {}", group.stream(), group.name());
-            match link.run(&name, |c| ack.query(c))? {
-                Value::Int(_) => {}
-                other => {
-                    return Err(Error::unexpected(
-                        &name,
-                        format!("expected a count, found {other:?}"),
-                    ))
-                }
-            }
+        if let Some((group, handled)) = self.acks {
+            acknowledge(link, &group, &handled)?;
         }
         Ok(ids)
     }

@@ -85,10 +85,16 @@ impl fmt::Debug for Entry {
 
 /// A stream and one of its consumer groups: where a source reads and where its
 /// acknowledgements go.
+///
+/// A group can also delete each entry it acknowledges
+/// ([`delete_acknowledged`](Self::delete_acknowledged)): for a stream that is a work queue
+/// with this one group reading it, so that the server keeps only work not done yet, not
+/// every payload ever appended.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Group {
     stream: String,
     name: String,
+    delete_acknowledged: bool,
 }
 
 impl Group {
@@ -97,7 +103,27 @@ impl Group {
         Group {
             stream: stream.into(),
             name: name.into(),
+            delete_acknowledged: false,
         }
+    }
+
+    /// Every acknowledgement of this group's entries also deletes them from the stream
+    /// (`XACK`, then `XDEL`): by an [`Acker`](crate::Acker), by
+    /// [`StreamSink::append_and_ack`](crate::StreamSink::append_and_ack), by a dead letter,
+    /// and by [`ack_in`](Self::ack_in).
+    ///
+    /// Only for a stream that this group alone reads: another group's consumers would find
+    /// the entries gone before they read them. An entry acknowledged late by a consumer it
+    /// was claimed from is deleted too; the claimer has its payload already, and a later
+    /// claim of it just drops it from the pending list.
+    pub fn delete_acknowledged(mut self) -> Self {
+        self.delete_acknowledged = true;
+        self
+    }
+
+    /// Whether acknowledging deletes ([`delete_acknowledged`](Self::delete_acknowledged)).
+    pub fn deletes_acknowledged(&self) -> bool {
+        self.delete_acknowledged
     }
 
     /// The stream's key.
@@ -108,6 +134,51 @@ impl Group {
     /// The group's name.
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    /// Adds the acknowledgement of `ids` (and their deletion, if the group deletes what it
+    /// acknowledges) to a pipeline of your own, their replies ignored: to acknowledge in
+    /// the same `MULTI` transaction as writes that record the work done. No ids, nothing
+    /// added.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weir_redis::{EntryId, Group};
+    ///
+    /// let group = Group::new("results", "assembler").delete_acknowledged();
+    /// let mut done = redis::pipe();
+    /// done.atomic().cmd("SADD").arg("saved").arg(7).ignore();
+    /// group.ack_in(&mut done, &[EntryId::new("1700000000000-0")]);
+    /// assert_eq!(done.cmd_iter().count(), 3); // SADD, XACK, XDEL
+    /// ```
+    pub fn ack_in(&self, pipeline: &mut redis::Pipeline, ids: &[EntryId]) {
+        if !ids.is_empty() {
+            self.push_ack(pipeline, ids);
+            pipeline.ignore();
+            self.push_delete(pipeline, ids);
+        }
+    }
+
+    /// Adds `XACK` of `ids`, its reply kept (the count acknowledged), then `XDEL` if the
+    /// group deletes what it acknowledges, its reply ignored.
+    pub(crate) fn push_ack_and_delete(&self, pipeline: &mut redis::Pipeline, ids: &[EntryId]) {
+        self.push_ack(pipeline, ids);
+        self.push_delete(pipeline, ids);
+    }
+
+    fn push_ack(&self, pipeline: &mut redis::Pipeline, ids: &[EntryId]) {
+        pipeline
+            .cmd("XACK")
+            .arg(&self.stream)
+            .arg(&self.name)
+            .arg(ids);
+    }
+
+    fn push_delete(&self, pipeline: &mut redis::Pipeline, ids: &[EntryId]) {
+        if self.delete_acknowledged {
+            pipeline.cmd("XDEL").arg(&self.stream).arg(ids).ignore();
+        }
     }
 }
 

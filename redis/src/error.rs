@@ -47,6 +47,19 @@ pub enum Error {
         /// The last error.
         source: redis::RedisError,
     },
+    /// A sink with [backpressure](crate::SinkBuilder::backpressure) waited its patience
+    /// out and the stream was still at its bound: nothing was appended. Its consumers are
+    /// stopped, slower than expected, or do not take finished entries out of the stream.
+    StillFull {
+        /// The stream's key.
+        stream: String,
+        /// How many entries it held at the last look.
+        entries: u64,
+        /// The sink's bound.
+        bound: usize,
+        /// How long the sink waited.
+        waited: Duration,
+    },
     /// An argument was out of range (a batch size of 0, an empty stream name); the message
     /// says which.
     InvalidArgument(String),
@@ -79,6 +92,17 @@ impl fmt::Display for Error {
                 "lost the connection to the Redis server during {command} and could not \
                  reconnect within {tried_for:?}: {source}"
             ),
+            Error::StillFull {
+                stream,
+                entries,
+                bound,
+                waited,
+            } => write!(
+                f,
+                "the stream {stream} still holds {entries} entries (the sink waits below \
+                 {bound}) after {waited:?}: are its consumers running, and do they delete \
+                 the entries they acknowledge?"
+            ),
             Error::InvalidArgument(message) => f.write_str(message),
         }
     }
@@ -90,16 +114,22 @@ impl std::error::Error for Error {
             Error::Unreachable { source, .. }
             | Error::Refused { source, .. }
             | Error::Disconnected { source, .. } => Some(source),
-            Error::UnexpectedReply { .. } | Error::InvalidArgument(_) => None,
+            Error::UnexpectedReply { .. } | Error::StillFull { .. } | Error::InvalidArgument(_) => {
+                None
+            }
         }
     }
 }
 
 impl Error {
-    /// Whether a retry later might succeed: the server was unreachable or the connection
-    /// dropped (as opposed to a refused command or a reply of the wrong shape).
+    /// Whether a retry later might succeed: the server was unreachable, the connection
+    /// dropped, or the stream was full (as opposed to a refused command or a reply of the
+    /// wrong shape).
     pub fn is_transient(&self) -> bool {
-        matches!(self, Error::Unreachable { .. } | Error::Disconnected { .. })
+        matches!(
+            self,
+            Error::Unreachable { .. } | Error::Disconnected { .. } | Error::StillFull { .. }
+        )
     }
 
     pub(crate) fn unexpected(command: &str, detail: impl Into<String>) -> Self {

@@ -3,14 +3,20 @@
 //!
 //! - [`StreamSource`] reads a stream through a consumer group (`XREADGROUP` with `BLOCK` and
 //!   `COUNT`) as an iterator of [`Entry`] (id, payload bytes, delivery count), and as the
-//!   start of a pipeline ([`StreamSource::into_pipeline`]). It reads its own unacknowledged backlog first, claims entries
-//!   that went quiet on another consumer (`XAUTOCLAIM`), and moves an entry delivered too
-//!   many times to a dead-letter stream.
+//!   start of a pipeline ([`StreamSource::into_pipeline`]). It reads its own unacknowledged
+//!   backlog first, claims entries that went quiet on another consumer (`XAUTOCLAIM`), and
+//!   moves an entry delivered too many times to a dead-letter stream.
 //! - [`Acker`] acknowledges handled entries (`XACK`), a batch per round trip.
 //! - [`StreamSink`] appends payloads (`XADD`, a batch per round trip, optional
 //!   `MAXLEN ~`), and can acknowledge the entries they came from
 //!   ([`StreamSink::append_and_ack`]) right after, only once every result is appended: an
-//!   entry is never acknowledged without its result written.
+//!   entry is never acknowledged without its result written. With
+//!   [`SinkBuilder::backpressure`] it waits while the stream holds too many entries.
+//! - A group that [deletes what it acknowledges](Group::delete_acknowledged) keeps only
+//!   unfinished work on the server; with a sink's backpressure, the server's memory stays
+//!   bounded whatever the producer's pace.
+//! - A [`Stopper`] ends a source from another thread at once, even while it waits on the
+//!   server (`CLIENT UNBLOCK`).
 //!
 //! Every handle reconnects with backoff when its connection drops (a server restart, say)
 //! and gives up with a typed [`Error`] after a window (30 s by default). Nothing is
@@ -56,13 +62,15 @@ mod link;
 mod reply;
 mod sink;
 mod source;
+mod stop;
 
 pub use ack::Acker;
 pub use entry::{Entry, EntryId, Group};
 pub use error::{Error, Result};
 pub use link::{Reconnecting, DEFAULT_RECONNECT_WINDOW};
 pub use sink::{SinkBuilder, StreamSink};
-pub use source::{Counts, SourceBuilder, Stopper, StreamSource};
+pub use source::{Counts, SourceBuilder, StreamSource};
+pub use stop::Stopper;
 
 /// The field that holds an entry's payload unless a source or sink is told another.
 pub const PAYLOAD_FIELD: &str = "payload";

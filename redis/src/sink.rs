@@ -1,11 +1,18 @@
 //! Appending a pipeline's items to a stream.
 
-use std::time::Duration;
+use std::thread;
+use std::time::{Duration, Instant};
 
 use crate::append::Append;
 use crate::error::{Error, Result};
 use crate::link::{Reconnecting, DEFAULT_RECONNECT_WINDOW};
 use crate::{EntryId, Group, PAYLOAD_FIELD};
+
+/// The first pause of a sink waiting for its stream to shrink below its bound; it doubles up
+/// to [`LAST_POLL`].
+const FIRST_POLL: Duration = Duration::from_millis(1);
+/// The longest pause between two looks at the stream's length.
+const LAST_POLL: Duration = Duration::from_millis(16);
 
 /// Appends payloads to a stream (`XADD`), a batch at a time in one round trip, optionally
 /// acknowledging the entries they came from once the appends succeeded.
@@ -28,6 +35,7 @@ pub struct StreamSink {
     stream: String,
     field: String,
     max_len: Option<usize>,
+    backpressure: Option<Backpressure>,
 }
 
 /// How to append to a stream: built by [`StreamSink::builder`], made by
@@ -39,7 +47,15 @@ pub struct SinkBuilder {
     stream: String,
     field: String,
     max_len: Option<usize>,
+    backpressure: Option<Backpressure>,
     reconnect_for: Duration,
+}
+
+/// A bound on the stream's length that appends wait for.
+#[derive(Clone, Copy, Debug)]
+struct Backpressure {
+    bound: usize,
+    patience: Duration,
 }
 
 impl SinkBuilder {
@@ -48,6 +64,21 @@ impl SinkBuilder {
     /// before a consumer group read them are lost to it: make the bound generous.
     pub fn max_len(mut self, entries: usize) -> Self {
         self.max_len = Some(entries);
+        self
+    }
+
+    /// Backpressure from the consumers: before each batch, waits while the stream holds
+    /// `bound` entries or more (`XLEN`, polled every few milliseconds), for at most
+    /// `patience` before [`Error::StillFull`]. A batch goes out whole once the stream is
+    /// below the bound, so the stream holds at most `bound - 1` plus one batch.
+    ///
+    /// Unlike [`max_len`](Self::max_len) it loses nothing; it bounds the server's memory
+    /// only if the consumers take entries out of the stream as they finish them
+    /// ([`SourceBuilder::delete_acknowledged`](crate::SourceBuilder::delete_acknowledged)).
+    /// Without it, a producer faster than its consumers fills the server with work they
+    /// will not reach for a long while, and with every payload it has appended.
+    pub fn backpressure(mut self, bound: usize, patience: Duration) -> Self {
+        self.backpressure = Some(Backpressure { bound, patience });
         self
     }
 
@@ -68,19 +99,26 @@ impl SinkBuilder {
     ///
     /// # Errors
     ///
-    /// [`Error::InvalidArgument`] for an empty stream or field name or a bad address,
-    /// [`Error::Unreachable`] if the server cannot be reached within the reconnect window.
+    /// [`Error::InvalidArgument`] for an empty stream or field name, a backpressure bound
+    /// of 0, or a bad address; [`Error::Unreachable`] if the server cannot be reached within
+    /// the reconnect window.
     pub fn connect(self) -> Result<StreamSink> {
         for (what, name) in [("stream", &self.stream), ("payload field", &self.field)] {
             if name.is_empty() {
                 return Err(Error::InvalidArgument(format!("the {what} name is empty")));
             }
         }
+        if self.backpressure.is_some_and(|b| b.bound == 0) {
+            return Err(Error::InvalidArgument(
+                "a backpressure bound of 0 entries would never let an append through".into(),
+            ));
+        }
         Ok(StreamSink {
             link: Reconnecting::blocking(&self.address, self.reconnect_for, Duration::ZERO)?,
             stream: self.stream,
             field: self.field,
             max_len: self.max_len,
+            backpressure: self.backpressure,
         })
     }
 }
@@ -94,6 +132,7 @@ impl StreamSink {
             stream: stream.into(),
             field: PAYLOAD_FIELD.to_owned(),
             max_len: None,
+            backpressure: None,
             reconnect_for: DEFAULT_RECONNECT_WINDOW,
         }
     }
@@ -120,7 +159,9 @@ impl StreamSink {
     ///
     /// [`Error::Disconnected`] if the connection is down for the whole reconnect window,
     /// [`Error::Refused`] if the key holds something else than a stream (the payloads
-    /// before the failing one stay appended).
+    /// before the failing one stay appended), [`Error::StillFull`] if the stream stayed at
+    /// its [backpressure](SinkBuilder::backpressure) bound for the patience given (nothing
+    /// appended).
     /// A connection that drops after the server ran the batch but before its reply came
     /// makes the retry append the batch twice: consumers must expect duplicates, as with any
     /// at-least-once delivery.
@@ -129,6 +170,7 @@ impl StreamSink {
         payloads: impl IntoIterator<Item = P>,
     ) -> Result<Vec<EntryId>> {
         let batch = self.batch(payloads);
+        self.wait_for_room()?;
         let name = format!("XADD {} (a batch of {})", self.stream, batch.entries());
         batch.run(&mut self.link, &name)
     }
@@ -150,6 +192,7 @@ impl StreamSink {
     ) -> Result<Vec<EntryId>> {
         let mut batch = self.batch(payloads);
         batch.ack(group, handled);
+        self.wait_for_room()?;
         let name = format!(
             "XADD {} (a batch of {}) and XACK {} {}",
             self.stream,
@@ -158,6 +201,36 @@ impl StreamSink {
             group.name()
         );
         batch.run(&mut self.link, &name)
+    }
+
+    /// With [backpressure](SinkBuilder::backpressure): returns once the stream is below
+    /// its bound.
+    fn wait_for_room(&mut self) -> Result<()> {
+        let Some(Backpressure { bound, patience }) = self.backpressure else {
+            return Ok(());
+        };
+        let name = format!("XLEN {}", self.stream);
+        let started = Instant::now();
+        let mut pause = FIRST_POLL;
+        loop {
+            let entries: u64 = self
+                .link
+                .run(&name, |c| redis::cmd("XLEN").arg(&self.stream).query(c))?;
+            if entries < bound as u64 {
+                return Ok(());
+            }
+            let waited = started.elapsed();
+            if waited >= patience {
+                return Err(Error::StillFull {
+                    stream: self.stream.clone(),
+                    entries,
+                    bound,
+                    waited,
+                });
+            }
+            thread::sleep(pause.min(patience - waited));
+            pause = (pause * 2).min(LAST_POLL);
+        }
     }
 
     fn batch<P: AsRef<[u8]>>(&self, payloads: impl IntoIterator<Item = P>) -> Append {

@@ -17,17 +17,19 @@
 //! kills every worker which takes it stops after `max_deliveries` tries.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use redis::{cmd, Value};
 use weir_pipeline::Pipeline;
 
+use crate::ack::acknowledge;
 use crate::append::Append;
 use crate::error::{Error, Result};
 use crate::link::{Reconnecting, DEFAULT_RECONNECT_WINDOW};
 use crate::reply::{self, Listed};
+use crate::stop::{StopState, Stopper};
 use crate::{Acker, Entry, EntryId, Group, PAYLOAD_FIELD};
 
 /// The cursor that starts a scan of the pending entries (and that `XAUTOCLAIM` returns once
@@ -53,6 +55,15 @@ pub struct SourceBuilder {
 }
 
 impl SourceBuilder {
+    /// Deletes each entry from the stream once it is acknowledged, by whichever handle
+    /// acknowledges it ([`Group::delete_acknowledged`]; the source's
+    /// [`group`](StreamSource::group) and [`acker`](StreamSource::acker) carry it): for a work queue
+    /// that this group alone reads, so that the server holds only the work not done yet.
+    pub fn delete_acknowledged(mut self) -> Self {
+        self.group = self.group.delete_acknowledged();
+        self
+    }
+
     /// Reads up to `count` entries a round trip (`COUNT`; default 64).
     pub fn count(mut self, count: usize) -> Self {
         self.count = count;
@@ -152,7 +163,8 @@ impl SourceBuilder {
             max_deliveries: self.max_deliveries,
             dead_letter,
             drained_after: self.drained_after,
-            stop: Arc::new(AtomicBool::new(false)),
+            stop: StopState::new(&self.address, self.block),
+            client_generation: 0,
             ready: VecDeque::new(),
             backlog: None,
             generation: 0,
@@ -213,7 +225,9 @@ pub struct StreamSource {
     max_deliveries: u64,
     dead_letter: String,
     drained_after: Option<Duration>,
-    stop: Arc<AtomicBool>,
+    stop: Arc<StopState>,
+    /// The link's connection count when the server's id of it was last sent to `stop`.
+    client_generation: u64,
     /// Entries read and not yet yielded.
     ready: VecDeque<Entry>,
     /// While re-reading this consumer's own pending entries: the id to read after.
@@ -284,7 +298,8 @@ impl StreamSource {
         ))
     }
 
-    /// A handle that ends the iteration from another thread, within one block time.
+    /// A handle that ends the iteration from another thread, waking the source if it is
+    /// waiting on the server for new entries.
     pub fn stopper(&self) -> Stopper {
         Stopper(Arc::clone(&self.stop))
     }
@@ -392,8 +407,32 @@ impl StreamSource {
         }
         read.arg("STREAMS").arg(self.group.stream()).arg(after);
         let name = self.command("XREADGROUP");
-        let value: Value = self.link.run(&name, |c| read.query(c))?;
+        let value: Value = if block_ms.is_some() {
+            self.tell_stoppers_the_client();
+            if !self.stop.before_wait() {
+                return Ok(Vec::new()); // stopped: the caller looks at the flag next
+            }
+            let value = self.link.run(&name, |c| read.query(c));
+            self.stop.after_wait();
+            value?
+        } else {
+            self.link.run(&name, |c| read.query(c))?
+        };
         reply::read_group(&name, value, &self.field)
+    }
+
+    /// Gives the stoppers the server's id of the connection (`CLIENT ID`) after each new
+    /// one, so that a stop can end a blocking read on it. Best effort: a server that refuses
+    /// `CLIENT ID` leaves the stoppers to wait out the block time.
+    fn tell_stoppers_the_client(&mut self) {
+        if self.client_generation == self.link.generation() {
+            return;
+        }
+        let id = self
+            .link
+            .run("CLIENT ID", |c| cmd("CLIENT").arg("ID").query::<u64>(c));
+        self.client_generation = self.link.generation();
+        self.stop.set_client(id.unwrap_or(0));
     }
 
     fn claim(&mut self) -> Result<bool> {
@@ -466,14 +505,7 @@ impl StreamSource {
                 }
             }
         }
-        if !gone.is_empty() {
-            let mut ack = cmd("XACK");
-            ack.arg(self.group.stream())
-                .arg(self.group.name())
-                .arg(&gone);
-            let name = self.command("XACK");
-            self.link.run(&name, |c| ack.query::<Value>(c))?;
-        }
+        acknowledge(&mut self.link, &self.group, &gone)?;
         Ok(true)
     }
 
@@ -540,10 +572,8 @@ impl Iterator for StreamSource {
             if let Some(entry) = self.ready.pop_front() {
                 return Some(Ok(entry));
             }
-            // Relaxed: the flag carries no data; the worst a late read costs is one more
-            // block time.
             if self.ended
-                || self.stop.load(Ordering::Relaxed)
+                || self.stop.stopped()
                 || self.abandoned.as_ref().is_some_and(|gone| gone())
             {
                 self.ended = true;
@@ -608,18 +638,6 @@ impl Counts {
     // Relaxed: statistics, read on their own.
     fn add(&self, tally: &AtomicU64, n: usize) {
         tally.fetch_add(n as u64, Ordering::Relaxed);
-    }
-}
-
-/// Ends a [`StreamSource`]'s iteration from another thread: the source finishes the read
-/// under way (at most one block time) and yields what it read, then `None`.
-#[derive(Clone, Debug)]
-pub struct Stopper(Arc<AtomicBool>);
-
-impl Stopper {
-    /// Asks the source to stop.
-    pub fn stop(&self) {
-        self.0.store(true, Ordering::Relaxed);
     }
 }
 

@@ -3,7 +3,9 @@
 mod common;
 
 use common::{connection, fill, length, numbers, payload, pending, source};
-use weir_redis::{Entry, EntryId, StreamSink};
+use std::time::Duration;
+
+use weir_redis::{Entry, EntryId, Error, StreamSink};
 use weir_test_support::RedisServer;
 
 #[test]
@@ -102,4 +104,129 @@ fn a_failed_append_acknowledges_nothing() {
     let mut seen = numbers(&entries);
     seen.dedup();
     assert_eq!(seen, [0, 1, 2]);
+}
+
+#[test]
+fn append_and_ack_of_a_deleting_group_deletes_the_handled_entries() {
+    let server = RedisServer::start();
+    fill(&server, "in", 0..10);
+    let mut source = source(&server, "in", "c1")
+        .delete_acknowledged()
+        .connect()
+        .unwrap();
+    let group = source.group().clone();
+    let entries: Vec<Entry> = source.by_ref().take(10).map(Result::unwrap).collect();
+    let mut sink = StreamSink::connect(&server.address(), "out").unwrap();
+    let results = entries[..7].iter().map(|e| e.payload.to_ascii_uppercase());
+    sink.append_and_ack(results, &group, entries[..7].iter().map(|e| &e.id))
+        .unwrap();
+    assert_eq!(length(&server, "out"), 7);
+    assert_eq!(length(&server, "in"), 3, "the seven handled are deleted");
+    assert_eq!(pending(&server, "in"), 3);
+}
+
+#[test]
+fn ack_in_acknowledges_and_deletes_in_a_transaction_of_ones_own() {
+    let server = RedisServer::start();
+    fill(&server, "in", 0..5);
+    let mut source = source(&server, "in", "c1")
+        .delete_acknowledged()
+        .connect()
+        .unwrap();
+    let entries: Vec<Entry> = source.by_ref().take(5).map(Result::unwrap).collect();
+    let ids: Vec<EntryId> = entries[..3].iter().map(|e| e.id.clone()).collect();
+    let mut done = redis::pipe();
+    done.atomic().cmd("SADD").arg("done").arg(1).ignore();
+    source.group().ack_in(&mut done, &ids);
+    source.group().ack_in(&mut done, &[]); // nothing to add
+    done.query::<()>(&mut connection(&server)).unwrap();
+    assert_eq!(pending(&server, "in"), 2);
+    assert_eq!(length(&server, "in"), 2);
+    // A group that keeps its entries only acknowledges them.
+    let keeping = weir_redis::Group::new("in", "g");
+    let mut ack = redis::pipe();
+    keeping.ack_in(&mut ack, &[entries[3].id.clone()]);
+    assert_eq!(ack.cmd_iter().count(), 1);
+    ack.query::<()>(&mut connection(&server)).unwrap();
+    assert_eq!(pending(&server, "in"), 1);
+    assert_eq!(length(&server, "in"), 2);
+}
+
+#[test]
+fn backpressure_holds_an_append_until_the_stream_is_below_its_bound() {
+    let server = RedisServer::start();
+    let mut sink = StreamSink::builder(&server.address(), "q")
+        .backpressure(4, Duration::from_secs(60))
+        .connect()
+        .unwrap();
+    sink.append((0..3).map(payload)).unwrap();
+    sink.append((3..6).map(payload)).unwrap(); // 3 < 4: goes out whole
+    assert_eq!(length(&server, "q"), 6);
+    let consumer = {
+        let address = server.address();
+        std::thread::spawn(move || {
+            // Takes entries out, one at a time, until the stream is below the bound.
+            let mut redis = redis::Client::open(address)
+                .unwrap()
+                .get_connection()
+                .unwrap();
+            let mut deleted = Vec::new();
+            while deleted.len() < 3 {
+                std::thread::sleep(Duration::from_millis(20));
+                let first: common::Stored = redis::cmd("XRANGE")
+                    .arg("q")
+                    .arg("-")
+                    .arg("+")
+                    .arg("COUNT")
+                    .arg(1)
+                    .query(&mut redis)
+                    .unwrap();
+                let (id, fields) = first.into_iter().next().unwrap();
+                redis::cmd("XDEL")
+                    .arg("q")
+                    .arg(&id)
+                    .query::<u64>(&mut redis)
+                    .unwrap();
+                deleted.push(common::number(&fields[0].1));
+            }
+            deleted
+        })
+    };
+    sink.append([payload(6)]).unwrap(); // waits for the third deletion
+    assert_eq!(consumer.join().unwrap(), [0, 1, 2]);
+    let left: Vec<u64> = common::stored(&server, "q")
+        .iter()
+        .map(|(_, fields)| common::number(&fields[0].1))
+        .collect();
+    assert_eq!(left, [3, 4, 5, 6], "nothing lost, in order");
+}
+
+#[test]
+fn backpressure_gives_up_after_its_patience_with_nothing_appended() {
+    let server = RedisServer::start();
+    fill(&server, "q", 0..5);
+    let mut sink = StreamSink::builder(&server.address(), "q")
+        .backpressure(5, Duration::from_millis(50))
+        .connect()
+        .unwrap();
+    let error = sink.append([payload(5)]).unwrap_err();
+    match &error {
+        Error::StillFull {
+            stream,
+            entries,
+            bound,
+            ..
+        } => assert_eq!((stream.as_str(), *entries, *bound), ("q", 5, 5)),
+        other => panic!("expected StillFull, got {other:?}"),
+    }
+    assert!(error.is_transient());
+    assert!(
+        error.to_string().contains("still holds 5 entries"),
+        "{error}"
+    );
+    assert_eq!(length(&server, "q"), 5, "nothing appended");
+    let zero = StreamSink::builder(&server.address(), "q")
+        .backpressure(0, Duration::from_secs(1))
+        .connect();
+    assert!(matches!(zero, Err(Error::InvalidArgument(_))));
 }

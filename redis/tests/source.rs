@@ -239,3 +239,110 @@ fn two_sources_of_one_group_share_the_entries() {
     }
     assert_eq!(numbers(&all), (0..1000).collect::<Vec<_>>(), "each once");
 }
+
+#[test]
+fn a_stop_wakes_a_source_waiting_on_the_server() {
+    let server = RedisServer::start();
+    fill(&server, "s", 0..3);
+    // A block time far beyond the test's limit: only the unblock can end the wait in time.
+    let mut source = StreamSource::builder(&server.address(), "s", "g", "c1")
+        .block(Duration::from_secs(600))
+        .connect()
+        .unwrap();
+    let stopper = source.stopper();
+    let first: Vec<u64> = source
+        .by_ref()
+        .take(3)
+        .map(|entry| common::number(&entry.unwrap().payload))
+        .collect();
+    assert_eq!(first, [0, 1, 2]);
+    let reader = std::thread::spawn(move || source.count());
+    // Until the source waits on the server (its connection is listed as blocked).
+    while !blocked_clients(&server) {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    stopper.stop();
+    let after = weir_test_support::within(Duration::from_secs(60), move || reader.join());
+    assert_eq!(after.unwrap(), 0);
+    stopper.stop(); // a second stop, after the end, does nothing
+}
+
+#[test]
+fn a_stop_before_the_first_read_reads_nothing() {
+    let server = RedisServer::start();
+    fill(&server, "s", 0..3);
+    let source = StreamSource::builder(&server.address(), "s", "g", "c1")
+        .block(Duration::from_secs(600))
+        .connect()
+        .unwrap();
+    source.stopper().stop();
+    assert_eq!(source.count(), 0);
+    assert_eq!(pending(&server, "s"), 0, "nothing delivered");
+}
+
+/// Whether a client of the server waits in a blocking command.
+fn blocked_clients(server: &RedisServer) -> bool {
+    let info: String = redis::cmd("INFO")
+        .arg("clients")
+        .query(&mut connection(server))
+        .unwrap();
+    info.lines().any(|line| {
+        line.strip_prefix("blocked_clients:")
+            .is_some_and(|n| n.trim() != "0")
+    })
+}
+
+#[test]
+fn a_group_that_deletes_what_it_acknowledges_leaves_only_unfinished_entries() {
+    let server = RedisServer::start();
+    fill(&server, "s", 0..10);
+    let mut source = source(&server, "s", "c1")
+        .delete_acknowledged()
+        .connect()
+        .unwrap();
+    assert!(source.group().deletes_acknowledged());
+    let mut acker = source.acker().unwrap();
+    assert!(acker.group().deletes_acknowledged());
+    let entries: Vec<Entry> = source.by_ref().take(10).map(Result::unwrap).collect();
+    assert_eq!(acker.ack(entries[..4].iter().map(|e| &e.id)).unwrap(), 4);
+    assert_eq!(length(&server, "s"), 6, "the four acknowledged are deleted");
+    assert_eq!(pending(&server, "s"), 6);
+    let left: Vec<u64> = common::stored(&server, "s")
+        .iter()
+        .map(|(_, fields)| common::number(&fields[0].1))
+        .collect();
+    assert_eq!(
+        left,
+        [4, 5, 6, 7, 8, 9],
+        "exactly the unacknowledged ones stay"
+    );
+    // Acknowledging again counts nothing and deletes nothing more.
+    assert_eq!(acker.ack(entries[..4].iter().map(|e| &e.id)).unwrap(), 0);
+    assert_eq!(acker.ack(entries[4..].iter().map(|e| &e.id)).unwrap(), 6);
+    assert_eq!(length(&server, "s"), 0);
+    assert_eq!(pending(&server, "s"), 0);
+}
+
+#[test]
+fn a_dead_letter_of_a_deleting_group_leaves_the_stream() {
+    let server = RedisServer::start();
+    fill(&server, "s", 0..2);
+    let mut first = source(&server, "s", "c1")
+        .delete_acknowledged()
+        .max_deliveries(1)
+        .connect()
+        .unwrap();
+    let taken: Vec<Entry> = first.by_ref().take(2).map(Result::unwrap).collect();
+    first.acker().unwrap().ack([&taken[1].id]).unwrap();
+    drop(first); // dies holding entry 0
+    let mut again = source(&server, "s", "c1")
+        .delete_acknowledged()
+        .max_deliveries(1)
+        .connect()
+        .unwrap();
+    assert!(again.next().is_none(), "entry 0 went to the dead letters");
+    assert_eq!(again.dead_lettered(), 1);
+    assert_eq!(length(&server, "s:dead"), 1);
+    assert_eq!(length(&server, "s"), 0, "and out of the stream");
+    assert_eq!(pending(&server, "s"), 0);
+}

@@ -29,6 +29,8 @@ pub(crate) struct Coordinator {
     pub(crate) source: Source,
     pub(crate) tile: usize,
     pub(crate) sigma: f64,
+    /// Tiles the tiles stream may hold (unfinished) before appending waits.
+    pub(crate) backlog: usize,
 }
 
 #[derive(Debug)]
@@ -67,6 +69,7 @@ pub(crate) enum Command {
 const USAGE: &str = "usage: weir-blur-cluster <coordinator|worker|assembler|sequential> [options]
   every one:    --redis URL (redis://127.0.0.1:6379/)  --prefix P (blur)
   coordinator:  --images N --width W --height H (8, 1024, 768) | --input DIR   --tile N (256)  --sigma S (4)
+                --backlog N (256: unfinished tiles in the stream before appending waits)
   worker:       --name NAME  --threads N (cores)  --claim-idle-ms MS (30000)  --exit-when-drained-ms MS
                 --tile-delay-ms MS (0)
   assembler:    --output DIR  --name NAME (assembler)
@@ -84,7 +87,7 @@ pub(crate) fn parse(mut given: impl Iterator<Item = String>) -> Result<Command, 
         prefix: "blur".to_owned(),
     };
     let (mut count, mut width, mut height, mut input) = (8, 1024, 768, None);
-    let (mut tile, mut sigma) = (256, 4.0);
+    let (mut tile, mut sigma, mut backlog) = (256, 4.0, 256);
     let mut name = None;
     let mut threads = std::thread::available_parallelism().map_or(2, |n| n.get());
     let mut claim_idle = Duration::from_secs(30);
@@ -119,6 +122,7 @@ pub(crate) fn parse(mut given: impl Iterator<Item = String>) -> Result<Command, 
                     .filter(|s: &f64| s.is_finite() && *s > 0.0 && *s <= 1000.0)
                     .ok_or_else(|| format!("--sigma needs a number in (0, 1000], not {text:?}"))?;
             }
+            "--backlog" => backlog = number(value()?)?,
             "--name" => name = Some(value()?),
             "--threads" => threads = number(value()?)?,
             "--claim-idle-ms" => claim_idle = millis(value()?)?,
@@ -148,6 +152,7 @@ pub(crate) fn parse(mut given: impl Iterator<Item = String>) -> Result<Command, 
             source,
             tile,
             sigma,
+            backlog,
         }),
         "worker" => Command::Worker(Worker {
             common,

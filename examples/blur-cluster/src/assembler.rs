@@ -48,6 +48,7 @@ pub(crate) fn run(args: &Assembler) -> Result<(), Failure> {
         &args.name,
     )
     .count(64)
+    .delete_acknowledged()
     .claim_idle(None)
     .max_deliveries(u64::MAX)
     .connect()?;
@@ -191,14 +192,11 @@ impl State {
             .arg(&self.keys.stats)
             .arg("duplicates")
             .arg(partial.duplicates)
-            .ignore()
-            .cmd("XACK")
-            .arg(&self.keys.results)
-            .arg(ASSEMBLER_GROUP)
-            .arg(&partial.entries)
             .ignore();
-        self.redis
-            .run("SADD saved, XACK results", |c| record.query::<()>(c))?;
+        self.acker.group().ack_in(&mut record, &partial.entries);
+        self.redis.run("SADD saved, XACK and XDEL results", |c| {
+            record.query::<()>(c)
+        })?;
         self.saved.insert(image_id);
         println!(
             "assembler: saved {} ({applied} tiles, {} duplicates ignored)",

@@ -1,7 +1,7 @@
 //! Cutting images into tiles onto the tiles stream, after the manifest; and the sequential
 //! blur to compare with.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use weir_pipeline::Pipeline;
 use weir_redis::{Reconnecting, StreamSink, DEFAULT_RECONNECT_WINDOW};
@@ -13,6 +13,9 @@ use crate::{wire, Failure, Keys};
 
 /// Tiles appended in one round trip.
 const BATCH: usize = 16;
+/// How long the coordinator waits for workers to take tiles from a full stream (none
+/// running, say) before it gives up.
+const BACKLOG_PATIENCE: Duration = Duration::from_secs(600);
 
 pub(crate) fn run(args: &Coordinator) -> Result<(), Failure> {
     let started = Instant::now();
@@ -48,7 +51,12 @@ pub(crate) fn run(args: &Coordinator) -> Result<(), Failure> {
         .ignore();
     redis.run("HSET manifest", |c| manifest.query::<()>(c))?;
 
-    let mut sink = StreamSink::connect(&args.common.redis, &keys.tiles)?;
+    // Workers delete the tiles they finish: waiting while the stream holds `backlog` tiles
+    // keeps the server's memory to that many, not every image's (and leaves the cores to
+    // the workers rather than to tiles cut far ahead).
+    let mut sink = StreamSink::builder(&args.common.redis, &keys.tiles)
+        .backpressure(args.backlog, BACKLOG_PATIENCE)
+        .connect()?;
     let sigma = args.sigma;
     let report = Pipeline::from_iter(0..inputs.len())
         .try_map(move |id| inputs.load(id).map(|image| (id, image)))

@@ -37,6 +37,7 @@ pub(crate) fn run(args: &Worker) -> Result<(), Failure> {
     let mut source =
         StreamSource::builder(&args.common.redis, &keys.tiles, WORKERS_GROUP, &args.name)
             .count(BATCH)
+            .delete_acknowledged()
             .claim_idle(args.claim_idle)
             .max_deliveries(MAX_DELIVERIES);
     if let Some(idle) = args.exit_when_drained {

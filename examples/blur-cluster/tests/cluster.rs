@@ -87,11 +87,20 @@ fn wait_until(what: &str, limit: Duration, mut ready: impl FnMut() -> bool) {
     }
 }
 
+/// How many results were ever appended (the assembler deletes those of saved images, so
+/// the stream's length says less).
 fn results_written(server: &RedisServer) -> u64 {
-    redis::cmd("XLEN")
+    let info: Result<std::collections::HashMap<String, redis::Value>, _> = redis::cmd("XINFO")
+        .arg("STREAM")
         .arg("blur:results")
-        .query(&mut redis(server))
-        .unwrap_or(0)
+        .query(&mut redis(server));
+    match info
+        .ok()
+        .and_then(|info| info.get("entries-added").cloned())
+    {
+        Some(redis::Value::Int(added)) => added as u64,
+        _ => 0, // no results yet
+    }
 }
 
 /// The tiles pending on consumer `name` of the workers' group.
@@ -108,11 +117,23 @@ fn pending_on(server: &RedisServer, name: &str) -> u64 {
     pending.len() as u64
 }
 
-/// The coordinator's run: manifest and tiles.
+/// The coordinator, started: manifest and tiles, waiting while the tiles stream holds
+/// `backlog` unfinished tiles.
+fn coordinator(server: &RedisServer, backlog: u64) -> Child {
+    let backlog = backlog.to_string();
+    let args: Vec<&str> = IMAGES
+        .iter()
+        .chain(BLUR)
+        .chain(&["--backlog", &backlog])
+        .copied()
+        .collect();
+    start(server, "coordinator", &args)
+}
+
+/// The coordinator's whole run, before any worker starts.
 fn coordinate(server: &RedisServer) {
-    let args: Vec<&str> = IMAGES.iter().chain(BLUR).copied().collect();
     finish(
-        start(server, "coordinator", &args),
+        coordinator(server, TILES),
         "the coordinator",
         Duration::from_secs(60),
     );
@@ -200,6 +221,10 @@ fn check(server: &RedisServer, dir: &Path, out: &Path) {
         .query(&mut plain)
         .unwrap();
     assert_eq!(dead, 0, "no tile went to the dead letters");
+    for stream in ["blur:tiles", "blur:results"] {
+        let left: u64 = redis::cmd("XLEN").arg(stream).query(&mut plain).unwrap();
+        assert_eq!(left, 0, "every entry of {stream} deleted once acknowledged");
+    }
 }
 
 #[test]
@@ -207,7 +232,9 @@ fn a_worker_killed_mid_run_loses_no_tile() {
     let server = RedisServer::start();
     let dir = scratch("killed-worker");
     let out = dir.join("out");
-    coordinate(&server);
+    // The coordinator runs beside the workers, held to 32 unfinished tiles in the stream (of
+    // 192): it can end only as they finish tiles, the stranded ones included.
+    let coordinator = coordinator(&server, 32);
     let assembler = start(&server, "assembler", &["--output", out.to_str().unwrap()]);
     let mut doomed = worker(&server, "doomed");
     let survivor = worker(&server, "survivor");
@@ -222,6 +249,7 @@ fn a_worker_killed_mid_run_loses_no_tile() {
         "the killed worker held tiles it had not finished"
     );
     let survivor = finish(survivor, "the surviving worker", Duration::from_secs(120));
+    finish(coordinator, "the coordinator", Duration::from_secs(60));
     let log = String::from_utf8_lossy(&survivor.stdout);
     let claimed: u64 = log
         .split_once("done; ")

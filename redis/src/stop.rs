@@ -1,0 +1,150 @@
+//! Stopping a source from another thread, promptly even while it waits on the server.
+//!
+//! A source waiting for new entries sits in `XREADGROUP ... BLOCK`, on the server, for up to
+//! its block time. A stop cuts that wait short: it asks the server to unblock the source's
+//! connection (`CLIENT UNBLOCK <id>`, from a connection of its own), and the read returns
+//! empty as if it had timed out.
+//!
+//! The handshake, in the two threads' order:
+//!
+//! ```text
+//! source:  waiting = true;  if stop { end }        XREADGROUP BLOCK ...   waiting = false
+//! stopper: stop = true;     if waiting { CLIENT UNBLOCK id, again until it unblocked one }
+//! ```
+//!
+//! Both pairs are SeqCst, so at least one side sees the other's store: either the source
+//! sees the stop before it blocks, or the stopper sees it waiting. The unblock may reach the
+//! server before the read does (two connections keep no order between them); it then
+//! unblocks nothing, and the stopper tries again while the source is still waiting.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use redis::{Client, Connection};
+
+/// How long the stopper gives a connection to the server.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
+/// The pause between two unblocks that found the read not yet on the server.
+const RETRY: Duration = Duration::from_millis(1);
+
+/// What a source and its stoppers share.
+#[derive(Debug)]
+pub(crate) struct StopState {
+    address: String,
+    /// The longest a read waits on the server: the stopper gives up unblocking after it.
+    block: Duration,
+    stop: AtomicBool,
+    /// Whether the source is in (or about to send) a blocking read.
+    waiting: AtomicBool,
+    /// The server's id of the source's current connection (`CLIENT ID`); 0 before it is
+    /// known.
+    client: AtomicU64,
+}
+
+impl StopState {
+    pub(crate) fn new(address: &str, block: Duration) -> Arc<Self> {
+        Arc::new(StopState {
+            address: address.to_owned(),
+            block,
+            stop: AtomicBool::new(false),
+            waiting: AtomicBool::new(false),
+            client: AtomicU64::new(0),
+        })
+    }
+
+    /// Whether a stop was asked for.
+    pub(crate) fn stopped(&self) -> bool {
+        // Relaxed: between reads the flag carries no data and a late look only costs one
+        // more read; the look that matters is in `before_wait`.
+        self.stop.load(Ordering::Relaxed)
+    }
+
+    /// Records the id of the connection the source now reads on.
+    pub(crate) fn set_client(&self, id: u64) {
+        // Relaxed: it is published to the stopper by the SeqCst store of `waiting` in
+        // `before_wait`, which the stopper's SeqCst load of `waiting` reads before it loads
+        // the id.
+        self.client.store(id, Ordering::Relaxed);
+    }
+
+    /// Called before a blocking read: returns false (and the read must not be sent) if a
+    /// stop came first.
+    pub(crate) fn before_wait(&self) -> bool {
+        // SeqCst, with the load of `stop` below: pairs with `stop`'s SeqCst store and then
+        // load of `waiting` (the handshake in the module's documentation).
+        self.waiting.store(true, Ordering::SeqCst);
+        if self.stop.load(Ordering::SeqCst) {
+            self.after_wait();
+            return false;
+        }
+        true
+    }
+
+    /// Called once a blocking read returned.
+    pub(crate) fn after_wait(&self) {
+        // Release: a stopper that sees false stops retrying; nothing else depends on it.
+        self.waiting.store(false, Ordering::Release);
+    }
+
+    fn stop(self: &Arc<Self>) {
+        // SeqCst: the stopper's side of the handshake (see `before_wait`).
+        if self.stop.swap(true, Ordering::SeqCst) || !self.waiting.load(Ordering::SeqCst) {
+            return; // stopped before, or the source will see the flag before it waits
+        }
+        let state = Arc::clone(self);
+        // Off the caller's thread: a server that is slow to answer or down must not hold up
+        // the caller; the read then ends on its own within the block time.
+        let spawned = thread::Builder::new()
+            .name("weir-redis stopper".into())
+            .spawn(move || state.unblock());
+        drop(spawned); // without a thread, the read still ends within the block time
+    }
+
+    /// Unblocks the source's read: tries until the server unblocked a client, the source
+    /// stopped waiting, or a block time went by.
+    fn unblock(&self) {
+        let started = Instant::now();
+        let Some(mut connection) = self.connect() else {
+            return;
+        };
+        // Acquire: pairs with `after_wait`'s Release; the id was published by `waiting`.
+        while self.waiting.load(Ordering::Acquire) && started.elapsed() < self.block {
+            let id = self.client.load(Ordering::Relaxed);
+            if id != 0 {
+                let unblocked: redis::RedisResult<u64> = redis::cmd("CLIENT")
+                    .arg("UNBLOCK")
+                    .arg(id)
+                    .query(&mut connection);
+                match unblocked {
+                    Ok(0) => {} // the read is not on the server yet, or just ended
+                    Ok(_) | Err(_) => return,
+                }
+            }
+            thread::sleep(RETRY);
+        }
+    }
+
+    fn connect(&self) -> Option<Connection> {
+        let client = Client::open(self.address.as_str()).ok()?;
+        client.get_connection_with_timeout(CONNECT_TIMEOUT).ok()
+    }
+}
+
+/// Ends a [`StreamSource`](crate::StreamSource)'s iteration from another thread: the source
+/// yields what it has read already, then `None`.
+///
+/// A source waiting on the server for new entries is woken at once: the stop asks the
+/// server to end the wait (`CLIENT UNBLOCK`, from a short-lived connection on a thread of
+/// its own). If that cannot be done (the server is unreachable, or the source's connection
+/// was replaced during the wait), the source stops within one block time.
+#[derive(Clone, Debug)]
+pub struct Stopper(pub(crate) Arc<StopState>);
+
+impl Stopper {
+    /// Asks the source to stop. Returns at once.
+    pub fn stop(&self) {
+        self.0.stop();
+    }
+}
