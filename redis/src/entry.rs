@@ -90,11 +90,28 @@ impl fmt::Debug for Entry {
 /// ([`delete_acknowledged`](Self::delete_acknowledged)): for a stream that is a work queue
 /// with this one group reading it, so that the server keeps only work not done yet, not
 /// every payload ever appended.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+///
+/// Two `Group`s are equal when they name the same group of the same stream, whatever their
+/// deletion setting.
+#[derive(Clone, Debug)]
 pub struct Group {
     stream: String,
     name: String,
     delete_acknowledged: bool,
+}
+
+impl PartialEq for Group {
+    fn eq(&self, other: &Self) -> bool {
+        (&self.stream, &self.name) == (&other.stream, &other.name)
+    }
+}
+
+impl Eq for Group {}
+
+impl std::hash::Hash for Group {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        (&self.stream, &self.name).hash(state);
+    }
 }
 
 impl Group {
@@ -113,9 +130,15 @@ impl Group {
     /// and by [`ack_in`](Self::ack_in).
     ///
     /// Only for a stream that this group alone reads: another group's consumers would find
-    /// the entries gone before they read them. An entry acknowledged late by a consumer it
-    /// was claimed from is deleted too; the claimer has its payload already, and a later
-    /// claim of it just drops it from the pending list.
+    /// the entries gone before they read them. An entry acknowledged late by the consumer it
+    /// was claimed from (one that was slow, not dead) is deleted then, and acknowledged for
+    /// the whole group: the claimer has its payload already, and its own acknowledgement
+    /// later finds nothing to do.
+    ///
+    /// The setting lives in this value, on the client: give it to every handle that
+    /// acknowledges for the group (a source's [`group`](crate::StreamSource::group) and
+    /// [`acker`](crate::StreamSource::acker) carry it; a `Group::new` passed to
+    /// [`Acker::connect`](crate::Acker::connect) needs it set too).
     pub fn delete_acknowledged(mut self) -> Self {
         self.delete_acknowledged = true;
         self
@@ -194,5 +217,17 @@ mod tests {
         assert_eq!(sorted, ["5-9", "5-10", "9-99", "10-0"].map(EntryId::new));
         assert_eq!(EntryId::new("17-3").parts(), Some((17, 3)));
         assert_eq!(EntryId::new("nonsense").parts(), None);
+    }
+
+    #[test]
+    fn groups_are_equal_when_they_name_the_same_group() {
+        use super::Group;
+        use std::collections::HashSet;
+        let deleting = Group::new("s", "g").delete_acknowledged();
+        assert_eq!(Group::new("s", "g"), deleting);
+        assert_ne!(Group::new("s", "g"), Group::new("s", "h"));
+        assert_ne!(Group::new("s", "g"), Group::new("t", "g"));
+        let set: HashSet<Group> = [Group::new("s", "g"), deleting].into_iter().collect();
+        assert_eq!(set.len(), 1);
     }
 }

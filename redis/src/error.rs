@@ -54,7 +54,7 @@ pub enum Error {
         /// The stream's key.
         stream: String,
         /// How many entries it held at the last look.
-        entries: u64,
+        entries: usize,
         /// The sink's bound.
         bound: usize,
         /// How long the sink waited.

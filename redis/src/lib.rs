@@ -13,7 +13,7 @@
 //!   entry is never acknowledged without its result written. With
 //!   [`SinkBuilder::backpressure`] it waits while the stream holds too many entries.
 //! - A group that [deletes what it acknowledges](Group::delete_acknowledged) keeps only
-//!   unfinished work on the server; with a sink's backpressure, the server's memory stays
+//!   unfinished work on the server; with a sink's backpressure, that stream's size stays
 //!   bounded whatever the producer's pace.
 //! - A [`Stopper`] ends a source from another thread at once, even while it waits on the
 //!   server (`CLIENT UNBLOCK`).

@@ -7,6 +7,8 @@
 //! at least once, an `XACK` twice is harmless, and a source that reconnects reads its own
 //! pending entries again before new ones (`source.rs`).
 
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -56,6 +58,9 @@ pub struct Reconnecting {
     /// How many connections were made: a source that sees it change reads its own pending
     /// entries again (a reply lost with the old connection may have delivered some).
     generation: u64,
+    /// Where to keep the server's id of the current connection (`CLIENT ID`; 0 while there
+    /// is none), for a stopper to unblock it.
+    client_id: Option<Arc<AtomicU64>>,
 }
 
 impl Reconnecting {
@@ -82,6 +87,7 @@ impl Reconnecting {
             window,
             blocks_for,
             generation: 0,
+            client_id: None,
         };
         link.run("connect", |_| Ok(()))?;
         Ok(link)
@@ -94,6 +100,18 @@ impl Reconnecting {
 
     pub(crate) fn generation(&self) -> u64 {
         self.generation
+    }
+
+    /// Keeps the server's id of each new connection in `slot` (0 while there is none), at
+    /// the cost of a `CLIENT ID` round trip per connection.
+    pub(crate) fn publish_client_id(&mut self, slot: Arc<AtomicU64>) {
+        if let Some(connection) = self.connection.as_mut() {
+            match client_id(connection) {
+                Ok(id) => slot.store(id, Ordering::Relaxed),
+                Err(_) => self.connection = None, // the next command reconnects, with its id
+            }
+        }
+        self.client_id = Some(slot);
     }
 
     /// How long a dropped connection is retried from now on.
@@ -134,6 +152,9 @@ impl Reconnecting {
             // The connection is gone (or the server is still loading its data after a
             // restart): start over on a new one after a pause.
             self.connection = None;
+            if let Some(slot) = &self.client_id {
+                slot.store(0, Ordering::Relaxed);
+            }
             let since = *failing_since.get_or_insert_with(Instant::now);
             let spent = since.elapsed();
             if spent >= self.window {
@@ -160,8 +181,23 @@ impl Reconnecting {
         let connection = self.client.get_connection_with_timeout(CONNECT_TIMEOUT)?;
         connection.set_read_timeout(Some(self.blocks_for + REPLY_MARGIN))?;
         connection.set_write_timeout(Some(REPLY_MARGIN))?;
+        let mut connection = connection;
+        if let Some(slot) = &self.client_id {
+            // Relaxed: a hint for a stopper, which reads it again until it has unblocked
+            // the read or the read has ended (`stop.rs`).
+            slot.store(client_id(&mut connection)?, Ordering::Relaxed);
+        }
         self.generation += 1;
         Ok(self.connection.insert(connection))
+    }
+}
+
+/// The server's id of `connection`: a transient failure is the caller's to retry; a server
+/// that refuses `CLIENT ID` gives 0 (no stopper can unblock the connection then).
+fn client_id(connection: &mut Connection) -> redis::RedisResult<u64> {
+    match redis::cmd("CLIENT").arg("ID").query(connection) {
+        Err(error) if !is_transient(&error) => Ok(0),
+        other => other,
     }
 }
 

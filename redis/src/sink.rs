@@ -70,7 +70,8 @@ impl SinkBuilder {
     /// Backpressure from the consumers: before each batch, waits while the stream holds
     /// `bound` entries or more (`XLEN`, polled every few milliseconds), for at most
     /// `patience` before [`Error::StillFull`]. A batch goes out whole once the stream is
-    /// below the bound, so the stream holds at most `bound - 1` plus one batch.
+    /// below the bound, so the stream holds at most `bound - 1` plus one batch per sink
+    /// appending to it. A call with no payloads (an acknowledgement alone) does not wait.
     ///
     /// Unlike [`max_len`](Self::max_len) it loses nothing; it bounds the server's memory
     /// only if the consumers take entries out of the stream as they finish them
@@ -159,9 +160,9 @@ impl StreamSink {
     ///
     /// [`Error::Disconnected`] if the connection is down for the whole reconnect window,
     /// [`Error::Refused`] if the key holds something else than a stream (the payloads
-    /// before the failing one stay appended), [`Error::StillFull`] if the stream stayed at
-    /// its [backpressure](SinkBuilder::backpressure) bound for the patience given (nothing
-    /// appended).
+    /// before the failing one stay appended; with [backpressure](SinkBuilder::backpressure),
+    /// `XLEN` is refused first and nothing is appended), [`Error::StillFull`] if the stream
+    /// stayed at its backpressure bound for the patience given (nothing appended).
     /// A connection that drops after the server ran the batch but before its reply came
     /// makes the retry append the batch twice: consumers must expect duplicates, as with any
     /// at-least-once delivery.
@@ -170,7 +171,9 @@ impl StreamSink {
         payloads: impl IntoIterator<Item = P>,
     ) -> Result<Vec<EntryId>> {
         let batch = self.batch(payloads);
-        self.wait_for_room()?;
+        if batch.entries() > 0 {
+            self.wait_for_room()?;
+        }
         let name = format!("XADD {} (a batch of {})", self.stream, batch.entries());
         batch.run(&mut self.link, &name)
     }
@@ -192,7 +195,9 @@ impl StreamSink {
     ) -> Result<Vec<EntryId>> {
         let mut batch = self.batch(payloads);
         batch.ack(group, handled);
-        self.wait_for_room()?;
+        if batch.entries() > 0 {
+            self.wait_for_room()?;
+        }
         let name = format!(
             "XADD {} (a batch of {}) and XACK {} {}",
             self.stream,
@@ -213,10 +218,10 @@ impl StreamSink {
         let started = Instant::now();
         let mut pause = FIRST_POLL;
         loop {
-            let entries: u64 = self
+            let entries: usize = self
                 .link
                 .run(&name, |c| redis::cmd("XLEN").arg(&self.stream).query(c))?;
-            if entries < bound as u64 {
+            if entries < bound {
                 return Ok(());
             }
             let waited = started.elapsed();

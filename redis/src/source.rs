@@ -70,8 +70,10 @@ impl SourceBuilder {
         self
     }
 
-    /// Waits up to `block` on the server for new entries (`BLOCK`; default 500 ms). It is
-    /// also how long a [`Stopper`] may take to end the iteration.
+    /// Waits up to `block` on the server for new entries (`BLOCK`; default 500 ms, at least
+    /// 1 ms: `BLOCK 0` would wait for ever). It is also the longest a [`Stopper`] takes to
+    /// end the iteration when it cannot wake the wait (see there), and how often a source
+    /// with nothing to read looks at its pipeline and its claims.
     pub fn block(mut self, block: Duration) -> Self {
         self.block = block;
         self
@@ -144,7 +146,11 @@ impl SourceBuilder {
                 "a source reads at least 1 entry a round trip, not 0".into(),
             ));
         }
-        let mut link = Reconnecting::blocking(&self.address, self.reconnect_for, self.block)?;
+        // At least 1 ms: `BLOCK 0` would wait for ever.
+        let block = self.block.max(Duration::from_millis(1));
+        let mut link = Reconnecting::blocking(&self.address, self.reconnect_for, block)?;
+        let stop = StopState::new(&self.address, block);
+        link.publish_client_id(stop.client_slot());
         create_group(&mut link, &self.group)?;
         let dead_letter = self
             .dead_letter
@@ -153,7 +159,7 @@ impl SourceBuilder {
             link,
             field: self.field,
             count: self.count,
-            block_ms: millis(self.block),
+            block_ms: millis(block),
             claim: self.claim_idle.map(|idle| Claim {
                 idle_ms: millis(idle).max(1),
                 every: (idle / 2).clamp(Duration::from_millis(10), Duration::from_secs(5)),
@@ -163,8 +169,7 @@ impl SourceBuilder {
             max_deliveries: self.max_deliveries,
             dead_letter,
             drained_after: self.drained_after,
-            stop: StopState::new(&self.address, self.block),
-            client_generation: 0,
+            stop,
             ready: VecDeque::new(),
             backlog: None,
             generation: 0,
@@ -226,8 +231,6 @@ pub struct StreamSource {
     dead_letter: String,
     drained_after: Option<Duration>,
     stop: Arc<StopState>,
-    /// The link's connection count when the server's id of it was last sent to `stop`.
-    client_generation: u64,
     /// Entries read and not yet yielded.
     ready: VecDeque<Entry>,
     /// While re-reading this consumer's own pending entries: the id to read after.
@@ -408,7 +411,6 @@ impl StreamSource {
         read.arg("STREAMS").arg(self.group.stream()).arg(after);
         let name = self.command("XREADGROUP");
         let value: Value = if block_ms.is_some() {
-            self.tell_stoppers_the_client();
             if !self.stop.before_wait() {
                 return Ok(Vec::new()); // stopped: the caller looks at the flag next
             }
@@ -419,20 +421,6 @@ impl StreamSource {
             self.link.run(&name, |c| read.query(c))?
         };
         reply::read_group(&name, value, &self.field)
-    }
-
-    /// Gives the stoppers the server's id of the connection (`CLIENT ID`) after each new
-    /// one, so that a stop can end a blocking read on it. Best effort: a server that refuses
-    /// `CLIENT ID` leaves the stoppers to wait out the block time.
-    fn tell_stoppers_the_client(&mut self) {
-        if self.client_generation == self.link.generation() {
-            return;
-        }
-        let id = self
-            .link
-            .run("CLIENT ID", |c| cmd("CLIENT").arg("ID").query::<u64>(c));
-        self.client_generation = self.link.generation();
-        self.stop.set_client(id.unwrap_or(0));
     }
 
     fn claim(&mut self) -> Result<bool> {
@@ -490,11 +478,11 @@ impl StreamSource {
                     match payload {
                         None => {
                             let reason = format!("no field {:?}", self.field);
-                            self.bury(&id, deliveries, &reason, &[])?;
+                            self.bury(&id, deliveries, &reason, None)?;
                         }
                         Some(payload) if deliveries > self.max_deliveries => {
                             let reason = format!("delivered {deliveries} times");
-                            self.bury(&id, deliveries, &reason, &payload)?;
+                            self.bury(&id, deliveries, &reason, Some(&payload))?;
                         }
                         Some(payload) => self.ready.push_back(Entry {
                             id,
@@ -531,8 +519,16 @@ impl StreamSource {
     }
 
     /// Moves an entry to the dead-letter stream, then acknowledges it (not if the move
-    /// failed).
-    fn bury(&mut self, id: &EntryId, deliveries: u64, reason: &str, payload: &[u8]) -> Result<()> {
+    /// failed). An entry without the payload field (`payload` None) is acknowledged but
+    /// never deleted, even by a group that deletes what it acknowledges: the dead letter
+    /// does not copy its other fields, and the entry itself is what there is to look at.
+    fn bury(
+        &mut self,
+        id: &EntryId,
+        deliveries: u64,
+        reason: &str,
+        payload: Option<&[u8]>,
+    ) -> Result<()> {
         let deliveries = deliveries.to_string();
         let mut moved = Append::to(&self.dead_letter, None);
         moved.entry(&[
@@ -541,9 +537,16 @@ impl StreamSource {
             (b"group", self.group.name().as_bytes()),
             (b"deliveries", deliveries.as_bytes()),
             (b"reason", reason.as_bytes()),
-            (self.field.as_bytes(), payload),
+            (self.field.as_bytes(), payload.unwrap_or_default()),
         ]);
-        moved.ack(&self.group, [id]);
+        let keeping;
+        let group = if payload.is_some() {
+            &self.group
+        } else {
+            keeping = Group::new(self.group.stream(), self.group.name());
+            &keeping
+        };
+        moved.ack(group, [id]);
         let name = format!(
             "XADD {} (dead letter) and XACK {}",
             self.dead_letter,

@@ -16,6 +16,11 @@
 //! sees the stop before it blocks, or the stopper sees it waiting. The unblock may reach the
 //! server before the read does (two connections keep no order between them); it then
 //! unblocks nothing, and the stopper tries again while the source is still waiting.
+//!
+//! The id is the link's (`link.rs` keeps it, 0 while it has no connection), so a read that
+//! reconnected is unblocked on its new connection. After a server restart an id may name
+//! another client for a moment; unblocking it is harmless, as a blocking command's client
+//! must expect its timeout anyway.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -24,10 +29,12 @@ use std::time::{Duration, Instant};
 
 use redis::{Client, Connection};
 
-/// How long the stopper gives a connection to the server.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
-/// The pause between two unblocks that found the read not yet on the server.
-const RETRY: Duration = Duration::from_millis(1);
+/// How long the stopper gives the server to connect or to answer.
+const PATIENCE: Duration = Duration::from_secs(1);
+/// The first pause between two unblocks that found the read not yet on the server; it
+/// doubles up to [`LAST_RETRY`].
+const FIRST_RETRY: Duration = Duration::from_millis(1);
+const LAST_RETRY: Duration = Duration::from_millis(100);
 
 /// What a source and its stoppers share.
 #[derive(Debug)]
@@ -38,9 +45,8 @@ pub(crate) struct StopState {
     stop: AtomicBool,
     /// Whether the source is in (or about to send) a blocking read.
     waiting: AtomicBool,
-    /// The server's id of the source's current connection (`CLIENT ID`); 0 before it is
-    /// known.
-    client: AtomicU64,
+    /// The server's id of the source's connection (`CLIENT ID`); 0 while it has none.
+    client: Arc<AtomicU64>,
 }
 
 impl StopState {
@@ -50,8 +56,13 @@ impl StopState {
             block,
             stop: AtomicBool::new(false),
             waiting: AtomicBool::new(false),
-            client: AtomicU64::new(0),
+            client: Arc::new(AtomicU64::new(0)),
         })
+    }
+
+    /// Where the source's link keeps its connection's id.
+    pub(crate) fn client_slot(&self) -> Arc<AtomicU64> {
+        Arc::clone(&self.client)
     }
 
     /// Whether a stop was asked for.
@@ -61,19 +72,11 @@ impl StopState {
         self.stop.load(Ordering::Relaxed)
     }
 
-    /// Records the id of the connection the source now reads on.
-    pub(crate) fn set_client(&self, id: u64) {
-        // Relaxed: it is published to the stopper by the SeqCst store of `waiting` in
-        // `before_wait`, which the stopper's SeqCst load of `waiting` reads before it loads
-        // the id.
-        self.client.store(id, Ordering::Relaxed);
-    }
-
     /// Called before a blocking read: returns false (and the read must not be sent) if a
     /// stop came first.
     pub(crate) fn before_wait(&self) -> bool {
-        // SeqCst, with the load of `stop` below: pairs with `stop`'s SeqCst store and then
-        // load of `waiting` (the handshake in the module's documentation).
+        // SeqCst, with the load of `stop` below: pairs with `stop`'s SeqCst swap of `stop`
+        // and then load of `waiting` (the handshake in the module's documentation).
         self.waiting.store(true, Ordering::SeqCst);
         if self.stop.load(Ordering::SeqCst) {
             self.after_wait();
@@ -84,8 +87,9 @@ impl StopState {
 
     /// Called once a blocking read returned.
     pub(crate) fn after_wait(&self) {
-        // Release: a stopper that sees false stops retrying; nothing else depends on it.
-        self.waiting.store(false, Ordering::Release);
+        // Relaxed: it only tells a stopper to stop trying; one that reads it late sends one
+        // more unblock, which finds nothing to unblock.
+        self.waiting.store(false, Ordering::Relaxed);
     }
 
     fn stop(self: &Arc<Self>) {
@@ -103,14 +107,16 @@ impl StopState {
     }
 
     /// Unblocks the source's read: tries until the server unblocked a client, the source
-    /// stopped waiting, or a block time went by.
+    /// stopped waiting, the server refused, or a block time went by.
     fn unblock(&self) {
         let started = Instant::now();
         let Some(mut connection) = self.connect() else {
             return;
         };
-        // Acquire: pairs with `after_wait`'s Release; the id was published by `waiting`.
-        while self.waiting.load(Ordering::Acquire) && started.elapsed() < self.block {
+        let mut pause = FIRST_RETRY;
+        // Relaxed: `waiting` is only a reason to go on trying (see `after_wait`), and the id
+        // a hint read afresh each time (see `link.rs`).
+        while self.waiting.load(Ordering::Relaxed) && started.elapsed() < self.block {
             let id = self.client.load(Ordering::Relaxed);
             if id != 0 {
                 let unblocked: redis::RedisResult<u64> = redis::cmd("CLIENT")
@@ -118,17 +124,24 @@ impl StopState {
                     .arg(id)
                     .query(&mut connection);
                 match unblocked {
-                    Ok(0) => {} // the read is not on the server yet, or just ended
+                    Ok(0) => {} // the read is not on the server yet, or has just ended
+                    // Unblocked; or refused (`NOPERM`: `CLIENT UNBLOCK` is in the
+                    // `@dangerous` category), or the connection failed.
                     Ok(_) | Err(_) => return,
                 }
             }
-            thread::sleep(RETRY);
+            thread::sleep(pause);
+            pause = (pause * 2).min(LAST_RETRY);
         }
     }
 
     fn connect(&self) -> Option<Connection> {
         let client = Client::open(self.address.as_str()).ok()?;
-        client.get_connection_with_timeout(CONNECT_TIMEOUT).ok()
+        let connection = client.get_connection_with_timeout(PATIENCE).ok()?;
+        // A server that stops answering (paused, or cut off) must not hold the thread.
+        connection.set_read_timeout(Some(PATIENCE)).ok()?;
+        connection.set_write_timeout(Some(PATIENCE)).ok()?;
+        Some(connection)
     }
 }
 
@@ -137,8 +150,10 @@ impl StopState {
 ///
 /// A source waiting on the server for new entries is woken at once: the stop asks the
 /// server to end the wait (`CLIENT UNBLOCK`, from a short-lived connection on a thread of
-/// its own). If that cannot be done (the server is unreachable, or the source's connection
-/// was replaced during the wait), the source stops within one block time.
+/// its own). Where that cannot be done, the source stops within one
+/// [block time](crate::SourceBuilder::block): a server that cannot be reached, or a user
+/// whose ACL leaves out `CLIENT UNBLOCK` (it is in the `@dangerous` category, which managed
+/// Redis services and `-@dangerous` rules often deny).
 #[derive(Clone, Debug)]
 pub struct Stopper(pub(crate) Arc<StopState>);
 

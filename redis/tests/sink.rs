@@ -225,6 +225,13 @@ fn backpressure_gives_up_after_its_patience_with_nothing_appended() {
         "{error}"
     );
     assert_eq!(length(&server, "q"), 5, "nothing appended");
+    // An acknowledgement with nothing to append does not wait.
+    let mut source = source(&server, "q", "c1").count(1).connect().unwrap();
+    let group = source.group().clone();
+    let entry = source.next().unwrap().unwrap();
+    sink.append_and_ack(Vec::<Vec<u8>>::new(), &group, [&entry.id])
+        .unwrap();
+    assert_eq!(pending(&server, "q"), 0);
     let zero = StreamSink::builder(&server.address(), "q")
         .backpressure(0, Duration::from_secs(1))
         .connect();

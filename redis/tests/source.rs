@@ -179,6 +179,29 @@ fn an_entry_without_the_payload_field_goes_to_the_dead_letter_stream() {
 }
 
 #[test]
+fn an_entry_without_the_payload_field_stays_in_the_stream_of_a_deleting_group() {
+    let server = RedisServer::start();
+    redis::cmd("XADD")
+        .arg("s")
+        .arg("*")
+        .arg("other")
+        .arg("x")
+        .query::<String>(&mut connection(&server))
+        .unwrap();
+    let mut worker = source(&server, "s", "c1")
+        .delete_acknowledged()
+        .connect()
+        .unwrap();
+    assert!(worker.next().is_none());
+    assert_eq!(worker.dead_lettered(), 1);
+    assert_eq!(pending(&server, "s"), 0, "acknowledged");
+    // The dead letter does not copy its fields: the entry stays for whoever looks into it.
+    let kept = common::stored(&server, "s");
+    assert_eq!(kept.len(), 1);
+    assert_eq!(kept[0].1, [("other".to_owned(), b"x".to_vec())]);
+}
+
+#[test]
 fn a_pending_entry_deleted_from_the_stream_is_acknowledged_not_yielded() {
     let server = RedisServer::start();
     fill(&server, "s", 0..3);
@@ -278,6 +301,53 @@ fn a_stop_before_the_first_read_reads_nothing() {
     source.stopper().stop();
     assert_eq!(source.count(), 0);
     assert_eq!(pending(&server, "s"), 0, "nothing delivered");
+}
+
+#[test]
+fn a_stop_wakes_a_source_that_reconnected_during_its_wait() {
+    let server = RedisServer::start();
+    let source = StreamSource::builder(&server.address(), "s", "g", "c1")
+        .block(Duration::from_secs(600))
+        .connect()
+        .unwrap();
+    let stopper = source.stopper();
+    let reader = std::thread::spawn(move || source.count());
+    while !blocked_clients(&server) {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    // The server drops the waiting connection; the source reconnects and waits again, on a
+    // connection with another id.
+    let killed: u64 = redis::cmd("CLIENT")
+        .arg("KILL")
+        .arg("TYPE")
+        .arg("normal")
+        .arg("SKIPME")
+        .arg("yes")
+        .query(&mut connection(&server))
+        .unwrap();
+    assert!(killed >= 1);
+    std::thread::sleep(Duration::from_millis(50));
+    while !blocked_clients(&server) {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    stopper.stop();
+    let after = weir_test_support::within(Duration::from_secs(60), move || reader.join());
+    assert_eq!(after.unwrap(), 0);
+}
+
+#[test]
+fn a_block_of_zero_waits_a_millisecond_not_for_ever() {
+    let server = RedisServer::start();
+    let source = StreamSource::builder(&server.address(), "s", "g", "c1")
+        .block(Duration::ZERO)
+        .connect()
+        .unwrap();
+    let stopper = source.stopper();
+    let reader = std::thread::spawn(move || source.count());
+    std::thread::sleep(Duration::from_millis(50));
+    stopper.stop();
+    let after = weir_test_support::within(Duration::from_secs(60), move || reader.join());
+    assert_eq!(after.unwrap(), 0);
 }
 
 /// Whether a client of the server waits in a blocking command.
