@@ -6,7 +6,8 @@
 #   examples/blur-cluster/cpu.sh [images]      (default 16 images of 2048x1536, tiles of 256)
 #
 # The CPU the run spends beyond the in-process blur's is the cost of going through Redis; the
-# rest of its extra wall time (times the cores) is cores left idle.
+# rest of its extra wall time (times the cores) is cores left idle. The worker's threads show
+# what the round trip costs a worker beside its blur.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 images=${1:-16}
@@ -34,6 +35,16 @@ timed coordinator $bin coordinator --redis "$url" --images "$images" --width 204
   --height 1536 --tile 256 --sigma 4
 wait "$assembler"
 end=$(date +%s.%N)
+# The worker's threads while it waits to see the group drained: its blur (the parallel stage's
+# threads; the batching stage's thread runs the last blur worker) against its Redis reader
+# and writer.
+echo "worker's threads, CPU ms (by name):"
+worker_pid=$(pgrep -P "$(pgrep -P "$worker")")  # the subshell, then /usr/bin/time, then the worker
+for task in /proc/"$worker_pid"/task/*; do
+  # utime and stime are fields 14 and 15 of stat; the name may hold spaces, so count from ')'.
+  echo "$(cat "$task/comm")|$(sed 's/.*) //' "$task/stat" | awk '{print $12 + $13}')"
+done | awk -F'|' -v hz="$(getconf CLK_TCK)" '{ms[$1] += $2 * 1000 / hz}
+  END {for (name in ms) printf "  %-16s %5d\n", name, ms[name]}' | sort
 wait "$worker"
 echo "redis-server: $(echo "$(redis_cpu) - $before" | bc) s of CPU"
 echo "distributed: wall $(echo "$end - $start" | bc) s to the assembler's exit, $((images * 48)) tiles"
