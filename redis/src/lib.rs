@@ -58,11 +58,14 @@ mod ack;
 mod append;
 mod entry;
 mod error;
+#[cfg_attr(not(loom), allow(unreachable_pub))] // public only for the loom model
+mod handshake;
 mod link;
 mod reply;
 mod sink;
 mod source;
 mod stop;
+mod sync;
 
 pub use ack::Acker;
 pub use entry::{Entry, EntryId, Group};
@@ -71,6 +74,10 @@ pub use link::{Reconnecting, DEFAULT_RECONNECT_WINDOW};
 pub use sink::{SinkBuilder, StreamSink};
 pub use source::{Counts, SourceBuilder, StreamSource};
 pub use stop::Stopper;
+
+#[cfg(loom)]
+#[doc(hidden)]
+pub use handshake::Handshake;
 
 /// The field that holds an entry's payload unless a source or sink is told another.
 pub const PAYLOAD_FIELD: &str = "payload";

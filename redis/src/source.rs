@@ -411,11 +411,11 @@ impl StreamSource {
         read.arg("STREAMS").arg(self.group.stream()).arg(after);
         let name = self.command("XREADGROUP");
         let value: Value = if block_ms.is_some() {
-            if !self.stop.before_wait() {
+            if !self.stop.handshake().before_wait() {
                 return Ok(Vec::new()); // stopped: the caller looks at the flag next
             }
             let value = self.link.run(&name, |c| read.query(c));
-            self.stop.after_wait();
+            self.stop.handshake().after_wait();
             value?
         } else {
             self.link.run(&name, |c| read.query(c))?
@@ -576,7 +576,7 @@ impl Iterator for StreamSource {
                 return Some(Ok(entry));
             }
             if self.ended
-                || self.stop.stopped()
+                || self.stop.handshake().stopped()
                 || self.abandoned.as_ref().is_some_and(|gone| gone())
             {
                 self.ended = true;

@@ -5,29 +5,24 @@
 //! connection (`CLIENT UNBLOCK <id>`, from a connection of its own), and the read returns
 //! empty as if it had timed out.
 //!
-//! The handshake, in the two threads' order:
-//!
-//! ```text
-//! source:  waiting = true;  if stop { end }        XREADGROUP BLOCK ...   waiting = false
-//! stopper: stop = true;     if waiting { CLIENT UNBLOCK id, again until it unblocked one }
-//! ```
-//!
-//! Both pairs are SeqCst, so at least one side sees the other's store: either the source
-//! sees the stop before it blocks, or the stopper sees it waiting. The unblock may reach the
-//! server before the read does (two connections keep no order between them); it then
-//! unblocks nothing, and the stopper tries again while the source is still waiting.
+//! Whether to send it at all is settled by the handshake in `handshake.rs`: either the
+//! source sees the stop before it blocks, or the stopper sees it waiting. The unblock may
+//! reach the server before the read does (two connections keep no order between them); it
+//! then unblocks nothing, and the stopper tries again while the source is still waiting.
 //!
 //! The id is the link's (`link.rs` keeps it, 0 while it has no connection), so a read that
 //! reconnected is unblocked on its new connection. After a server restart an id may name
 //! another client for a moment; unblocking it is harmless, as a blocking command's client
 //! must expect its timeout anyway.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
 use redis::{Client, Connection};
+
+use crate::handshake::Handshake;
 
 /// How long the stopper gives the server to connect or to answer.
 const PATIENCE: Duration = Duration::from_secs(1);
@@ -42,9 +37,7 @@ pub(crate) struct StopState {
     address: String,
     /// The longest a read waits on the server: the stopper gives up unblocking after it.
     block: Duration,
-    stop: AtomicBool,
-    /// Whether the source is in (or about to send) a blocking read.
-    waiting: AtomicBool,
+    handshake: Handshake,
     /// The server's id of the source's connection (`CLIENT ID`); 0 while it has none.
     client: Arc<AtomicU64>,
 }
@@ -54,8 +47,7 @@ impl StopState {
         Arc::new(StopState {
             address: address.to_owned(),
             block,
-            stop: AtomicBool::new(false),
-            waiting: AtomicBool::new(false),
+            handshake: Handshake::default(),
             client: Arc::new(AtomicU64::new(0)),
         })
     }
@@ -65,36 +57,13 @@ impl StopState {
         Arc::clone(&self.client)
     }
 
-    /// Whether a stop was asked for.
-    pub(crate) fn stopped(&self) -> bool {
-        // Relaxed: between reads the flag carries no data and a late look only costs one
-        // more read; the look that matters is in `before_wait`.
-        self.stop.load(Ordering::Relaxed)
-    }
-
-    /// Called before a blocking read: returns false (and the read must not be sent) if a
-    /// stop came first.
-    pub(crate) fn before_wait(&self) -> bool {
-        // SeqCst, with the load of `stop` below: pairs with `stop`'s SeqCst swap of `stop`
-        // and then load of `waiting` (the handshake in the module's documentation).
-        self.waiting.store(true, Ordering::SeqCst);
-        if self.stop.load(Ordering::SeqCst) {
-            self.after_wait();
-            return false;
-        }
-        true
-    }
-
-    /// Called once a blocking read returned.
-    pub(crate) fn after_wait(&self) {
-        // Relaxed: it only tells a stopper to stop trying; one that reads it late sends one
-        // more unblock, which finds nothing to unblock.
-        self.waiting.store(false, Ordering::Relaxed);
+    /// The handshake with the source's reads.
+    pub(crate) fn handshake(&self) -> &Handshake {
+        &self.handshake
     }
 
     fn stop(self: &Arc<Self>) {
-        // SeqCst: the stopper's side of the handshake (see `before_wait`).
-        if self.stop.swap(true, Ordering::SeqCst) || !self.waiting.load(Ordering::SeqCst) {
+        if !self.handshake.stop() {
             return; // stopped before, or the source will see the flag before it waits
         }
         let state = Arc::clone(self);
@@ -114,9 +83,8 @@ impl StopState {
             return;
         };
         let mut pause = FIRST_RETRY;
-        // Relaxed: `waiting` is only a reason to go on trying (see `after_wait`), and the id
-        // a hint read afresh each time (see `link.rs`).
-        while self.waiting.load(Ordering::Relaxed) && started.elapsed() < self.block {
+        while self.handshake.waiting() && started.elapsed() < self.block {
+            // Relaxed: a hint, read afresh each time (see `link.rs`).
             let id = self.client.load(Ordering::Relaxed);
             if id != 0 {
                 let unblocked: redis::RedisResult<u64> = redis::cmd("CLIENT")
