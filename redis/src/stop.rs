@@ -29,6 +29,7 @@ const PATIENCE: Duration = Duration::from_secs(1);
 /// The first pause between two unblocks that found the read not yet on the server; it
 /// doubles up to [`LAST_RETRY`].
 const FIRST_RETRY: Duration = Duration::from_millis(1);
+/// The longest pause between two unblocks.
 const LAST_RETRY: Duration = Duration::from_millis(100);
 
 /// What a source and its stoppers share.
@@ -122,6 +123,21 @@ impl StopState {
 /// [block time](crate::SourceBuilder::block): a server that cannot be reached, or a user
 /// whose ACL leaves out `CLIENT UNBLOCK` (it is in the `@dangerous` category, which managed
 /// Redis services and `-@dangerous` rules often deny).
+///
+/// # Examples
+///
+/// ```no_run
+/// use weir_redis::StreamSource;
+///
+/// # fn main() -> Result<(), weir_redis::Error> {
+/// let source = StreamSource::builder("redis://127.0.0.1:6379/", "jobs", "workers", "w1")
+///     .connect()?;
+/// let stopper = source.stopper();
+/// let reader = std::thread::spawn(move || source.count());
+/// stopper.stop(); // the reader ends now, even while it waits on the server for entries
+/// let read = reader.join().expect("the reader panicked");
+/// # Ok(()) }
+/// ```
 #[derive(Clone, Debug)]
 pub struct Stopper(pub(crate) Arc<StopState>);
 
