@@ -39,12 +39,18 @@ end=$(date +%s.%N)
 # threads; the batching stage's thread runs the last blur worker) against its Redis reader
 # and writer.
 echo "worker's threads, CPU ms (by name):"
-worker_pid=$(pgrep -P "$(pgrep -P "$worker")")  # the subshell, then /usr/bin/time, then the worker
-for task in /proc/"$worker_pid"/task/*; do
-  # utime and stime are fields 14 and 15 of stat; the name may hold spaces, so count from ')'.
-  echo "$(cat "$task/comm")|$(sed 's/.*) //' "$task/stat" | awk '{print $12 + $13}')"
-done | awk -F'|' -v hz="$(getconf CLK_TCK)" '{ms[$1] += $2 * 1000 / hz}
-  END {for (name in ms) printf "  %-16s %5d\n", name, ms[name]}' | sort
+time_pid=$(pgrep -P "$worker" || true)              # the subshell's child: /usr/bin/time
+worker_pid=${time_pid:+$(pgrep -P "$time_pid" || true)}  # and its child, the worker
+if [ -z "$worker_pid" ]; then
+  echo "  (the worker had ended already)"
+else
+  for task in /proc/"$worker_pid"/task/*; do
+    # utime and stime are fields 14 and 15 of stat; the name may hold spaces: count from ')'.
+    echo "$(cat "$task/comm")|$(sed 's/.*) //' "$task/stat" | awk '{print $12 + $13}')"
+  done | awk -F'|' -v hz="$(getconf CLK_TCK)" '{ms[$1] += $2 * 1000 / hz}
+    END {for (name in ms) printf "  %-16s %5d\n", name, ms[name]}' | sort
+fi
 wait "$worker"
-echo "redis-server: $(echo "$(redis_cpu) - $before" | bc) s of CPU"
+echo "redis-server: $(echo "$(redis_cpu) - $before" | bc) s of CPU, peak memory $(redis-cli -p "$port" \
+  info memory | sed -n 's/^used_memory_peak_human:\(.*\)\r*$/\1/p' | tr -d '\r')"
 echo "distributed: wall $(echo "$end - $start" | bc) s to the assembler's exit, $((images * 48)) tiles"

@@ -36,13 +36,25 @@ impl Server {
     }
 }
 
-/// The source's loop around one blocking read, then its look at the flag.
-fn source(handshake: &Handshake, server: &Server) {
-    if handshake.before_wait() {
-        server.read();
-        handshake.after_wait();
+/// A source: its loop around one blocking read, then its look at the flag, on a thread.
+fn spawn_source(handshake: &Arc<Handshake>, server: &Arc<Server>) -> thread::JoinHandle<()> {
+    let (handshake, server) = (Arc::clone(handshake), Arc::clone(server));
+    thread::spawn(move || {
+        if handshake.before_wait() {
+            server.read();
+            handshake.after_wait();
+        }
+        assert!(handshake.stopped(), "the read ended, so the stop is seen");
+    })
+}
+
+/// A stop, and the unblock it sends if the source may be waiting. Returns whether it sent it.
+fn stop(handshake: &Handshake, server: &Server) -> bool {
+    let woke = handshake.stop();
+    if woke {
+        server.unblock();
     }
-    assert!(handshake.stopped(), "the read ended, so the stop is seen");
+    woke
 }
 
 #[test]
@@ -50,14 +62,9 @@ fn a_stop_never_leaves_a_source_blocked_on_the_server() {
     model(|| {
         let handshake = Arc::new(Handshake::default());
         let server = Arc::new(Server::default());
-        let reader = {
-            let (handshake, server) = (Arc::clone(&handshake), Arc::clone(&server));
-            thread::spawn(move || source(&handshake, &server))
-        };
-        if handshake.stop() {
-            server.unblock();
-        }
-        reader.join().unwrap();
+        let source = spawn_source(&handshake, &server);
+        stop(&handshake, &server);
+        source.join().unwrap();
     });
 }
 
@@ -66,26 +73,14 @@ fn only_the_first_of_two_racing_stops_wakes_the_source() {
     model(|| {
         let handshake = Arc::new(Handshake::default());
         let server = Arc::new(Server::default());
-        let reader = {
-            let (handshake, server) = (Arc::clone(&handshake), Arc::clone(&server));
-            thread::spawn(move || source(&handshake, &server))
-        };
+        let source = spawn_source(&handshake, &server);
         let second = {
             let (handshake, server) = (Arc::clone(&handshake), Arc::clone(&server));
-            thread::spawn(move || {
-                let woke = handshake.stop();
-                if woke {
-                    server.unblock();
-                }
-                woke
-            })
+            thread::spawn(move || stop(&handshake, &server))
         };
-        let woke = handshake.stop();
-        if woke {
-            server.unblock();
-        }
+        let woke = stop(&handshake, &server);
         let other = second.join().unwrap();
         assert!(!(woke && other), "one stop at most sends the unblock");
-        reader.join().unwrap();
+        source.join().unwrap();
     });
 }

@@ -30,8 +30,9 @@
 //! - The source (an iterator, or [`Input`] handles) runs on a thread of its own; so does each
 //!   stage, but a serial stage starts lent to the thread that reads its output, which runs it
 //!   between its own chunks while the stage's thread sleeps (a chain of cheap stages runs on
-//!   the sink's thread, each still a row of the report); it goes back to its thread once it
-//!   costs over 1 µs an item, and is lent again once under 250 ns. Items move between threads in chunks (as many as a stage works through in about
+//!   the sink's thread, each still a row of the report); it goes back to its thread after
+//!   four chunks in a row over 1 µs an item, and is lent again once under 250 ns an item.
+//!   Items move between threads in chunks (as many as a stage works through in about
 //!   500 µs, up to 1024; up to 256 for the workers of an unordered parallel stage, which share
 //!   their input) through weir-backpressure's
 //!   blocking channels (an SPSC weir-ring ring between two single threads, the weir-mpmc

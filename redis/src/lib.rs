@@ -61,6 +61,7 @@ mod error;
 #[cfg_attr(not(loom), allow(unreachable_pub))] // public only for the loom model
 mod handshake;
 mod link;
+mod pause;
 mod reply;
 mod sink;
 mod source;

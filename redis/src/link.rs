@@ -9,12 +9,12 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::thread;
 use std::time::{Duration, Instant};
 
 use redis::{Client, Connection, RedisError};
 
 use crate::error::{Error, Result};
+use crate::pause::Pauses;
 
 /// The first pause before reconnecting; it doubles up to [`MAX_BACKOFF`].
 const FIRST_BACKOFF: Duration = Duration::from_millis(10);
@@ -136,7 +136,7 @@ impl Reconnecting {
         mut command: impl FnMut(&mut Connection) -> redis::RedisResult<T>,
     ) -> Result<T> {
         let mut failing_since: Option<Instant> = None;
-        let mut backoff = FIRST_BACKOFF;
+        let mut pauses = Pauses::new(FIRST_BACKOFF, MAX_BACKOFF);
         loop {
             let outcome = match self.connection.as_mut() {
                 Some(connection) => command(connection),
@@ -172,8 +172,7 @@ impl Reconnecting {
                     }
                 });
             }
-            thread::sleep(backoff.min(self.window - spent));
-            backoff = (backoff * 2).min(MAX_BACKOFF);
+            pauses.sleep(self.window - spent);
         }
     }
 

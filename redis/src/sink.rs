@@ -1,11 +1,11 @@
 //! Appending a pipeline's items to a stream.
 
-use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::append::Append;
 use crate::error::{Error, Result};
 use crate::link::{Reconnecting, DEFAULT_RECONNECT_WINDOW};
+use crate::pause::Pauses;
 use crate::{EntryId, Group, PAYLOAD_FIELD};
 
 /// The first pause of a sink waiting for its stream to shrink below its bound; it doubles up
@@ -216,7 +216,7 @@ impl StreamSink {
         };
         let name = format!("XLEN {}", self.stream);
         let started = Instant::now();
-        let mut pause = FIRST_POLL;
+        let mut pauses = Pauses::new(FIRST_POLL, LAST_POLL);
         loop {
             let entries: usize = self
                 .link
@@ -233,8 +233,7 @@ impl StreamSink {
                     waited,
                 });
             }
-            thread::sleep(pause.min(patience - waited));
-            pause = (pause * 2).min(LAST_POLL);
+            pauses.sleep(patience - waited);
         }
     }
 

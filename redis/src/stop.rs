@@ -23,6 +23,7 @@ use std::time::{Duration, Instant};
 use redis::{Client, Connection};
 
 use crate::handshake::Handshake;
+use crate::pause::Pauses;
 
 /// How long the stopper gives the server to connect or to answer.
 const PATIENCE: Duration = Duration::from_secs(1);
@@ -83,7 +84,7 @@ impl StopState {
         let Some(mut connection) = self.connect() else {
             return;
         };
-        let mut pause = FIRST_RETRY;
+        let mut pauses = Pauses::new(FIRST_RETRY, LAST_RETRY);
         while self.handshake.waiting() && started.elapsed() < self.block {
             // Relaxed: a hint, read afresh each time (see `link.rs`).
             let id = self.client.load(Ordering::Relaxed);
@@ -99,8 +100,7 @@ impl StopState {
                     Ok(_) | Err(_) => return,
                 }
             }
-            thread::sleep(pause);
-            pause = (pause * 2).min(LAST_RETRY);
+            pauses.sleep(self.block.saturating_sub(started.elapsed()));
         }
     }
 
